@@ -1,0 +1,29 @@
+# DVG workbench. Every target creates .venv and installs the pinned project when needed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: test test-browser reproduce lab bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## make test: the whole test suite (CPU, deterministic).
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make reproduce: the toy experiment as papermill notebooks and an HTML report.
+reproduce: $(STAMP)
+	$(PY) -m workbench reproduce toy
+
+## make lab: JupyterLab on the notebooks.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean-venv:
+	rm -rf $(VENV)
