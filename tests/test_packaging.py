@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import tomllib
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_every_public_symbol_has_a_docstring():
                 missing.append(module.__name__)
             for name in getattr(module, "__all__", []):
                 obj = getattr(module, name)
-                if callable(obj) and not getattr(obj, "__doc__", None):
+                if (inspect.isfunction(obj) or inspect.isclass(obj)) and not obj.__doc__:
                     missing.append(f"{module.__name__}.{name}")
     assert not missing, f"public symbols without a docstring: {missing}"
 
