@@ -181,6 +181,24 @@ class GenerativeCritic(nn.Module):
         x = _concat_inputs(self.n_members, state, action, xi, members=True)
         return self.net(x).squeeze(-1)
 
+    def sample_returns(
+        self,
+        state: torch.Tensor,
+        action: torch.Tensor,
+        *,
+        members: bool,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """One return sample per member and input row, with fresh noise `ξ`: `[E, *]`.
+
+        `members=True` means the inputs carry the member dim (`[E, *, ·]`).
+        """
+        lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1])
+        if not members:
+            lead = (self.n_members, *lead)
+        xi = self.sample_xi(tuple(lead), generator=generator)
+        return self.forward_members(state, action, xi)
+
 
 class TwinQ(nn.Module):
     """E deterministic critics `Q_k(s, a)` (TD3's twin critics for E = 2).
@@ -207,6 +225,17 @@ class TwinQ(nn.Module):
 
     def forward_members(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         return self.net(_concat_inputs(self.n_members, state, action, members=True)).squeeze(-1)
+
+    def sample_returns(
+        self,
+        state: torch.Tensor,
+        action: torch.Tensor,
+        *,
+        members: bool,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Each member's value (a point mass, so a "sample" is the value itself): `[E, *]`."""
+        return self.forward_members(state, action) if members else self(state, action)
 
 
 class QuantileCritic(nn.Module):
@@ -238,10 +267,33 @@ class QuantileCritic(nn.Module):
         self.n_members = n_members
 
     def forward(self, state: torch.Tensor, action: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-        psi = self.trunk(_concat_inputs(self.n_members, state, action, members=False))
-        psi = torch.relu(psi)  # [E, *, H]
-        cos = torch.cos(tau.unsqueeze(-1) * self.frequencies)  # [*, N, n_cos]
-        lead = (self.n_members, *torch.broadcast_shapes(psi.shape[1:-1], tau.shape[:-1]))
+        x = _concat_inputs(self.n_members, state, action, members=False)
+        return self._quantiles(x, tau)
+
+    def forward_members(
+        self, state: torch.Tensor, action: torch.Tensor, tau: torch.Tensor
+    ) -> torch.Tensor:
+        """As `forward`, with inputs carrying the member dim: `[E, *, ·]`, `tau [E, *, N]`."""
+        x = _concat_inputs(self.n_members, state, action, members=True)
+        return self._quantiles(x, tau)
+
+    def sample_returns(
+        self,
+        state: torch.Tensor,
+        action: torch.Tensor,
+        *,
+        members: bool,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """One return sample per member and row, by inverse transform: `Z_τ` at `τ ~ U(0, 1)`."""
+        x = _concat_inputs(self.n_members, state, action, members=members)  # [E, *, d]
+        tau = torch.rand((*x.shape[:-1], 1), generator=generator, device=x.device)
+        return self._quantiles(x, tau).squeeze(-1)
+
+    def _quantiles(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        psi = torch.relu(self.trunk(x))  # [E, *, H]
+        cos = torch.cos(tau.unsqueeze(-1) * self.frequencies)  # [(E), *, N, n_cos]
+        lead = torch.broadcast_shapes(psi.shape[:-1], cos.shape[:-2])
         cos = cos.expand(*lead, *cos.shape[-2:])  # [E, *, N, n_cos]
         flat = cos.reshape(self.n_members, -1, cos.shape[-1])
         phi = torch.relu(self.tau_embed(flat)).reshape(*cos.shape[:-1], -1)  # [E, *, N, H]
