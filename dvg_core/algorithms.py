@@ -1,0 +1,385 @@
+"""The six algorithms as critic strategies: each builds its critic and computes its critic loss.
+
+Everything else (actor, replay, world model, loop, evaluation) is shared by `dvg_core.agent`.
+A strategy is a small object with
+
+* `build_critic() -> nn.Module` (an ensemble critic of `dvg_core.nets`, E members first),
+* `critic_loss(critic, targets, batch, generator) -> (loss [B], info)`, where `targets` bundles
+  the target actor, target critic and world model,
+* `actor_value(critic, state, action) -> [B]`, what the actor ascends,
+* `state_dict()` / `load_state_dict()` for any state of its own (max-slicing's direction).
+
+Adding a seventh algorithm is one subclass and one entry in `STRATEGIES`.
+
+| name | critic | target | loss |
+|---|---|---|---|
+| `td3` | twin Q | real transition, min of twins, smoothing | Huber TD |
+| `mage` | twin Q | model transition, differentiable in a | Huber TD + λ·Huber(‖∇ₐ TD‖) |
+| `iqn` | quantile | model, distributional, no gradients | quantile Huber |
+| `mmd` | generative | model, distributional, no gradients | MMD² on returns |
+| `dsdpg_mmd` | generative | model, Sobolev joint samples | MMD² on joint samples |
+| `dsdpg_msmmd` | generative | model, Sobolev joint samples | max-sliced MMD² |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from dvg_core.distances import axial_mean_direction, max_sliced_mmd2, mmd2, quantile_huber
+from dvg_core.kernels import KERNEL_NAMES, make_kernel
+from dvg_core.nets import GenerativeCritic, QuantileCritic, TwinQ
+from dvg_core.sobolev import (
+    joint_samples,
+    mage_targets,
+    return_targets,
+    smoothed_target_action,
+    sobolev_targets,
+)
+from dvg_core.validation import (
+    check_choice,
+    check_int_at_least,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    check_range,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "AlgorithmConfig",
+    "Batch",
+    "CriticStrategy",
+    "STRATEGIES",
+    "Targets",
+    "make_strategy",
+]
+
+ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
+"""The six algorithm names."""
+
+
+@dataclass(frozen=True)
+class AlgorithmConfig:
+    """What distinguishes one algorithm run from another; validated on construction."""
+
+    name: str = "dsdpg_msmmd"
+    """One of `ALGORITHMS`."""
+    gamma: float = 0.99
+    """Discount γ in [0, 1)."""
+    lam: float = 1.0
+    """λ ≥ 0: weight of the gradient part (Sobolev: joint vectors carry √λ∇; MAGE: loss weight)."""
+    n_samples: int = 10
+    """M, online critic samples per pair (paper: 10); also the IQN quantile count."""
+    n_target_samples: int = 10
+    """M', model draws per pair and target critic (pooled over the 2 critics)."""
+    truncate: float = 0.1
+    """Fraction of pooled target samples dropped from the top (TQC-style; GUESS: 0.1)."""
+    kernel: str = "multiquadric"
+    """MMD kernel: one of `dvg_core.kernels.KERNEL_NAMES`."""
+    bandwidth: float = 100.0
+    """Kernel bandwidth h (multiquadric, paper: 100) or the RBF bandwidth."""
+    slicing_steps: int = 5
+    """Ascent steps of max-slicing per update."""
+    slicing_step_size: float = 0.5
+    """First ascent step angle (radians) of max-slicing."""
+    xi_dim: int = 8
+    """Dimension of the generative critic's noise ξ."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden sizes of actor and critic."""
+    critic_lr: float = 3e-4
+    """Adam learning rate of the critic."""
+    actor_lr: float = 3e-4
+    """Adam learning rate of the actor."""
+    tau: float = 0.005
+    """Polyak rate of the target networks."""
+    policy_delay: int = 2
+    """Critic updates per actor (and target) update (TD3)."""
+    exploration_noise: float = 0.1
+    """Std of the Gaussian exploration noise, in units of the action half-range."""
+    target_policy_noise: float | None = None
+    """TD3 target smoothing std; None: 0.2 for td3/mage, 0 for the distributional critics (GUESS:
+    smoothing noise would add spurious spread to a distributional target)."""
+    target_noise_clip: float = 0.5
+    """Clip of the target smoothing noise."""
+    huber_delta: float = 1.0
+    """Threshold of the Huber losses (td3, mage) and κ of IQN's quantile Huber."""
+
+    def __post_init__(self) -> None:
+        check_choice("name", self.name, ALGORITHMS)
+        check_probability("gamma", self.gamma)
+        check_nonnegative("lam", self.lam)
+        check_int_at_least("n_samples", self.n_samples, 2)
+        check_int_at_least("n_target_samples", self.n_target_samples, 1)
+        check_probability("truncate", self.truncate)
+        check_choice("kernel", self.kernel, KERNEL_NAMES)
+        check_positive("bandwidth", self.bandwidth)
+        check_int_at_least("slicing_steps", self.slicing_steps, 0)
+        check_range("slicing_step_size", self.slicing_step_size, 0.0, 3.14159, low_closed=False)
+        check_int_at_least("xi_dim", self.xi_dim, 1)
+        if not self.hidden or any(
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
+        ):
+            raise ValueError(f"hidden must be a non-empty tuple of ints >= 1, got {self.hidden!r}")
+        for name in ("critic_lr", "actor_lr"):
+            check_positive(name, getattr(self, name))
+        check_range("tau", self.tau, 0.0, 1.0, low_closed=False)
+        check_int_at_least("policy_delay", self.policy_delay, 1)
+        check_nonnegative("exploration_noise", self.exploration_noise)
+        if self.target_policy_noise is not None:
+            check_nonnegative("target_policy_noise", self.target_policy_noise)
+        check_nonnegative("target_noise_clip", self.target_noise_clip)
+        check_positive("huber_delta", self.huber_delta)
+        if round(self.truncate * 2 * self.n_target_samples) >= 2 * self.n_target_samples:
+            raise ValueError(f"truncate={self.truncate} drops every pooled target sample")
+
+    @property
+    def smoothing(self) -> float:
+        """The target policy smoothing std in force."""
+        if self.target_policy_noise is not None:
+            return self.target_policy_noise
+        return 0.2 if self.name in ("td3", "mage") else 0.0
+
+
+class Batch(NamedTuple):
+    """A replay batch; rewards and dones are `[B]`, dones as float 0/1."""
+
+    state: torch.Tensor
+    action: torch.Tensor
+    reward: torch.Tensor
+    next_state: torch.Tensor
+    done: torch.Tensor
+
+
+class Targets(NamedTuple):
+    """What a critic loss bootstraps from: target actor, target critic, world model."""
+
+    actor: nn.Module
+    critic: nn.Module
+    world_model: Any
+
+
+class CriticStrategy:
+    """Base of the six strategies; see the module docstring."""
+
+    name: ClassVar[str]
+
+    def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
+        self.config, self.state_dim, self.action_dim = config, state_dim, action_dim
+
+    def build_critic(self) -> nn.Module:
+        """A fresh critic with two members."""
+        raise NotImplementedError
+
+    def critic_loss(
+        self, critic: nn.Module, targets: Targets, batch: Batch, generator: torch.Generator | None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Per-state loss `[B]` (summed over critic members) and detached diagnostics."""
+        raise NotImplementedError
+
+    def actor_value(self, critic: nn.Module, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The value the actor ascends at `(s, π(s))`: `[B]`."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Strategy state for checkpoints (none by default)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore `state_dict()`."""
+
+    def _target_kwargs(self, generator: torch.Generator | None) -> dict[str, Any]:
+        c = self.config
+        return dict(gamma=c.gamma, policy_noise=c.smoothing, noise_clip=c.target_noise_clip,
+                    generator=generator)
+
+
+def _huber(x: torch.Tensor, delta: float) -> torch.Tensor:
+    return F.huber_loss(x, torch.zeros_like(x), reduction="none", delta=delta)
+
+
+class _TwinQStrategy(CriticStrategy):
+    def build_critic(self) -> nn.Module:
+        return TwinQ(self.state_dim, self.action_dim, hidden=self.config.hidden,
+                     activation=self._activation)
+
+    _activation = "relu"
+
+    def actor_value(self, critic, state, action):
+        return critic(state, action).min(dim=0).values
+
+
+class TD3Strategy(_TwinQStrategy):
+    """TD3 (Fujimoto et al. 2018): twin Q, clipped double-Q target on the real transition."""
+
+    name = "td3"
+
+    def critic_loss(self, critic, targets, batch, generator):
+        with torch.no_grad():
+            next_action = smoothed_target_action(
+                targets.actor, batch.next_state, policy_noise=self.config.smoothing,
+                noise_clip=self.config.target_noise_clip, generator=generator,
+            )
+            q_next = targets.critic(batch.next_state, next_action).min(dim=0).values  # [B]
+            y = batch.reward + self.config.gamma * (1.0 - batch.done) * q_next
+        q = critic(batch.state, batch.action)  # [E, B]
+        loss = _huber(q - y, self.config.huber_delta).sum(0)
+        return loss, {"critic_value": q.detach().mean(), "critic_grad_scale": torch.zeros(())}
+
+
+class MAGEStrategy(_TwinQStrategy):
+    """MAGE (D'Oro & Jaśkowski 2020): TD error plus λ times the norm of its action-gradient.
+
+    GUESS: both terms at the replay action through the learned model; the gradient term is a
+    Huber of the gradient error's norm; smooth activations, since ∇ₐQ is trained.
+    """
+
+    name = "mage"
+    _activation = "silu"
+
+    def critic_loss(self, critic, targets, batch, generator):
+        y, grad_a_y = mage_targets(targets.world_model, targets.actor, targets.critic,
+                                   batch.state, batch.action, **self._target_kwargs(generator))
+        x = joint_samples(critic, batch.state, batch.action, lam=1.0)[:, :, 0]  # [E, B, 1+d_a]
+        td = x[..., 0] - y  # [E, B]
+        grad_td = (x[..., 1:] - grad_a_y).norm(dim=-1)  # [E, B]
+        delta = self.config.huber_delta
+        loss = (_huber(td, delta) + self.config.lam * _huber(grad_td, delta)).sum(0)
+        info = {"critic_value": x[..., 0].detach().mean(),
+                "critic_grad_scale": x[..., 1:].detach().norm(dim=-1).mean()}
+        return loss, info
+
+
+class IQNStrategy(CriticStrategy):
+    """IQN (Dabney et al. 2018) critic on model targets, quantile Huber loss, twin members pooled."""
+
+    name = "iqn"
+
+    def build_critic(self) -> nn.Module:
+        return QuantileCritic(self.state_dim, self.action_dim, hidden=self.config.hidden[0])
+
+    def critic_loss(self, critic, targets, batch, generator):
+        c = self.config
+        y = return_targets(targets.world_model, targets.actor, targets.critic, batch.state,
+                           batch.action, n_samples=c.n_target_samples, truncate=c.truncate,
+                           **self._target_kwargs(generator))  # [B, M'']
+        n_members, batch_size = critic.n_members, batch.state.shape[0]
+        tau = torch.rand((n_members, batch_size, c.n_samples), generator=generator,
+                         device=y.device)
+        z = critic(batch.state, batch.action, tau)  # [E, B, N]
+        loss = quantile_huber(z.reshape(-1, c.n_samples), tau.reshape(-1, c.n_samples),
+                              y.repeat(n_members, 1), kappa=c.huber_delta)
+        info = {"critic_value": z.detach().mean(), "critic_grad_scale": torch.zeros(())}
+        return loss.reshape(n_members, batch_size).sum(0), info
+
+    def actor_value(self, critic, state, action):
+        tau = torch.rand((*state.shape[:-1], self.config.n_samples), device=state.device)
+        return critic(state, action, tau).mean(dim=(0, -1))
+
+
+class _GenerativeStrategy(CriticStrategy):
+    """Generative critic `Z(s, a, ξ)` trained by a distance between sample sets."""
+
+    sobolev: ClassVar[bool]
+
+    def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
+        super().__init__(config, state_dim, action_dim)
+        params = ({"bandwidths": config.bandwidth} if config.kernel == "rbf"
+                  else {"h": config.bandwidth})
+        self.kernel = make_kernel(config.kernel, **params)
+
+    def build_critic(self) -> nn.Module:
+        return GenerativeCritic(self.state_dim, self.action_dim, xi_dim=self.config.xi_dim,
+                                hidden=self.config.hidden)
+
+    def actor_value(self, critic, state, action):
+        xi = critic.sample_xi((*state.shape[:-1], self.config.n_samples))
+        return critic(state.unsqueeze(-2), action.unsqueeze(-2), xi).mean(dim=(0, -1))
+
+    def critic_loss(self, critic, targets, batch, generator):
+        c = self.config
+        state, action = batch.state, batch.action
+        xi = critic.sample_xi((state.shape[0], c.n_samples), generator=generator)
+        common = dict(n_samples=c.n_target_samples, truncate=c.truncate,
+                      **self._target_kwargs(generator))
+        if self.sobolev:
+            x = joint_samples(critic, state, action, xi, lam=c.lam)  # [E, B, M, 1+d_a]
+            y = sobolev_targets(targets.world_model, targets.actor, targets.critic, state,
+                                action, lam=c.lam, **common)  # [B, M'', 1+d_a]
+        else:
+            x = critic(state[:, None], action[:, None], xi).unsqueeze(-1)  # [E, B, M, 1]
+            y = return_targets(targets.world_model, targets.actor, targets.critic, state,
+                               action, **common).unsqueeze(-1)  # [B, M'', 1]
+        n_members = x.shape[0]
+        flat_x = x.reshape(-1, *x.shape[2:])  # [E·B, M, D]
+        flat_y = y.repeat(n_members, 1, 1)  # [E·B, M'', D]
+        loss = self.distance(flat_x, flat_y).reshape(n_members, -1).sum(0)
+        info = {"critic_value": x[..., 0].detach().mean(),
+                "critic_grad_scale": x[..., 1:].detach().norm(dim=-1).mean()}
+        return loss, info
+
+    def distance(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Distance between sample sets `[N, M, D]`, `[N, M'', D] -> [N]`."""
+        return mmd2(x, y, self.kernel)
+
+
+class MMDStrategy(_GenerativeStrategy):
+    """MMD on returns only (MMD-DQN, Nguyen et al. 2021, with a generative critic)."""
+
+    name = "mmd"
+    sobolev = False
+
+
+class DSDPGMMDStrategy(_GenerativeStrategy):
+    """DSDPG with MMD² on the joint (return, √λ action-gradient) samples."""
+
+    name = "dsdpg_mmd"
+    sobolev = True
+
+
+class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
+    """DSDPG with max-sliced MMD² (the paper's MSMMD), one direction per state.
+
+    GUESS (paper-notes §7.2): each update starts from the batch-shared mean of the last update's
+    directions (`axial_mean_direction`) and the coordinate axes as candidates, then ascends.
+    """
+
+    name = "dsdpg_msmmd"
+    sobolev = True
+
+    def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
+        super().__init__(config, state_dim, action_dim)
+        self.direction = torch.zeros(1 + action_dim)
+        self.direction[0] = 1.0
+
+    def distance(self, x, y):
+        candidates = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+        value, direction = max_sliced_mmd2(
+            x, y, self.kernel, direction=self.direction.to(x), candidates=candidates,
+            n_steps=self.config.slicing_steps, step_size=self.config.slicing_step_size,
+        )
+        self.direction = axial_mean_direction(direction)
+        return value
+
+    def state_dict(self):
+        return {"direction": self.direction}
+
+    def load_state_dict(self, state):
+        self.direction = state["direction"]
+
+
+STRATEGIES: dict[str, type[CriticStrategy]] = {
+    cls.name: cls
+    for cls in (TD3Strategy, MAGEStrategy, IQNStrategy, MMDStrategy, DSDPGMMDStrategy,
+                DSDPGMaxSlicedStrategy)
+}
+"""Algorithm name -> strategy class."""
+
+
+def make_strategy(config: AlgorithmConfig, state_dim: int, action_dim: int) -> CriticStrategy:
+    """The strategy of `config.name`."""
+    return STRATEGIES[config.name](config, state_dim, action_dim)

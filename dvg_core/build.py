@@ -1,0 +1,82 @@
+"""Builders: configs in, ready objects out (envs, world model, agent, trainer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium
+import torch
+
+from dvg_core.agent import Agent
+from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
+from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
+from dvg_core.envs.factory import make_env
+from dvg_core.loop import MetricsSink, Trainer
+from dvg_core.world_models import (
+    CVAEWorldModel,
+    GaussianEnsembleWorldModel,
+    OracleWorldModel,
+    never_terminates,
+)
+
+__all__ = ["build_agent", "build_envs", "build_trainer", "build_world_model"]
+
+_NEVER_TERMINATE = (POINT_MASS_ID, "HalfCheetah-v5")
+
+
+def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
+    """The training env (seeded with `seed`) and a separate evaluation env (`seed + 1`)."""
+    kwargs = dict(noise=config.noise, noise_scale=config.noise_scale, **config.kwargs)
+    return (make_env(config.env_id, seed=seed, **kwargs),
+            make_env(config.env_id, seed=seed + 1, **kwargs))
+
+
+def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium.Env):
+    """The world model of `config.kind` for `env` (on the CPU; move it with the agent).
+
+    Raises:
+      ValueError: `oracle` for an env without a differentiable simulator, or a learned model on a
+        task whose termination function is not yet implemented (only HalfCheetah never ends).
+    """
+    state_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    if config.kind == "oracle":
+        if env_config.env_id != POINT_MASS_ID or env_config.noise == "obs":
+            raise ValueError("model kind 'oracle' needs the toy without observation noise")
+        return OracleWorldModel(PointMassDynamics(env.unwrapped.spec_params))
+    if env_config.env_id not in _NEVER_TERMINATE:
+        raise ValueError(f"no termination function for {env_config.env_id} yet; learned models "
+                         f"run on {list(_NEVER_TERMINATE)}")
+    if config.kind == "cvae":
+        return CVAEWorldModel(state_dim, action_dim, latent_dim=config.latent_dim,
+                              hidden=config.hidden, beta=config.beta, lr=config.lr,
+                              terminated_fn=never_terminates)
+    return GaussianEnsembleWorldModel(state_dim, action_dim, n_members=config.n_members,
+                                      hidden=config.hidden, lr=config.lr,
+                                      terminated_fn=never_terminates)
+
+
+def build_agent(
+    algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, env: gymnasium.Env,
+    device: torch.device,
+) -> Agent:
+    """A fresh agent with its world model, on `device` (parameters drawn from torch's global RNG)."""
+    world_model = build_world_model(model, env_config, env)
+    agent = Agent(
+        algorithm, env.observation_space.shape[0], env.action_space.shape[0], world_model,
+        action_low=torch.as_tensor(env.action_space.low),
+        action_high=torch.as_tensor(env.action_space.high),
+    )
+    return agent.to(device)
+
+
+def build_trainer(
+    algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, loop: LoopConfig, *,
+    seed: int, device: torch.device, run_dir: Path, log: MetricsSink, progress: bool = False,
+) -> Trainer:
+    """Seed torch, build envs and agent, and wrap them in a `Trainer`."""
+    torch.manual_seed(seed)
+    env, eval_env = build_envs(env_config, seed)
+    agent = build_agent(algorithm, model, env_config, env, device)
+    return Trainer(agent, env, eval_env, loop=loop, model=model, seed=seed, run_dir=run_dir,
+                   log=log, progress=progress)

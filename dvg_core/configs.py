@@ -1,0 +1,134 @@
+"""Component configs of an experiment besides the algorithm's (`dvg_core.algorithms`).
+
+Frozen dataclasses that validate themselves on construction, raising `ValueError` naming the
+field and what is allowed, so a bad value stops a run before anything is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
+from dvg_core.envs import POINT_MASS_ID
+from dvg_core.validation import (
+    check_choice,
+    check_int_at_least,
+    check_nonnegative,
+    check_positive,
+)
+
+__all__ = ["ENV_IDS", "MODEL_KINDS", "EnvConfig", "LoopConfig", "ModelConfig"]
+
+ENV_IDS = (POINT_MASS_ID, *MUJOCO_TASKS)
+"""Every env id the workbench runs."""
+
+MODEL_KINDS = ("cvae", "ensemble", "oracle")
+"""World models: the paper's cVAE, a MAGE-style Gaussian ensemble, or the toy's own simulator."""
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Which environment, with which noise."""
+
+    env_id: str = POINT_MASS_ID
+    """One of `ENV_IDS`."""
+    noise: str = "none"
+    """`none`, `obs` (multiplicative U[1-s, 1+s]) or `dynamics` (additive Gaussian)."""
+    noise_scale: float | None = None
+    """Scale of the noise; None takes the env's default (see `dvg_core.envs.factory`)."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Extra constructor kwargs of the env (the toy's `n_locations`, `width`, ...)."""
+
+    def __post_init__(self) -> None:
+        check_choice("env_id", self.env_id, ENV_IDS)
+        check_choice("noise", self.noise, NOISE_SETTINGS)
+        if self.noise_scale is not None:
+            check_nonnegative("noise_scale", self.noise_scale)
+            if self.noise == "none":
+                raise ValueError("noise_scale must be None when noise is 'none'")
+        if not isinstance(self.kwargs, dict):
+            raise ValueError(f"kwargs must be a dict, got {type(self.kwargs).__name__}")
+        if self.env_id == POINT_MASS_ID:
+            from dvg_core.envs.point_mass import PointMassSpec
+
+            PointMassSpec(**self.kwargs)  # validates every toy parameter by name
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The world model and its fitting schedule."""
+
+    kind: str = "cvae"
+    """One of `MODEL_KINDS`; `oracle` only for the toy."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden sizes."""
+    latent_dim: int = 8
+    """cVAE latent size."""
+    beta: float = 1.0
+    """cVAE KL weight."""
+    n_members: int = 5
+    """Ensemble members."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    fit_every: int = 250
+    """Env steps between model fits."""
+    fit_steps: int = 250
+    """Gradient steps per fit."""
+    warmup_fit_steps: int = 1000
+    """Gradient steps when the random warm-up ends."""
+    batch_size: int = 256
+    """Model batch size."""
+
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, MODEL_KINDS)
+        if not self.hidden or any(
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
+        ):
+            raise ValueError(f"hidden must be a non-empty tuple of ints >= 1, got {self.hidden!r}")
+        check_int_at_least("latent_dim", self.latent_dim, 1)
+        check_positive("beta", self.beta)
+        check_int_at_least("n_members", self.n_members, 1)
+        check_positive("lr", self.lr)
+        check_int_at_least("fit_every", self.fit_every, 1)
+        check_int_at_least("fit_steps", self.fit_steps, 0)
+        check_int_at_least("warmup_fit_steps", self.warmup_fit_steps, 0)
+        check_int_at_least("batch_size", self.batch_size, 1)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The Dyna training loop's budget and schedule."""
+
+    total_steps: int = 20_000
+    """Env steps of training."""
+    warmup_steps: int = 1_000
+    """Env steps of uniformly random actions before learning starts."""
+    utd: int = 10
+    """Critic updates per env step (update-to-data ratio; paper: 10)."""
+    batch_size: int = 256
+    """Replay batch size of the agent's updates."""
+    replay_capacity: int = 1_000_000
+    """Transitions kept in the replay buffer."""
+    eval_every: int = 2_000
+    """Env steps between deterministic evaluations."""
+    eval_episodes: int = 5
+    """Episodes per evaluation."""
+    log_every: int = 500
+    """Env steps between training-metric rows."""
+    checkpoint_every: int = 5_000
+    """Env steps between checkpoints (taken at the first episode end after each multiple)."""
+    divergence_bound: float = 1e6
+    """A critic value beyond ± this stops the run as diverged."""
+
+    def __post_init__(self) -> None:
+        check_int_at_least("total_steps", self.total_steps, 1)
+        check_int_at_least("warmup_steps", self.warmup_steps, 1)
+        check_int_at_least("utd", self.utd, 1)
+        check_int_at_least("batch_size", self.batch_size, 1)
+        check_int_at_least("replay_capacity", self.replay_capacity, self.batch_size)
+        check_int_at_least("eval_every", self.eval_every, 1)
+        check_int_at_least("eval_episodes", self.eval_episodes, 1)
+        check_int_at_least("log_every", self.log_every, 1)
+        check_int_at_least("checkpoint_every", self.checkpoint_every, 1)
+        check_positive("divergence_bound", self.divergence_bound)

@@ -1,0 +1,133 @@
+"""`make_env`: every environment of the workbench under each of the paper's three noise settings.
+
+Source: paper-notes §4.2 (six MuJoCo tasks; noise-free, multiplicative observation noise
+U[0.8, 1.2], additive Gaussian dynamics noise) and §4.1 (the point-mass toy). The paper used the
+v2 tasks; we use gymnasium's v5 versions, the ones maintained for mujoco >= 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+
+from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs.noise import AdditiveDynamicsNoise, MultiplicativeObservationNoise
+from dvg_core.validation import check_choice, check_int_at_least, check_nonnegative, check_range
+
+__all__ = [
+    "DEFAULT_DYNAMICS_NOISE",
+    "DEFAULT_OBS_NOISE",
+    "MUJOCO_TASKS",
+    "NOISE_SETTINGS",
+    "WORKBENCH_ENV_IDS",
+    "default_noise_scale",
+    "make_env",
+]
+
+NOISE_SETTINGS = ("none", "obs", "dynamics")
+"""The paper's three settings: noise-free, multiplicative observation noise, dynamics noise."""
+
+MUJOCO_TASKS = (
+    "Ant-v5",
+    "Humanoid-v5",
+    "Walker2d-v5",
+    "Hopper-v5",
+    "HalfCheetah-v5",
+    "InvertedDoublePendulum-v5",
+)
+"""The six MuJoCo tasks (paper-notes §4.2; the paper's v2 tasks, as gymnasium v5 envs)."""
+
+WORKBENCH_ENV_IDS = (POINT_MASS_ID, *MUJOCO_TASKS)
+"""Every env id `make_env` accepts: the toy and the six MuJoCo tasks."""
+
+DEFAULT_OBS_NOISE = 0.2
+"""Half-width `h` of the observation-noise factor `U[1-h, 1+h]`; 0.2 is the paper's U[0.8, 1.2]."""
+
+DEFAULT_DYNAMICS_NOISE: dict[str, float] = {
+    POINT_MASS_ID: 0.05,
+    **{task: 0.1 for task in MUJOCO_TASKS},
+}
+"""Default dynamics-noise std per env id. GUESS, provisional: the paper's scale was not recovered
+(paper-notes §4.2). The toy's is the std of its position noise (its `dynamics_noise`, half its
+per-step displacement `dt·|a| <= 0.1`); a MuJoCo task's is the std of the Gaussian added to `qvel`
+(`AdditiveDynamicsNoise`), 0.1 for every task until a later issue calibrates them per task."""
+
+
+def default_noise_scale(env_id: str, noise: str) -> float | None:
+    """The scale `make_env` uses when `noise_scale` is None (None for `noise="none"`)."""
+    check_choice("env_id", env_id, WORKBENCH_ENV_IDS)
+    check_choice("noise", noise, NOISE_SETTINGS)
+    if noise == "obs":
+        return DEFAULT_OBS_NOISE
+    if noise == "dynamics":
+        return DEFAULT_DYNAMICS_NOISE[env_id]
+    return None
+
+
+def _check_noise_scale(noise: str, noise_scale: float | None) -> None:
+    """Reject a scale that the noise setting cannot use."""
+    if noise_scale is None:
+        return
+    if noise == "none":
+        raise ValueError(f"noise_scale must be None when noise='none', got {noise_scale!r}")
+    check_nonnegative("noise_scale", noise_scale)
+    if noise == "obs":  # the factor U[1-h, 1+h] must stay positive
+        check_range("noise_scale", noise_scale, 0.0, 1.0, high_closed=False)
+
+
+def make_env(
+    env_id: str,
+    *,
+    noise: str = "none",
+    noise_scale: float | None = None,
+    seed: int | None = None,
+    **env_kwargs: Any,
+) -> gymnasium.Env:
+    """Build a workbench env under one noise setting; nothing else (no normalisation).
+
+    * `"none"`: `gymnasium.make(env_id, **env_kwargs)` as is.
+    * `"obs"`: wrapped in `MultiplicativeObservationNoise(low=1-h, high=1+h)`, `h = noise_scale`
+      (default 0.2, the paper's U[0.8, 1.2]).
+    * `"dynamics"`: the toy gets `dynamics_noise=noise_scale` (its own reparameterised position
+      noise, which its differentiable simulator sees too); a MuJoCo task is wrapped in
+      `AdditiveDynamicsNoise(std=noise_scale)`. Defaults: `DEFAULT_DYNAMICS_NOISE` (provisional).
+
+    Args:
+      env_id: one of `WORKBENCH_ENV_IDS` (only the workbench's envs, so every run is comparable).
+      noise: one of `NOISE_SETTINGS`.
+      noise_scale: the setting's scale, >= 0 (< 1 for `"obs"`); must be None for `"none"`;
+        None takes `default_noise_scale(env_id, noise)`.
+      seed: if given (int >= 0), the env is reset once with `reset(seed=seed)` and the action space
+        is seeded with it, so the env and its noise are reproducible; a later `reset()` without a
+        seed continues the seeded streams.
+      **env_kwargs: passed to `gymnasium.make` (e.g. `PointMassSpec` fields, `max_episode_steps`).
+        The toy's `dynamics_noise` is refused here: set it through `noise="dynamics"`.
+
+    Returns:
+      the env, wrapped as above.
+    """
+    check_choice("env_id", env_id, WORKBENCH_ENV_IDS)
+    check_choice("noise", noise, NOISE_SETTINGS)
+    _check_noise_scale(noise, noise_scale)
+    if seed is not None:
+        check_int_at_least("seed", seed, 0)
+    if env_id == POINT_MASS_ID and "dynamics_noise" in env_kwargs:
+        raise ValueError(
+            "dynamics_noise must not be passed in env_kwargs; use noise='dynamics', noise_scale=..."
+        )
+    scale = default_noise_scale(env_id, noise) if noise_scale is None else float(noise_scale)
+
+    if noise == "dynamics" and env_id == POINT_MASS_ID:
+        env = gymnasium.make(env_id, dynamics_noise=scale, **env_kwargs)
+    else:
+        env = gymnasium.make(env_id, **env_kwargs)
+    if noise == "obs":
+        env = MultiplicativeObservationNoise(env, low=1.0 - scale, high=1.0 + scale)
+    elif noise == "dynamics" and env_id != POINT_MASS_ID:
+        env = AdditiveDynamicsNoise(env, std=scale)
+
+    if seed is not None:
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+    return env
