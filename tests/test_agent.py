@@ -1,0 +1,155 @@
+"""The shared agent and the six critic strategies: shapes, gradient isolation, targets, configs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dvg_core.agent import Agent, soft_update
+from dvg_core.algorithms import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
+from dvg_core.envs import PointMassDynamics, PointMassSpec
+from dvg_core.replay import ReplayBuffer
+from dvg_core.world_models import OracleWorldModel
+
+
+def _agent(name: str, seed: int = 0) -> Agent:
+    torch.manual_seed(seed)
+    config = AlgorithmConfig(name=name, hidden=(16, 16), n_samples=4, n_target_samples=3,
+                             xi_dim=3, gamma=0.9)
+    model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3, dynamics_noise=0.05)))
+    return Agent(config, 2, 2, model)
+
+
+def _batch(seed: int = 0, size: int = 8) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    state = torch.rand(size, 2, generator=g) * 2 - 1
+    action = torch.rand(size, 2, generator=g) * 2 - 1
+    return Batch(state, action, torch.rand(size, generator=g), state + 0.1 * action,
+                 torch.zeros(size))
+
+
+def _snapshot(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(b, p) for b, p in zip(before, module.parameters()))
+
+
+def test_there_are_six_algorithms_each_a_strategy():
+    assert set(STRATEGIES) == set(ALGORITHMS) and len(ALGORITHMS) == 6
+    assert all(issubclass(cls, CriticStrategy) for cls in STRATEGIES.values())
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_critic_loss_is_per_state_finite_and_differentiable(name):
+    agent = _agent(name)
+    loss, info = agent.strategy.critic_loss(agent.critic, agent.targets, _batch(), None)
+    assert loss.shape == (8,) and bool(torch.isfinite(loss).all())
+    assert all(not v.requires_grad for v in info.values())
+    grads = torch.autograd.grad(loss.mean(), list(agent.critic.parameters()), allow_unused=True)
+    assert any(g is not None and bool(g.abs().sum() > 0) for g in grads)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_critic_update_moves_only_the_critic(name):
+    agent = _agent(name)
+    actor, actor_target = _snapshot(agent.actor), _snapshot(agent.actor_target)
+    critic, critic_target = _snapshot(agent.critic), _snapshot(agent.critic_target)
+    agent.update_critic(_batch())
+    assert _changed(critic, agent.critic)
+    assert not _changed(actor, agent.actor) and not _changed(actor_target, agent.actor_target)
+    assert not _changed(critic_target, agent.critic_target)
+    assert all(p.grad is None for p in [*agent.actor.parameters(),
+                                       *agent.actor_target.parameters(),
+                                       *agent.critic_target.parameters()])
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_actor_update_moves_only_the_actor_and_ascends_the_value(name):
+    agent = _agent(name)
+    critic = _snapshot(agent.critic)
+    batch = _batch(size=64)
+    torch.manual_seed(1)
+    before = agent.strategy.actor_value(agent.critic, batch.state, agent.actor(batch.state))
+    for _ in range(20):
+        agent.update_actor(batch)
+    torch.manual_seed(1)
+    after = agent.strategy.actor_value(agent.critic, batch.state, agent.actor(batch.state))
+    assert not _changed(critic, agent.critic)
+    assert all(p.grad is None for p in agent.critic.parameters())
+    assert float(after.detach().mean()) > float(before.detach().mean())
+
+
+def test_policy_delay_updates_actor_and_targets_every_second_step():
+    agent = _agent("td3")
+    actor, target = _snapshot(agent.actor), _snapshot(agent.critic_target)
+    info = agent.update(_batch())
+    assert "actor_loss" not in info and not _changed(actor, agent.actor)
+    assert not _changed(target, agent.critic_target)
+    info = agent.update(_batch())
+    assert "actor_loss" in info and _changed(actor, agent.actor)
+    assert _changed(target, agent.critic_target)
+
+
+def test_soft_update_is_polyak_averaging():
+    torch.manual_seed(0)
+    online, target = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    expected = [t + 0.1 * (o - t) for t, o in zip(target.parameters(), online.parameters())]
+    soft_update(target, online, 0.1)
+    for e, t in zip(expected, target.parameters()):
+        torch.testing.assert_close(t, e.detach())
+
+
+def test_act_is_bounded_and_deterministic_without_noise():
+    agent = _agent("td3")
+    state = torch.randn(5, 2) * 10
+    a1, a2 = agent.act(state), agent.act(state)
+    torch.testing.assert_close(a1, a2)
+    noisy = agent.act(state, noise_std=5.0, generator=torch.Generator().manual_seed(0))
+    assert bool((noisy.abs() <= 1.0).all()) and not torch.equal(noisy, a1)
+
+
+def test_checkpoint_state_round_trip_restores_everything():
+    agent = _agent("dsdpg_msmmd")
+    for i in range(4):
+        agent.update(_batch(i))
+    state = agent.checkpoint_state()
+    clone = _agent("dsdpg_msmmd", seed=5)
+    clone.load_checkpoint_state(state)
+    batch = _batch(9)
+    torch.manual_seed(3)
+    a = agent.update(batch, torch.Generator().manual_seed(4))
+    torch.manual_seed(3)
+    b = clone.update(batch, torch.Generator().manual_seed(4))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_replay_buffer_wraps_around_and_round_trips():
+    buffer = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
+    for i in range(5):
+        buffer.add([i, i], [i], float(i), [i + 1, i + 1], i == 4)
+    assert len(buffer) == 3
+    assert sorted(buffer.reward.tolist()) == [2.0, 3.0, 4.0]
+    batch = buffer.sample(16, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(batch.next_state[:, 0], batch.state[:, 0] + 1)
+    clone = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
+    clone.load_state_dict(buffer.state_dict())
+    torch.testing.assert_close(clone.sample(16, torch.Generator().manual_seed(0)).reward,
+                               buffer.sample(16, torch.Generator().manual_seed(0)).reward)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("name", "sac"), ("gamma", 1.0), ("gamma", -0.1), ("lam", -1.0), ("n_samples", 1),
+     ("n_target_samples", 0), ("truncate", 1.0), ("kernel", "laplace"), ("bandwidth", 0.0),
+     ("slicing_steps", -1), ("slicing_step_size", 0.0), ("xi_dim", 0), ("hidden", ()),
+     ("hidden", (64, 0)), ("critic_lr", 0.0), ("actor_lr", -1.0), ("tau", 0.0), ("tau", 1.5),
+     ("policy_delay", 0), ("exploration_noise", -0.1), ("target_policy_noise", -0.2),
+     ("target_noise_clip", -1.0), ("huber_delta", 0.0)],
+)
+def test_invalid_algorithm_config_fields_raise_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        AlgorithmConfig(**{field: value})
