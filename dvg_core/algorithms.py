@@ -87,6 +87,10 @@ class AlgorithmConfig:
     """Ascent steps of max-slicing per update."""
     slicing_step_size: float = 0.5
     """First ascent step angle (radians) of max-slicing."""
+    slicing_restarts: int = 1
+    """Random starts of max-slicing besides the warm start (each is ascended)."""
+    slicing_axes: bool = False
+    """Also start max-slicing from every coordinate axis (1 + d_a more starts)."""
     xi_dim: int = 8
     """Dimension of the generative critic's noise ξ."""
     hidden: tuple[int, ...] = (256, 256)
@@ -119,6 +123,9 @@ class AlgorithmConfig:
         check_choice("kernel", self.kernel, KERNEL_NAMES)
         check_positive("bandwidth", self.bandwidth)
         check_int_at_least("slicing_steps", self.slicing_steps, 0)
+        check_int_at_least("slicing_restarts", self.slicing_restarts, 0)
+        if not isinstance(self.slicing_axes, bool):
+            raise ValueError(f"slicing_axes must be a bool, got {self.slicing_axes!r}")
         check_range("slicing_step_size", self.slicing_step_size, 0.0, 3.14159, low_closed=False)
         check_int_at_least("xi_dim", self.xi_dim, 1)
         if not self.hidden or any(
@@ -317,12 +324,14 @@ class _GenerativeStrategy(CriticStrategy):
         n_members = x.shape[0]
         flat_x = x.reshape(-1, *x.shape[2:])  # [E·B, M, D]
         flat_y = y.repeat(n_members, 1, 1)  # [E·B, M'', D]
-        loss = self.distance(flat_x, flat_y).reshape(n_members, -1).sum(0)
+        loss = self.distance(flat_x, flat_y, generator).reshape(n_members, -1).sum(0)
         info = {"critic_value": x[..., 0].detach().mean(),
                 "critic_grad_scale": x[..., 1:].detach().norm(dim=-1).mean()}
         return loss, info
 
-    def distance(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def distance(
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
         """Distance between sample sets `[N, M, D]`, `[N, M'', D] -> [N]`."""
         return mmd2(x, y, self.kernel)
 
@@ -345,7 +354,8 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
     """DSDPG with max-sliced MMD² (the paper's MSMMD), one direction per state.
 
     GUESS (paper-notes §7.2): each update starts from the batch-shared mean of the last update's
-    directions (`axial_mean_direction`) and the coordinate axes as candidates, then ascends.
+    directions (`axial_mean_direction`), plus `slicing_restarts` random directions (and the
+    coordinate axes if `slicing_axes`), and ascends every start; the best is kept per state.
     """
 
     name = "dsdpg_msmmd"
@@ -356,11 +366,13 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
         self.direction = torch.zeros(1 + action_dim)
         self.direction[0] = 1.0
 
-    def distance(self, x, y):
-        candidates = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    def distance(self, x, y, generator):
+        c = self.config
+        axes = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device) if c.slicing_axes else None
         value, direction = max_sliced_mmd2(
-            x, y, self.kernel, direction=self.direction.to(x), candidates=candidates,
-            n_steps=self.config.slicing_steps, step_size=self.config.slicing_step_size,
+            x, y, self.kernel, direction=self.direction.to(x), candidates=axes,
+            n_restarts=c.slicing_restarts, n_steps=c.slicing_steps,
+            step_size=c.slicing_step_size, generator=generator,
         )
         self.direction = axial_mean_direction(direction)
         return value

@@ -1,3 +1,36 @@
 """workbench: experiment glue around `dvg_core` (configs, run records, batch, plots, widgets, CLI)."""
 
-__all__: list[str] = []
+from workbench.config import (
+    PRESETS,
+    ExperimentConfig,
+    apply_overrides,
+    identity_dict,
+    preset,
+    run_id,
+)
+from workbench.runs import (
+    MetricsWriter,
+    RunRecord,
+    create_or_open,
+    load_metrics,
+    load_statuses,
+    record_path,
+)
+from workbench.training import TrainingRun, train
+
+__all__ = [
+    "PRESETS",
+    "ExperimentConfig",
+    "MetricsWriter",
+    "RunRecord",
+    "TrainingRun",
+    "apply_overrides",
+    "create_or_open",
+    "identity_dict",
+    "load_metrics",
+    "load_statuses",
+    "preset",
+    "record_path",
+    "run_id",
+    "train",
+]

@@ -1,0 +1,297 @@
+"""Run records: `<run_root>/<experiment>/<run-id>/`, one directory per run (DESIGN.md, "Runs are
+records").
+
+* `params.json`: `{"run_id", "created", "config"}`, written once; a record is never reused for a
+  config with another identity (`workbench.config.identity_dict`).
+* `status.json`: `{"status": running|done|failed|diverged, "message", "step", "updated"}`.
+* `metrics.csv`: one row per metric event (`step`, `kind`, values), appended and flushed as they
+  happen. Rows carry varying keys; when a key appears for the first time the file is rewritten
+  once with the wider header (new columns are rare: the first training row, the first model fit),
+  so the file is always a plain rectangular CSV that pandas reads; missing values are empty cells.
+* `checkpoint.pt`: written by `dvg_core.loop.Trainer`; `output.ipynb` for papermill runs.
+
+Every write is atomic (a temp file in the same directory, then `os.replace`) except the
+per-row append, which is flushed at once; a reader can see at worst a missing last row. There is no
+lock: two processes training the same record at the same time is not supported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dvg_core.envs import POINT_MASS_ID, PointMassSpec
+from dvg_core.loop import CHECKPOINT_NAME
+from workbench.config import ExperimentConfig, identity_dict, run_id
+
+__all__ = [
+    "STATUSES",
+    "MetricsWriter",
+    "RunRecord",
+    "atomic_write_text",
+    "create_or_open",
+    "load_metrics",
+    "load_statuses",
+    "read_metrics",
+    "record_path",
+]
+
+STATUSES = ("running", "done", "failed", "diverged")
+"""The states of a run."""
+
+_TRANSITIONS: dict[str | None, tuple[str, ...]] = {
+    None: ("running",),
+    "running": ("running", "done", "failed", "diverged"),  # running -> running: re-run after a kill
+    "failed": ("running",),
+    "diverged": ("running",),
+    "done": (),  # final unless forced
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temp file in the same directory and `os.replace`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_path(config: ExperimentConfig) -> Path:
+    """`<run_root>/<experiment>/<run-id>` of `config`."""
+    return Path(config.run_root) / config.experiment / run_id(config)
+
+
+class RunRecord:
+    """The directory of one run; see the module docstring. Constructing one writes nothing."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunRecord({str(self.path)!r})"
+
+    @property
+    def run_id(self) -> str:
+        """The directory's name."""
+        return self.path.name
+
+    params_path = property(lambda self: self.path / "params.json", doc="`params.json`.")
+    status_path = property(lambda self: self.path / "status.json", doc="`status.json`.")
+    metrics_path = property(lambda self: self.path / "metrics.csv", doc="`metrics.csv`.")
+    checkpoint_path = property(lambda self: self.path / CHECKPOINT_NAME, doc="The checkpoint.")
+    notebook_path = property(lambda self: self.path / "output.ipynb", doc="papermill's output.")
+
+    def read_params(self) -> dict[str, Any]:
+        """The parsed `params.json`; `ValueError` if it is missing or unreadable."""
+        try:
+            params = json.loads(self.params_path.read_text())
+            if not isinstance(params, dict) or "config" not in params:
+                raise ValueError("no 'config' key")
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{self.params_path} is not a readable run record: {err}") from None
+        return params
+
+    def config(self) -> ExperimentConfig:
+        """The config the record was created with."""
+        return ExperimentConfig.from_dict(self.read_params()["config"])
+
+    def check_matches(self, config: ExperimentConfig) -> None:
+        """Raise `ValueError` if the record holds params of a run other than `config`'s."""
+        if not self.params_path.exists():
+            return
+        params = self.read_params()
+        stored = identity_dict(ExperimentConfig.from_dict(params["config"]))
+        if params.get("run_id") != self.run_id or stored != identity_dict(config):
+            raise ValueError(f"{self.path} holds a run with other parameters; refusing to "
+                             "overwrite it (choose another run_root or experiment)")
+
+    def read_status(self) -> dict[str, Any] | None:
+        """The parsed `status.json`, or None if the run has none yet."""
+        if not self.status_path.exists():
+            return None
+        return json.loads(self.status_path.read_text())
+
+    @property
+    def status(self) -> str | None:
+        """`running`, `done`, `failed`, `diverged`, or None before the first status."""
+        state = self.read_status()
+        return None if state is None else state["status"]
+
+    def set_status(self, status: str, message: str = "", step: int = 0, *,
+                   force: bool = False) -> dict[str, Any]:
+        """Write `status.json` atomically and return it.
+
+        Allowed: (none) -> running; running -> done | failed | diverged | running; failed or
+        diverged -> running (a re-run). `done` is final unless `force`.
+
+        Raises:
+          ValueError: an unknown status or a refused transition.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
+        current = self.status
+        if not force and status not in _TRANSITIONS[current]:
+            raise ValueError(f"status transition {current} -> {status} refused for {self.path}"
+                             + (" (done is final; pass force=True)" if current == "done" else ""))
+        state = {"status": status, "message": str(message), "step": int(step), "updated": _now()}
+        atomic_write_text(self.status_path, json.dumps(state, indent=2) + "\n")
+        return state
+
+
+def create_or_open(config: ExperimentConfig) -> RunRecord:
+    """The record of `config`: created with its `params.json`, or reopened if it holds `config`.
+
+    Raises:
+      ValueError: the directory holds a record of other parameters (never overwritten).
+    """
+    record = RunRecord(record_path(config))
+    record.path.mkdir(parents=True, exist_ok=True)
+    if record.params_path.exists():
+        record.check_matches(config)
+        return record
+    params = {"run_id": record.run_id, "created": _now(), "config": config.to_dict()}
+    atomic_write_text(record.params_path, json.dumps(params, indent=2, sort_keys=True) + "\n")
+    return record
+
+
+class MetricsWriter:
+    """Appends metric rows (dicts with `step`, `kind` and any values) to a CSV file, flushing each.
+
+    A row with a new key widens the header by rewriting the file once; rows written before carry
+    empty cells there. Usable as the `log` sink of `dvg_core.loop.Trainer`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.columns: list[str] = []
+        if self.path.exists() and self.path.stat().st_size:
+            with open(self.path, newline="") as f:
+                self.columns = next(csv.reader(f))
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        """Append one row."""
+        if "step" not in row or "kind" not in row:
+            raise ValueError(f"a metrics row needs 'step' and 'kind', got keys {list(row)}")
+        new = [k for k in ("step", "kind", *row) if k not in self.columns]
+        if new:
+            self._rewrite(self._rows(), [*self.columns, *dict.fromkeys(new)])
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
+
+    def truncate_after(self, step: int) -> None:
+        """Drop every row with `step` > `step` (a resumed run rewrites them)."""
+        if self.path.exists():
+            self._rewrite([r for r in self._rows() if float(r["step"]) <= step], self.columns)
+
+    def clear(self) -> None:
+        """Delete the file (a fresh start)."""
+        self.path.unlink(missing_ok=True)
+        self.columns = []
+
+    def _rows(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def _rewrite(self, rows: list[dict[str, str]], columns: list[str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(self.path, buffer.getvalue())
+        self.columns = columns
+
+
+def _cell(value: Any) -> Any:
+    """`None` -> empty cell; floats keep `repr` precision (csv writes `str`, which is `repr`)."""
+    return "" if value is None else value
+
+
+# ----------------------------------------------------------------- readers
+# pandas 3 parses floats round-trip exactly by default and deprecates the option; pandas 2 needs it.
+_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
+def read_metrics(path: str | Path) -> pd.DataFrame:
+    """One `metrics.csv` as written, floats parsed back exactly (empty cells are NaN)."""
+    return pd.read_csv(path, **_EXACT_FLOATS)
+
+
+def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns `load_metrics` joins onto every row of a run."""
+    config = params["config"]
+    env = config["env"]
+    n_locations = None
+    if env["env_id"] == POINT_MASS_ID:
+        n_locations = env["kwargs"].get("n_locations", PointMassSpec.n_locations)
+    return {
+        "run_id": params["run_id"], "experiment": config["experiment"],
+        "algo": config["algorithm"]["name"], "env_id": env["env_id"],
+        "n_locations": n_locations, "noise": env["noise"], "noise_scale": env["noise_scale"],
+        "model": config["model"]["kind"], "seed": config["seed"],
+        "lam": config["algorithm"]["lam"], "gamma": config["algorithm"]["gamma"],
+    }
+
+
+def _run_dirs(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> list[Path]:
+    """A run dir, an experiment dir (its run dirs, sorted), or an iterable of run dirs."""
+    if isinstance(source, (str, Path, RunRecord)):
+        path = source.path if isinstance(source, RunRecord) else Path(source)
+        if (path / "params.json").exists():
+            return [path]
+        return sorted(p.parent for p in path.glob("*/params.json"))
+    return [s.path if isinstance(s, RunRecord) else Path(s) for s in source]
+
+
+def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
+    """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
+    n_locations, noise, seed, lam, gamma, ...) first on every row.
+
+    Args:
+      source: an experiment directory, one run directory, or an iterable of run directories.
+    """
+    frames = []
+    for path in _run_dirs(source):
+        record = RunRecord(path)
+        if not record.metrics_path.exists() or not record.metrics_path.stat().st_size:
+            continue
+        frame = read_metrics(record.metrics_path)
+        columns = _param_columns(record.read_params())
+        frames.append(frame.assign(**columns)[[*columns, *frame.columns]])
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "step", "kind"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_statuses(source: str | Path | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
+    """One row per run: `_param_columns`, `status` (None before the first), `message`, `step`,
+    `updated`, and `checkpoint` (whether one exists)."""
+    rows = []
+    for path in _run_dirs(source):
+        record = RunRecord(path)
+        state = record.read_status() or {"status": None, "message": "", "step": 0, "updated": None}
+        rows.append({**_param_columns(record.read_params()), **state,
+                     "checkpoint": record.checkpoint_path.exists()})
+    return pd.DataFrame(rows)
