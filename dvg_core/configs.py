@@ -6,11 +6,12 @@ field and what is allowed, so a bad value stops a run before anything is built.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs.point_mass import PointMassSpec
 from dvg_core.validation import (
     check_choice,
     check_int_at_least,
@@ -50,8 +51,11 @@ class EnvConfig:
         if not isinstance(self.kwargs, dict):
             raise ValueError(f"kwargs must be a dict, got {type(self.kwargs).__name__}")
         if self.env_id == POINT_MASS_ID:
-            from dvg_core.envs.point_mass import PointMassSpec
-
+            allowed = [f.name for f in fields(PointMassSpec) if f.name != "dynamics_noise"]
+            unknown = sorted(set(self.kwargs) - set(allowed))
+            if unknown:
+                raise ValueError(f"kwargs {unknown} are not parameters of {POINT_MASS_ID}; "
+                                 f"allowed: {allowed} (dynamics noise: set noise='dynamics')")
             PointMassSpec(**self.kwargs)  # validates every toy parameter by name
 
 
