@@ -99,7 +99,8 @@ def _check_transitions(
     state_dim: int,
     action_dim: int,
 ) -> None:
-    """Check a replay batch: `state [B, d_s]`, `action [B, d_a]`, `reward [B]`, `next_state [B, d_s]`."""
+    """Check a replay batch: `state [B, d_s]`, `action [B, d_a]`, `reward [B]`,
+    `next_state [B, d_s]`."""
     check_shape("state", state, [None, state_dim])
     lead = _check_state_action(state, action, state_dim, action_dim)
     check_shape("reward", reward, [lead[0]])
@@ -204,7 +205,9 @@ class RunningNormalizer(nn.Module):
         return y * self.std + self.mean
 
 
-def _soft_clamp(x: torch.Tensor, low: torch.Tensor | float, high: torch.Tensor | float) -> torch.Tensor:
+def _soft_clamp(
+    x: torch.Tensor, low: torch.Tensor | float, high: torch.Tensor | float
+) -> torch.Tensor:
     """Smoothly bound `x` to `(low, high)` with softplus (PETS' max/min log-variance trick)."""
     x = high - F.softplus(high - x)
     return low + F.softplus(x - low)
@@ -245,7 +248,10 @@ class _LearnedWorldModel(nn.Module):
     def _param(self) -> torch.Tensor:
         return next(self.parameters())
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The batch-mean loss and its terms, from normalised `x [B, d_s+d_a]`, `y [B, d_s+1]`."""
         raise NotImplementedError
 
     def update_normalizer(
@@ -258,7 +264,7 @@ class _LearnedWorldModel(nn.Module):
         """Merge a batch of transitions (`[B, ·]` as in `fit`) into the normaliser statistics."""
         _check_transitions(state, action, reward, next_state, self.state_dim, self.action_dim)
         self.input_norm.update(torch.cat([state, action], -1))
-        self.target_norm.update(torch.cat([next_state - state, reward.unsqueeze(-1)], -1))
+        self.target_norm.update(_targets(state, reward, next_state))
 
     def fit(
         self,
@@ -282,7 +288,7 @@ class _LearnedWorldModel(nn.Module):
         if self.update_normalizer_in_fit:
             self.update_normalizer(state, action, reward, next_state)
         x = self.input_norm.normalize(torch.cat([state, action], -1))  # [B, d_s+d_a]
-        y = self.target_norm.normalize(torch.cat([next_state - state, reward.unsqueeze(-1)], -1))
+        y = self.target_norm.normalize(_targets(state, reward, next_state))  # [B, d_s+1]
         loss, metrics = self._loss(x, y)
         assert self.optimizer is not None
         self.optimizer.zero_grad(set_to_none=True)
@@ -311,6 +317,11 @@ class _LearnedWorldModel(nn.Module):
             raise ValueError(f"{name} must have shape {[*lead, dim]}, got {list(noise.shape)}")
 
 
+def _targets(state: torch.Tensor, reward: torch.Tensor, next_state: torch.Tensor) -> torch.Tensor:
+    """The learned models' targets `(Δs, r)`: `[B, d_s+1]`."""
+    return torch.cat([next_state - state, reward.unsqueeze(-1)], -1)
+
+
 def diag_gaussian_kl(
     mu_q: torch.Tensor, log_std_q: torch.Tensor, mu_p: torch.Tensor, log_std_p: torch.Tensor
 ) -> torch.Tensor:
@@ -335,23 +346,37 @@ def _mlp(net: EnsembleMLP, x: torch.Tensor) -> torch.Tensor:
 
 
 class CVAEWorldModel(_LearnedWorldModel):
-    """Conditional VAE world model with a learned prior: `(s, a, ε) -> (s', r, done)`.
+    """Conditional VAE world model with a learned prior: `(s, a, noise) -> (s', r, done)`.
 
     Source: paper-notes §2.7 (cVAE with learned prior, encoder, decoder; Sohn et al. 2015).
-    Encoder `q(z | s, a, Δs, r)` and prior `p(z | s, a)` are diagonal Gaussians; the decoder maps
+    Encoder `q(z | s, a, Δs, r)` is a diagonal Gaussian, the prior `p(z | s, a)` a diagonal
+    Gaussian (`prior_components = 1`, the default) or a mixture of K of them; the decoder maps
     `(s, a, z)` to normalised `(Δs, r)`. Training minimises the negative β-ELBO per transition,
-    `‖y - dec(s, a, z)‖² / (2 σ_dec²) + β KL(q || p)`, `z ~ q` (reparameterised).
+    `‖y - dec(s, a, z)‖² / (2 σ_dec²) + β KL(q || p)`, `z ~ q` (reparameterised; the KL in closed
+    form for K = 1, else the one-sample estimate `-H(q) - log p(z)`).
 
     GUESS (the paper gives no likelihood or sizes): the decoder is deterministic at generation,
-    `z = μ_p(s, a) + σ_p(s, a) ⊙ ε`, output `dec(s, a, z)`; all randomness lives in z. In
-    training the decoder likelihood is Gaussian with a *fixed, small* std `decoder_std` (in
-    normalised units): the ELBO then fits `Law[dec(z)] * N(0, σ_dec²)` to the data, so the
-    generated law is the data law up to a blur of variance σ_dec² (1% of a unit-variance target at
-    the default 0.1), while a large σ_dec would let the decoder explain the noise away and collapse
-    z (generation would then return the conditional mean). Smooth activations (SiLU) keep
-    `∂s'/∂a` smooth. Defaults: `latent_dim` 8, two layers of 256, β = 1, Adam at 1e-3.
+    `z = μ_p(s, a) + σ_p(s, a) ⊙ ε`, output `dec(s, a, z)`; all randomness lives in z, so
+    `latent_dim` must be at least the dimension of the noise to reproduce (e.g. d_s for
+    independent per-coordinate dynamics noise). In training the decoder likelihood is Gaussian
+    with a *fixed, small* std `decoder_std` (normalised units): the ELBO fits
+    `Law[dec(z)] * N(0, σ_dec²)` to the data, so the generated law is the data law up to a blur
+    of variance σ_dec² (1% of a unit-variance target at 0.1), whereas a large σ_dec lets the
+    decoder explain the noise away and collapses z onto the conditional mean. With Adam only
+    `β σ_dec²` matters (β = 0.25 at σ_dec = 0.1 trains exactly like β = 1 at σ_dec = 0.05).
 
-    Noise: `ε [*, latent_dim]` standard normal.
+    Discrete modes (the toy's reward location): the encoder puts each mode in its own narrow
+    cluster of z; a single Gaussian prior covers the gaps between clusters, which decode to values
+    *between* the modes (measured on the toy: ~19% of the rewards near a goal, against 0.1% in
+    the simulator). `prior_components = K > 1` (GUESS, beyond the paper's description) lets the
+    prior put one component on each cluster and removes most of this (~5%). The component is
+    then picked by inverse CDF of a uniform `u` under the mixture weights `π(s, a)`: piecewise
+    constant in `(s, a)`, so the pathwise gradient ignores how the weights move with `a`
+    (as a simulator's own discrete noise does) and `s'` jumps where `u` crosses a boundary.
+
+    Defaults: `latent_dim` 8, two SiLU layers of 256 (smooth `∂s'/∂a`), β = 1, Adam at 1e-3.
+
+    Noise: `[*, noise_dim]`, `ε ~ N(0, I)` `[*, latent_dim]`, followed for K > 1 by `u ~ U[0, 1)`.
     """
 
     def __init__(
@@ -411,7 +436,8 @@ class CVAEWorldModel(_LearnedWorldModel):
             cdf = logits.detach().softmax(-1).cumsum(-1)
             c = (noise[..., -1:] >= cdf).sum(-1).clamp_max(self.prior_components - 1)  # [*]
             index = c[..., None, None].expand(*c.shape, 1, self.latent_dim)
-            mu, log_std = mu_p.gather(-2, index).squeeze(-2), log_std_p.gather(-2, index).squeeze(-2)
+            mu = mu_p.gather(-2, index).squeeze(-2)
+            log_std = log_std_p.gather(-2, index).squeeze(-2)
         z = mu + log_std.exp() * noise[..., : self.latent_dim]  # [*, d_z]
         return self._outputs(state, _mlp(self.decoder, torch.cat([x, z], -1)))
 
@@ -425,7 +451,9 @@ class CVAEWorldModel(_LearnedWorldModel):
         mu, raw = out[..., : 2 * k * d_z].unflatten(-1, (k, 2 * d_z)).chunk(2, dim=-1)
         return logits, mu, _soft_clamp(raw, self.min_log_std, self.max_log_std)
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Negative β-ELBO, batch mean; `x [B, d_s+d_a]`, `y [B, d_s+1]` normalised."""
         mu_q, raw = _mlp(self.encoder, torch.cat([x, y], -1)).chunk(2, dim=-1)
         log_std_q = _soft_clamp(raw, self.min_log_std, self.max_log_std)
@@ -444,7 +472,9 @@ class CVAEWorldModel(_LearnedWorldModel):
         return loss, {"recon": recon.mean(), "kl": kl.mean()}
 
 
-def _diag_gaussian_log_prob(z: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+def _diag_gaussian_log_prob(
+    z: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor
+) -> torch.Tensor:
     """`log N(z; μ, diag σ²)` summed over the last dim: `[*]`."""
     sq = ((z - mu) / log_std.exp()).square()
     return -0.5 * (sq + 2 * log_std + math.log(2 * math.pi)).sum(-1)
@@ -519,6 +549,9 @@ class GaussianEnsembleWorldModel(_LearnedWorldModel):
         """Chosen member's `mean + std ⊙ normal`. `([*, d_s], [*], [*] float 0/1)`."""
         x = self._inputs(state, action)
         lead, d_out = state.shape[:-1], self.state_dim + 1
+        if not (isinstance(noise, tuple) and len(noise) == 2):
+            raise ValueError(f"noise must be an EnsembleNoise(member, normal), got {type(noise)}")
+        noise = EnsembleNoise(*noise)
         self._check_noise("noise.normal", noise.normal, lead, d_out)
         if noise.member.shape != lead or noise.member.dtype.is_floating_point:
             raise ValueError(f"noise.member must be an integer tensor of shape {list(lead)}, "
@@ -533,7 +566,9 @@ class GaussianEnsembleWorldModel(_LearnedWorldModel):
         mean, raw = self.net(x.expand(self.n_members, *x.shape)).chunk(2, dim=-1)
         return mean, _soft_clamp(raw, self.min_logvar, self.max_logvar)
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Gaussian NLL (up to a constant) summed over members, batch mean; normalised units."""
         mean, logvar = self._members(x)  # [E, B, d_s+1]
         nll = 0.5 * ((y - mean).square() * (-logvar).exp() + logvar).sum(-1)  # [E, B]

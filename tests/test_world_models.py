@@ -413,6 +413,8 @@ def test_bad_shapes_raise_naming_the_argument():
         cvae.sample(s, a, cvae.sample_noise((3,)))
     with pytest.raises(ValueError, match="noise.member"):
         ens.sample(s, a, EnsembleNoise(torch.zeros(4), ens.sample_noise((4,)).normal))
+    with pytest.raises(ValueError, match="EnsembleNoise"):
+        ens.sample(s, a, torch.zeros(4, 3))
     with pytest.raises(ValueError, match="noise.normal"):
         ens.sample(s, a, EnsembleNoise(torch.zeros(4, dtype=torch.long), torch.zeros(4, 2)))
     with pytest.raises(ValueError, match="next_state"):
