@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -14,13 +15,73 @@ from workbench.training import TrainingRun
 __all__ = ["build_parser", "main"]
 
 
-def _not_yet(name: str) -> int:
-    print(
-        f"workbench {name}: not yet available (the batch runner lands with the papermill "
-        "batch issue).",
-        file=sys.stderr,
+def _int_list(text: str) -> tuple[int, ...]:
+    """`1,3,5` -> (1, 3, 5)."""
+    try:
+        values = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        message = f"expected comma-separated integers, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """`0,1,2` -> those seeds; a lone count `3` -> (0, 1, 2); `5,` -> seed 5 alone."""
+    values = _int_list(text)
+    if "," not in text:
+        if values[0] < 1:
+            raise argparse.ArgumentTypeError(f"a seed count must be >= 1, got {text!r}")
+        return tuple(range(values[0]))
+    return values
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """`td3,mage` -> ("td3", "mage")."""
+    values = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not values:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return values
+
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    reproduce = sub.add_parser(
+        "reproduce", help="run an experiment grid as papermill notebooks, then its report",
+        description="Execute notebooks/train.ipynb once per grid cell into "
+                    "<run-root>/<experiment>/<run-id>/output.ipynb (cells whose record is done "
+                    "or diverged are skipped; failed or interrupted ones run again and resume), "
+                    "then notebooks/report.ipynb into <run-root>/<experiment>/report.html. "
+                    "Exit code 1 if any cell failed.",
     )
-    return 2
+    reproduce.add_argument("experiment", type=str,
+                           help="experiment grid, e.g. toy (an unknown name lists them)")
+    reproduce.add_argument("--preset", type=str, default=None,
+                           help=f"starting config of every cell, one of {list(PRESETS)} "
+                                "(default: the experiment's, toy-quick)")
+    reproduce.add_argument("--seeds", type=_seeds, default=None,
+                           help="seeds: a list like 0,1,2, or a count like 3 (= 0,1,2); "
+                                "one seed N alone: 'N,' (default: the experiment's, 3)")
+    reproduce.add_argument("--algos", type=_names, default=None,
+                           help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
+    reproduce.add_argument("--n-locations", type=_int_list, default=None,
+                           help="toy: comma-separated numbers of reward locations (default: 1,3,5)")
+    reproduce.add_argument("--set", dest="overrides", action="append", default=[],
+                           metavar="KEY=VALUE", help="override a field of every cell "
+                                                     "(as in `train --set`)")
+    reproduce.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                           help="notebooks executed at once (default: the CPU count)")
+    reproduce.add_argument("--dask", type=str, default=None, metavar="ADDRESS|local",
+                           help="run on a Dask cluster: a scheduler address, or 'local' for a "
+                                "LocalCluster of --workers processes")
+    reproduce.add_argument("--run-root", type=str, default="runs",
+                           help="directory of the experiment directories (default: runs)")
+    reproduce.add_argument("--timeout", type=float, default=None,
+                           help="seconds one notebook cell may run (default: the experiment's)")
+    reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                           help="render report.html after the grid")
+    reproduce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                           help="show a progress bar")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -51,8 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m workbench`."""
     parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    reproduce = sub.add_parser("reproduce", help="run an experiment grid and its report")
-    reproduce.add_argument("experiment", help="experiment name, e.g. 'toy'")
+    _add_reproduce(sub)
     _add_train(sub)
     return parser
 
@@ -81,11 +141,36 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if state["status"] == "done" else 1
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from workbench.batch import GridOptions, reproduce  # papermill & co. load only here
+
+    options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
+                          n_locations=args.n_locations, overrides=tuple(args.overrides))
+    try:
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        grid, html = reproduce(args.experiment, options, run_root=args.run_root,
+                               workers=args.workers, dask=args.dask, timeout_s=args.timeout,
+                               report=args.report, progress=args.progress)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: a re-run resumes the unfinished cells", file=sys.stderr)
+        return 130
+    except Exception:  # the report notebook failed (its HTML, with the error, is written)
+        traceback.print_exc()
+        return 1
+    if html is not None:
+        print(html)
+    return 1 if grid.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
     if args.command == "reproduce":
-        return _not_yet("reproduce")
+        return _reproduce(args)
     if args.command == "train":
         return _train(args)
     return 2

@@ -1,0 +1,144 @@
+"""The committed notebooks (parameters, stripped, kernel metadata) and the functions they call:
+parameters -> config, seed statistics, figures. Executing them: tests/test_batch.py."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import papermill
+import pytest
+from scipy import stats
+
+from workbench import plots
+from workbench.config import preset
+from workbench.notebook_api import TRAIN_PARAMETERS, config_from_parameters
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+BOTH = ["train.ipynb", "report.ipynb"]
+
+
+def _defaults(name: str) -> dict:
+    found = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    return {key: ast.literal_eval(p["default"]) for key, p in found.items()}
+
+
+def _unstripped(nb: nbformat.NotebookNode) -> list[str]:
+    """What makes a notebook unfit to commit: outputs, execution counts, missing kernel info."""
+    problems = [f"cell {c.get('id')}: {what}" for c in nb.cells if c.cell_type == "code"
+                for what, bad in (("outputs", c.get("outputs")),
+                                  ("execution_count", c.get("execution_count") is not None))
+                if bad]
+    spec, info = nb.metadata.get("kernelspec", {}), nb.metadata.get("language_info", {})
+    if (spec.get("name"), spec.get("display_name"), spec.get("language")) != (
+            "python3", "Python 3", "python"):
+        problems.append(f"kernelspec {spec}")
+    if info.get("name") != "python":
+        problems.append(f"language_info {info}")
+    if "papermill" in nb.metadata:
+        problems.append("papermill metadata")
+    return problems
+
+
+def test_train_notebook_declares_exactly_the_documented_parameters():
+    assert _defaults("train.ipynb") == TRAIN_PARAMETERS
+    assert list(_defaults("train.ipynb")) == list(TRAIN_PARAMETERS)
+
+
+def test_report_notebook_is_parameterised_by_the_experiment_directory():
+    assert _defaults("report.ipynb") == {"experiment_dir": "runs/toy"}
+
+
+@pytest.mark.parametrize("name", BOTH)
+def test_committed_notebook_is_stripped_and_names_its_kernel(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(nb)
+    assert _unstripped(nb) == []
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code"
+    assert nb.cells[0].cell_type == "markdown"  # framed by prose
+
+
+@pytest.mark.parametrize("name", BOTH)
+def test_the_stripped_check_catches_outputs_counts_and_missing_kernel(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    with_output = copy.deepcopy(nb)
+    with_output.cells[code].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    counted = copy.deepcopy(nb)
+    counted.cells[code].execution_count = 3
+    no_kernel = copy.deepcopy(nb)
+    del no_kernel.metadata["kernelspec"]
+    no_language = copy.deepcopy(nb)
+    del no_language.metadata["language_info"]
+    for bad in (with_output, counted, no_kernel, no_language):
+        assert _unstripped(bad)
+
+
+def test_default_parameters_give_the_preset_itself():
+    assert config_from_parameters() == preset("toy-quick")
+
+
+def test_parameters_become_the_same_overrides_as_the_train_command():
+    config = config_from_parameters(algo="td3", n_locations=5, lam=0.5, gamma=0.8, samples=6,
+                                    seed=2, steps=1000, model="oracle", noise="dynamics",
+                                    noise_scale=0.1, experiment="e", run_root="r",
+                                    overrides=["loop.utd=3", "seed=4"])
+    expected = preset("toy-quick", [
+        "algo=td3", "n_locations=5", "lam=0.5", "gamma=0.8", "samples=6", "steps=1000",
+        "model=oracle", "noise=dynamics", "noise_scale=0.1", "experiment=e", "run_root=r",
+        "loop.utd=3", "seed=4"])
+    assert config == expected
+    assert (config.seed, config.env.kwargs["n_locations"], config.loop.utd) == (4, 5, 3)
+
+
+@pytest.mark.parametrize(("parameters", "named"), [
+    ({"lam": -1.0}, "lam must be >= 0"),
+    ({"algo": "nope"}, "name must be one of"),
+    ({"gamma": 1.5}, "gamma"),
+    ({"seed": 1.5}, "seed must be an integer"),
+    ({"n_locations": 0}, "n_locations"),
+    ({"preset": "huge"}, "preset must be one of"),
+    ({"overrides": "loop.utd=3"}, "overrides must be a list"),
+    ({"threads": 0}, "threads"),
+    ({"interactive": "yes"}, "interactive"),
+    ({"bogus": 1}, "unknown parameters ['bogus']"),
+])
+def test_a_bad_parameter_raises_a_value_error_naming_it(parameters, named):
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        config_from_parameters(**parameters)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 19, 100])
+@pytest.mark.parametrize("p", [0.975, 0.995, 0.6, 0.05])
+def test_t_quantile_matches_scipy(p, df):
+    assert plots.t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-6, abs=1e-9)
+
+
+def test_mean_ci_is_the_t_interval_over_each_group():
+    frame = pd.DataFrame({"algo": ["a", "a", "a", "b"], "x": [1.0, 2.0, 6.0, 5.0]})
+    summary = plots.mean_ci(frame, ["algo"], "x").set_index("algo")
+    half = stats.t.ppf(0.975, 2) * np.std([1.0, 2.0, 6.0], ddof=1) / math.sqrt(3)
+    assert summary.loc["a", "mean"] == pytest.approx(3.0)
+    assert summary.loc["a", "ci"] == pytest.approx(half, rel=1e-6)
+    assert summary.loc["a", "hi"] - summary.loc["a", "lo"] == pytest.approx(2 * half, rel=1e-6)
+    assert summary.loc["a", "n"] == 3 and summary.loc["b", "n"] == 1
+    assert math.isnan(summary.loc["b", "ci"])  # one seed: no interval
+
+
+def test_figures_name_traces_by_algorithm_and_carry_their_title():
+    summary = pd.DataFrame({"algo": ["td3", "td3", "iqn"], "step": [1, 2, 1],
+                            "mean": [0.0, 1.0, 2.0], "ci": [0.5, math.nan, 0.1],
+                            "lo": [-0.5, math.nan, 1.9], "hi": [0.5, math.nan, 2.1],
+                            "n": [3, 1, 3], "n_locations": [1, 3, 1]})
+    curves = plots.curves_with_ci(summary, title="Curves X")
+    assert curves.layout.title.text == "Curves X"
+    assert [t.name for t in curves.data] == ["td3 95% CI", "td3", "iqn 95% CI", "iqn"]
+    final = plots.final_return_vs_n(summary, title="Final X")
+    assert [t.name for t in final.data] == ["td3", "iqn"]
+    assert list(final.data[0].error_y.array) == [0.5, 0.0]

@@ -1,0 +1,302 @@
+"""What `notebooks/train.ipynb` and `notebooks/report.ipynb` call, so the notebooks stay thin.
+
+* train: `config_from_parameters` (the notebook's parameters -> a validated `ExperimentConfig`,
+  the same path the batch runner takes in the parent), `use_threads`, `train_run`, `load_agent`,
+  `probe_joint_samples`, `show`.
+* report: `load_experiment`, `curve_summary` / `final_summary` (mean ± t-interval over seeds),
+  `learning_curve_figures`, `final_return_figures`, `final_return_table`, `problem_runs`,
+  `use_report_display`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import torch
+
+from dvg_core.agent import Agent
+from dvg_core.build import build_agent, build_envs
+from dvg_core.device import resolve_device
+from dvg_core.envs import POINT_MASS_ID
+from dvg_core.nets import QuantileCritic
+from dvg_core.policy_evaluation import critic_joint_samples
+from dvg_core.validation import check_int_at_least
+from workbench import plots
+from workbench.config import ExperimentConfig, preset
+from workbench.runs import RunRecord, load_metrics, load_statuses
+from workbench.training import TrainingRun
+
+__all__ = [
+    "INVALID_CELL_FILE",
+    "TRAIN_PARAMETERS",
+    "ExperimentData",
+    "config_from_parameters",
+    "curve_summary",
+    "final_return_figures",
+    "final_return_table",
+    "final_summary",
+    "learning_curve_figures",
+    "load_agent",
+    "load_experiment",
+    "probe_joint_samples",
+    "problem_runs",
+    "show",
+    "status_counts",
+    "train_run",
+    "use_report_display",
+    "use_threads",
+]
+
+TRAIN_PARAMETERS: dict[str, Any] = {
+    "algo": "dsdpg_msmmd", "env_id": POINT_MASS_ID, "n_locations": None, "noise": "none",
+    "noise_scale": None, "lam": None, "gamma": None, "samples": None, "seed": 0,
+    "preset": "toy-quick", "steps": None, "model": None, "run_root": "runs",
+    "experiment": "default", "overrides": [], "interactive": False, "threads": 1,
+}
+"""The parameters of `train.ipynb` and their defaults (a test checks the notebook agrees).
+`None` keeps the preset's value (`noise_scale`: the env's default scale); `overrides` are
+`key=value` strings applied last; `threads` is torch's thread count in the kernel (1: tiny
+networks run ~12x faster than with one thread per core; None leaves torch's default)."""
+
+_KEYS = {
+    "algo": "algorithm.name", "env_id": "env.env_id", "n_locations": "env.kwargs.n_locations",
+    "noise": "env.noise", "noise_scale": "env.noise_scale", "lam": "algorithm.lam",
+    "gamma": "algorithm.gamma", "samples": "algorithm.n_samples", "seed": "seed",
+    "steps": "loop.total_steps", "model": "model.kind", "run_root": "run_root",
+    "experiment": "experiment",
+}
+_ALWAYS = ("noise_scale",)  # None means something (the env's default scale), so it is passed
+
+INVALID_CELL_FILE = "cell.json"
+"""The raw parameters of a batch cell whose config failed validation (`workbench.batch`)."""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def config_from_parameters(**parameters: Any) -> ExperimentConfig:
+    """The `ExperimentConfig` of `train.ipynb`'s parameters: the preset, then one `key=value`
+    override per non-None parameter (`_KEYS`), then `overrides`; missing ones take their
+    `TRAIN_PARAMETERS` default.
+
+    Raises:
+      ValueError: an unknown parameter, a bad `interactive`/`threads`/`overrides`, or any value
+        the config rejects (its message names the field and the allowed range).
+    """
+    unknown = sorted(set(parameters) - set(TRAIN_PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown parameters {unknown}; valid: {list(TRAIN_PARAMETERS)}")
+    p = {**TRAIN_PARAMETERS, **parameters}
+    if not isinstance(p["interactive"], bool):
+        raise ValueError(f"interactive must be true or false, got {p['interactive']!r}")
+    if p["threads"] is not None:
+        check_int_at_least("threads", p["threads"], 1)
+    overrides = p["overrides"]
+    if not isinstance(overrides, (list, tuple)) or not all(isinstance(o, str) for o in overrides):
+        raise ValueError(f"overrides must be a list of 'key=value' strings, got {overrides!r}")
+    named = [f"{key}={_text(p[name])}" for name, key in _KEYS.items()
+             if p[name] is not None or name in _ALWAYS]
+    return preset(p["preset"], [*named, *overrides])
+
+
+def use_threads(threads: int | None) -> None:
+    """Set torch's intra-op thread count (None: leave torch's default)."""
+    if threads is not None:
+        check_int_at_least("threads", threads, 1)
+        torch.set_num_threads(threads)
+
+
+def train_run(config: ExperimentConfig, *, interactive: bool = False) -> RunRecord:
+    """Train `config` into its record, resuming from its checkpoint (a `done` record is returned
+    untouched); prints the final status. `interactive` shows a progress bar."""
+    record = TrainingRun(config, resume=True, progress=interactive).execute()
+    state = record.read_status() or {}
+    print(f"status: {state.get('status')} ({state.get('message', '')})")
+    return record
+
+
+def show(figure: go.Figure, *, interactive: bool = False) -> None:
+    """Display a figure: plotly's default renderer when interactive, else only the compact plotly
+    JSON mimetype (a batch's output notebooks do not each carry plotly.js)."""
+    figure.show(renderer=None if interactive else "plotly_mimetype")
+
+
+def use_report_display() -> None:
+    """Figures as plotly JSON (JupyterLab) and as HTML with plotly.js embedded once (nbconvert's
+    HTML, viewable offline); tables show status messages in full."""
+    pio.renderers.default = "plotly_mimetype+notebook"
+    pd.set_option("display.max_colwidth", None)
+
+
+# ----------------------------------------------------------------- the trained agent
+def load_agent(record: RunRecord) -> Agent | None:
+    """The agent of `record` rebuilt from its config with the checkpoint's weights; None if the
+    record has no checkpoint (a run that diverged before its first one)."""
+    if not record.checkpoint_path.exists():
+        return None
+    config = record.config()
+    device = resolve_device(config.device)
+    env, _ = build_envs(config.env, config.seed)
+    agent = build_agent(config.algorithm, config.model, config.env, env, device)
+    state = torch.load(record.checkpoint_path, map_location=device, weights_only=True)
+    agent.load_checkpoint_state(state["agent"])
+    return agent
+
+
+def probe_joint_samples(
+    agent: Agent, config: ExperimentConfig, *, n_probes: int = 3, n_samples: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The critic's `(Z, ∇ₐZ)` at `n_probes` states (the env's resets with seeds 0, 1, ...) and
+    the agent's deterministic actions there.
+
+    A quantile (IQN) critic has no joint samples in `dvg_core.policy_evaluation`: its return
+    samples (quantiles at `τ ~ U(0, 1)`) come with NaN gradients.
+
+    Returns:
+      states `[P, d_s]` and samples `[P, K, 1+d_a]` (K = members x samples), as numpy.
+    """
+    check_int_at_least("n_probes", n_probes, 1)
+    device = next(agent.critic.parameters()).device
+    env, _ = build_envs(config.env, config.seed)
+    states = torch.as_tensor(np.stack([env.reset(seed=k)[0] for k in range(n_probes)]),
+                             dtype=torch.float32, device=device)  # [P, d_s]
+    actions = agent.act(states)
+    generator = torch.Generator(device=device).manual_seed(0)
+    if isinstance(agent.critic, QuantileCritic):
+        rows = states[:, None].expand(-1, n_samples, -1)  # [P, M, d_s]
+        z = agent.critic.sample_returns(rows, actions[:, None].expand(-1, n_samples, -1),
+                                        members=False, generator=generator).detach()  # [E, P, M]
+        z = z.transpose(0, 1).reshape(n_probes, -1, 1)  # [P, E·M, 1]
+        samples = torch.cat([z, torch.full((*z.shape[:2], actions.shape[-1]), torch.nan)], -1)
+    else:
+        samples = critic_joint_samples(agent, states, actions, n_samples=n_samples,
+                                       generator=generator)
+    return states.cpu().numpy(), samples.cpu().numpy()
+
+
+# ----------------------------------------------------------------- the report
+@dataclass(frozen=True)
+class ExperimentData:
+    """Every record of one experiment directory."""
+
+    path: Path
+    """The experiment directory."""
+    metrics: pd.DataFrame
+    """`workbench.runs.load_metrics` of it (every row of every run)."""
+    statuses: pd.DataFrame
+    """`workbench.runs.load_statuses` of it, with a `setting` column."""
+    invalid: pd.DataFrame
+    """Batch cells whose parameters failed validation: `name`, `status`, `message`,
+    `parameters`."""
+
+
+def _setting(frame: pd.DataFrame) -> pd.Series:
+    """`env/noise/N=n` per row (N omitted off the toy)."""
+    n = frame["n_locations"].map(lambda v: "" if pd.isna(v) else f"/N={int(v)}")
+    return frame["env_id"].astype(str) + "/" + frame["noise"].astype(str) + n
+
+
+def load_experiment(path: str | Path) -> ExperimentData:
+    """Load every run record (and every invalid batch cell) under the experiment directory."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"experiment_dir {str(path)!r} is not a directory")
+    metrics, statuses = load_metrics(path), load_statuses(path)
+    for frame in (metrics, statuses):
+        if len(frame):
+            frame["setting"] = _setting(frame)
+    invalid = []
+    for cell in sorted(path.glob(f"*/{INVALID_CELL_FILE}")):
+        state = RunRecord(cell.parent).read_status() or {"status": None, "message": ""}
+        invalid.append({"name": cell.parent.name, "status": state["status"],
+                        "message": state["message"], "parameters": cell.read_text().strip()})
+    columns = ["name", "status", "message", "parameters"]
+    return ExperimentData(path, metrics, statuses, pd.DataFrame(invalid, columns=columns))
+
+
+def status_counts(data: ExperimentData) -> pd.DataFrame:
+    """Runs per algorithm and setting (rows) and status (columns)."""
+    if data.statuses.empty:
+        return pd.DataFrame()
+    statuses = data.statuses.assign(status=data.statuses["status"].fillna("not started"))
+    return statuses.groupby(["algo", "setting", "status"]).size().unstack(fill_value=0)
+
+
+def _done_eval(data: ExperimentData) -> pd.DataFrame:
+    """Evaluation rows of the runs whose status is `done`."""
+    if data.statuses.empty or data.metrics.empty:
+        return pd.DataFrame(columns=[*data.metrics.columns, "setting"])
+    done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
+    rows = data.metrics[(data.metrics["kind"] == "eval") & data.metrics["run_id"].isin(done)]
+    return rows.dropna(subset=["eval_return_mean"])
+
+
+def curve_summary(data: ExperimentData, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Per setting, algorithm and step: mean, t-interval and n over seeds of `eval_return_mean`
+    (done runs only)."""
+    rows = _done_eval(data)
+    return plots.mean_ci(rows, ["setting", "algo", "step"], "eval_return_mean",
+                         confidence=confidence)
+
+
+def final_summary(data: ExperimentData, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Per setting and algorithm: mean, t-interval and n over seeds of each done run's last
+    `eval_return_mean`; with the setting's `env_id`, `noise`, `n_locations`."""
+    rows = _done_eval(data).sort_values("step").groupby("run_id").tail(1)
+    keys = ["setting", "env_id", "noise", "n_locations", "algo"]
+    return plots.mean_ci(rows, keys, "eval_return_mean", confidence=confidence)
+
+
+def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
+    """One figure per setting: eval return vs env step, mean ± 95% CI over seeds per algorithm."""
+    summary = curve_summary(data)
+    return [plots.curves_with_ci(group, title=f"Learning curves: {setting}")
+            for setting, group in summary.groupby("setting", sort=True)]
+
+
+def final_return_figures(data: ExperimentData) -> list[go.Figure]:
+    """One figure per env and noise: final eval return vs N, every algorithm (the toy figure)."""
+    summary = final_summary(data).dropna(subset=["n_locations"])
+    return [plots.final_return_vs_n(group, title=f"Final return against N: {env} ({noise} noise)")
+            for (env, noise), group in summary.groupby(["env_id", "noise"], sort=True)]
+
+
+def final_return_table(data: ExperimentData) -> pd.DataFrame:
+    """Algorithms x settings: `mean ± CI (n=...)` of the final eval return."""
+    summary = final_summary(data)
+    if summary.empty:
+        return pd.DataFrame()
+    cells = summary.apply(lambda r: f"{r['mean']:.2f}" + ("" if pd.isna(r["ci"]) else
+                                                          f" ± {r['ci']:.2f}")
+                          + f" (n={int(r['n'])})", axis=1)
+    return summary.assign(cell=cells).pivot(index="algo", columns="setting", values="cell")
+
+
+def problem_runs(data: ExperimentData) -> pd.DataFrame:
+    """Runs that did not end `done` (failed, diverged, still running or never started) and the
+    batch cells with invalid parameters, with their status messages."""
+    columns = ["run", "algo", "setting", "seed", "status", "message"]
+    rows = []
+    if not data.statuses.empty:
+        bad = data.statuses[data.statuses["status"] != "done"]
+        rows += [{"run": r["run_id"], "algo": r["algo"], "setting": r["setting"],
+                  "seed": r["seed"], "status": r["status"], "message": r["message"]}
+                 for _, r in bad.iterrows()]
+    for _, r in data.invalid.iterrows():
+        params: Mapping[str, Any] = json.loads(r["parameters"] or "{}")
+        rows.append({"run": r["name"], "algo": params.get("algo"), "setting": "invalid parameters",
+                     "seed": params.get("seed"), "status": r["status"], "message": r["message"]})
+    return pd.DataFrame(rows, columns=columns)
