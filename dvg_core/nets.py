@@ -265,17 +265,26 @@ class QuantileCritic(nn.Module):
         self.head = EnsembleMLP(n_members, hidden, 1, (hidden,), activation)
         self.register_buffer("frequencies", math.pi * torch.arange(n_cos, dtype=torch.float32))
         self.n_members = n_members
+        self.state_dim, self.action_dim, self.xi_dim = state_dim, action_dim, 1
 
     def forward(self, state: torch.Tensor, action: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         x = _concat_inputs(self.n_members, state, action, members=False)
         return self._quantiles(x, tau)
 
-    def forward_members(
-        self, state: torch.Tensor, action: torch.Tensor, tau: torch.Tensor
+    def sample_xi(
+        self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """As `forward`, with inputs carrying the member dim: `[E, *, ·]`, `tau [E, *, N]`."""
+        """Quantile levels `τ ~ U(0, 1)`, `[*batch_shape, 1]`: IQN read as a generative critic
+        whose noise is τ (the inverse-CDF sample `Z_τ` is a return sample)."""
+        device = self.frequencies.device
+        return torch.rand((*batch_shape, 1), generator=generator, device=device)
+
+    def forward_members(
+        self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor
+    ) -> torch.Tensor:
+        """One quantile per row, inputs carrying the member dim: `xi = τ [E, *, 1] -> [E, *]`."""
         x = _concat_inputs(self.n_members, state, action, members=True)
-        return self._quantiles(x, tau)
+        return self._quantiles(x, xi).squeeze(-1)
 
     def sample_returns(
         self,

@@ -26,7 +26,6 @@ from dvg_core.agent import Agent
 from dvg_core.build import build_agent, build_envs
 from dvg_core.device import resolve_device
 from dvg_core.envs import POINT_MASS_ID
-from dvg_core.nets import QuantileCritic
 from dvg_core.policy_evaluation import critic_joint_samples
 from dvg_core.validation import check_int_at_least
 from workbench import plots
@@ -162,8 +161,8 @@ def probe_joint_samples(
     """The critic's `(Z, ∇ₐZ)` at `n_probes` states (the env's resets with seeds 0, 1, ...) and
     the agent's deterministic actions there.
 
-    A quantile (IQN) critic has no joint samples in `dvg_core.policy_evaluation`: its return
-    samples (quantiles at `τ ~ U(0, 1)`) come with NaN gradients.
+    An IQN critic gives quantiles at `τ ~ U(0, 1)` (inverse-CDF return samples) and their
+    action-gradients; a twin-Q critic one point per member.
 
     Returns:
       states `[P, d_s]` and samples `[P, K, 1+d_a]` (K = members x samples), as numpy.
@@ -175,15 +174,8 @@ def probe_joint_samples(
                              dtype=torch.float32, device=device)  # [P, d_s]
     actions = agent.act(states)
     generator = torch.Generator(device=device).manual_seed(0)
-    if isinstance(agent.critic, QuantileCritic):
-        rows = states[:, None].expand(-1, n_samples, -1)  # [P, M, d_s]
-        z = agent.critic.sample_returns(rows, actions[:, None].expand(-1, n_samples, -1),
-                                        members=False, generator=generator).detach()  # [E, P, M]
-        z = z.transpose(0, 1).reshape(n_probes, -1, 1)  # [P, E·M, 1]
-        samples = torch.cat([z, torch.full((*z.shape[:2], actions.shape[-1]), torch.nan)], -1)
-    else:
-        samples = critic_joint_samples(agent, states, actions, n_samples=n_samples,
-                                       generator=generator)
+    samples = critic_joint_samples(agent, states, actions, n_samples=n_samples,
+                                   generator=generator)
     return states.cpu().numpy(), samples.cpu().numpy()
 
 
