@@ -19,7 +19,7 @@ test: $(STAMP)
 
 ## make reproduce: the toy experiment as papermill notebooks and an HTML report.
 reproduce: $(STAMP)
-	$(PY) -m workbench reproduce toy
+	$(PY) -m workbench reproduce toy --seeds 2
 
 ## make lab: JupyterLab on the notebooks.
 lab: $(STAMP)
