@@ -244,7 +244,7 @@ def return_targets(
     """
     _check_backup_args(state, action, gamma, n_samples, world_model)
     lead = (target_critic.n_members, state.shape[0], n_samples)
-    with torch.enable_grad():  # the model's sample may need autograd internally; we detach after
+    with torch.no_grad():  # no gradient part: no graph
         y, _ = _model_backup(
             world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
             members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,

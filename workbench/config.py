@@ -327,7 +327,7 @@ def _toy_quick() -> ExperimentConfig:
     """
     return ExperimentConfig(
         algorithm=AlgorithmConfig(hidden=(64, 64), gamma=0.9, actor_lr=1e-4,
-                                  exploration_noise=0.5),
+                                  exploration_noise=0.5, slicing_steps=2, slicing_restarts=0),
         env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
         model=ModelConfig(kind="cvae", hidden=(64, 64), fit_every=250, fit_steps=250,
                           warmup_fit_steps=1000),
