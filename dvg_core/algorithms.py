@@ -23,6 +23,7 @@ Adding a seventh algorithm is one subclass and one entry in `STRATEGIES`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -126,7 +127,7 @@ class AlgorithmConfig:
         check_int_at_least("slicing_restarts", self.slicing_restarts, 0)
         if not isinstance(self.slicing_axes, bool):
             raise ValueError(f"slicing_axes must be a bool, got {self.slicing_axes!r}")
-        check_range("slicing_step_size", self.slicing_step_size, 0.0, 3.14159, low_closed=False)
+        check_range("slicing_step_size", self.slicing_step_size, 0.0, math.pi, low_closed=False)
         check_int_at_least("xi_dim", self.xi_dim, 1)
         if not self.hidden or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
@@ -210,11 +211,11 @@ def _huber(x: torch.Tensor, delta: float) -> torch.Tensor:
 
 
 class _TwinQStrategy(CriticStrategy):
+    _activation = "relu"
+
     def build_critic(self) -> nn.Module:
         return TwinQ(self.state_dim, self.action_dim, hidden=self.config.hidden,
                      activation=self._activation)
-
-    _activation = "relu"
 
     def actor_value(self, critic, state, action):
         return critic(state, action).min(dim=0).values

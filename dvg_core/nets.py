@@ -98,6 +98,18 @@ def _concat_inputs(n_members: int, *parts: torch.Tensor, members: bool) -> torch
     return torch.cat([p.expand(*lead, p.shape[-1]) for p in parts], dim=-1)
 
 
+def _sample_returns(
+    critic: nn.Module, state: torch.Tensor, action: torch.Tensor, *, members: bool,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """`critic.forward_members` at fresh noise `critic.sample_xi(...)`: `[E, *]`."""
+    lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1])
+    if not members:
+        lead = (critic.n_members, *lead)
+    xi = critic.sample_xi(tuple(lead), generator=generator)
+    return critic.forward_members(state, action, xi)
+
+
 class Actor(nn.Module):
     """Deterministic policy `π(s)`, tanh-bounded to the box `[action_low, action_high]`.
 
@@ -193,11 +205,7 @@ class GenerativeCritic(nn.Module):
 
         `members=True` means the inputs carry the member dim (`[E, *, ·]`).
         """
-        lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1])
-        if not members:
-            lead = (self.n_members, *lead)
-        xi = self.sample_xi(tuple(lead), generator=generator)
-        return self.forward_members(state, action, xi)
+        return _sample_returns(self, state, action, members=members, generator=generator)
 
 
 class TwinQ(nn.Module):
@@ -283,6 +291,8 @@ class QuantileCritic(nn.Module):
         self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor
     ) -> torch.Tensor:
         """One quantile per row, inputs carrying the member dim: `xi = τ [E, *, 1] -> [E, *]`."""
+        lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1], xi.shape[:-1])
+        state, action = state.expand(*lead, state.shape[-1]), action.expand(*lead, action.shape[-1])
         x = _concat_inputs(self.n_members, state, action, members=True)
         return self._quantiles(x, xi).squeeze(-1)
 
@@ -295,9 +305,7 @@ class QuantileCritic(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """One return sample per member and row, by inverse transform: `Z_τ` at `τ ~ U(0, 1)`."""
-        x = _concat_inputs(self.n_members, state, action, members=members)  # [E, *, d]
-        tau = torch.rand((*x.shape[:-1], 1), generator=generator, device=x.device)
-        return self._quantiles(x, tau).squeeze(-1)
+        return _sample_returns(self, state, action, members=members, generator=generator)
 
     def _quantiles(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         psi = torch.relu(self.trunk(x))  # [E, *, H]

@@ -149,6 +149,11 @@ def _check_backup_args(state, action, gamma, n_samples, world_model) -> None:
     check_int_at_least("n_samples", n_samples, 1)
 
 
+def _pool_members(samples: torch.Tensor) -> torch.Tensor:
+    """Pool every member's samples per pair: `[E, B, M', D] -> [B, E·M', D]`."""
+    return samples.transpose(0, 1).reshape(samples.shape[1], -1, samples.shape[-1])
+
+
 def _model_backup(
     world_model, target_actor, target_critic, state, action, *, gamma, lead, members,
     policy_noise, noise_clip, generator,
@@ -217,8 +222,7 @@ def sobolev_targets(
         )  # y: [E, B, M']
         (grad_a_y,) = torch.autograd.grad(y.sum(), action_leaf)  # [E, B, M', d_a]
     joint = torch.cat([y.detach().unsqueeze(-1), math.sqrt(lam) * grad_a_y], dim=-1)
-    pooled = joint.transpose(0, 1).reshape(state.shape[0], -1, joint.shape[-1])  # [B, E·M', D]
-    return truncate_top(pooled, truncate)
+    return truncate_top(_pool_members(joint), truncate)
 
 
 def return_targets(
@@ -249,8 +253,7 @@ def return_targets(
             world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
             members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
         )
-    pooled = y.detach().transpose(0, 1).reshape(state.shape[0], -1, 1)  # [B, E·M', 1]
-    return truncate_top(pooled, truncate).squeeze(-1)
+    return truncate_top(_pool_members(y.detach().unsqueeze(-1)), truncate).squeeze(-1)
 
 
 def mage_targets(
