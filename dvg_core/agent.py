@@ -45,7 +45,7 @@ class Agent(nn.Module):
     Args:
       config: the algorithm.
       state_dim, action_dim: sizes.
-      world_model: a `dvg_core.world_models` model (unused by `td3`'s loss, still fitted).
+      world_model: a `dvg_core.world_models` model, or None for a model-free strategy (`td3`).
       action_low, action_high: action bounds `[d_a]`.
       actor: a fixed actor to use instead of a fresh one (policy evaluation).
     """

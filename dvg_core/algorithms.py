@@ -175,6 +175,8 @@ class CriticStrategy:
     """Base of the six strategies; see the module docstring."""
 
     name: ClassVar[str]
+    uses_world_model: ClassVar[bool] = True
+    """Whether the critic loss bootstraps through the world model (td3's does not)."""
 
     def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
         self.config, self.state_dim, self.action_dim = config, state_dim, action_dim
@@ -225,6 +227,7 @@ class TD3Strategy(_TwinQStrategy):
     """TD3 (Fujimoto et al. 2018): twin Q, clipped double-Q target on the real transition."""
 
     name = "td3"
+    uses_world_model = False
 
     def critic_loss(self, critic, targets, batch, generator):
         with torch.no_grad():

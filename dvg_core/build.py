@@ -8,7 +8,7 @@ import gymnasium
 import torch
 
 from dvg_core.agent import Agent
-from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.algorithms import STRATEGIES, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
@@ -60,8 +60,10 @@ def build_agent(
     algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, env: gymnasium.Env,
     device: torch.device,
 ) -> Agent:
-    """A fresh agent with its world model, on `device` (parameters drawn from torch's global RNG)."""
-    world_model = build_world_model(model, env_config, env)
+    """A fresh agent with its world model (none for model-free `td3`), on `device` (parameters
+    drawn from torch's global RNG)."""
+    needs_model = STRATEGIES[algorithm.name].uses_world_model
+    world_model = build_world_model(model, env_config, env) if needs_model else None
     agent = Agent(
         algorithm, env.observation_space.shape[0], env.action_space.shape[0], world_model,
         action_low=torch.as_tensor(env.action_space.low),

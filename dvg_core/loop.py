@@ -182,7 +182,8 @@ class Trainer:
                 f"±{self.loop.divergence_bound:g} at env step {self.step}")
 
     def _fit_model(self, n_steps: int) -> None:
-        if n_steps == 0 or not any(True for _ in self.agent.world_model.parameters()):
+        model = self.agent.world_model
+        if n_steps == 0 or model is None or not any(True for _ in model.parameters()):
             return
         for _ in range(n_steps):
             batch = self.replay.sample(self.model.batch_size, self.generator)
