@@ -21,6 +21,7 @@ from torch import nn
 
 from dvg_core.algorithms import AlgorithmConfig, Batch, CriticStrategy, Targets, make_strategy
 from dvg_core.nets import Actor
+from dvg_core.normalization import RunningNormalizer
 
 __all__ = ["Agent", "soft_update"]
 
@@ -48,6 +49,8 @@ class Agent(nn.Module):
       world_model: a `dvg_core.world_models` model, or None for a model-free strategy (`td3`).
       action_low, action_high: action bounds `[d_a]`.
       actor: a fixed actor to use instead of a fresh one (policy evaluation).
+      obs_normalizer: a `RunningNormalizer` of states shared by actor, critic and their targets
+        (None: the nets see raw states); `observe` feeds it real observations.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class Agent(nn.Module):
         action_low: torch.Tensor | None = None,
         action_high: torch.Tensor | None = None,
         actor: nn.Module | None = None,
+        obs_normalizer: RunningNormalizer | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -69,8 +73,12 @@ class Agent(nn.Module):
             hidden=config.hidden,
         )
         self.critic = self.strategy.build_critic()
-        self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
-        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.obs_normalizer = obs_normalizer
+        if obs_normalizer is not None:
+            self.actor.obs_normalizer = self.critic.obs_normalizer = obs_normalizer
+        shared = {id(obs_normalizer): obs_normalizer}  # targets share the normaliser, not copy it
+        self.actor_target = copy.deepcopy(self.actor, shared).requires_grad_(False)
+        self.critic_target = copy.deepcopy(self.critic, shared).requires_grad_(False)
         self.world_model = world_model
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
@@ -80,6 +88,13 @@ class Agent(nn.Module):
     def targets(self) -> Targets:
         """What the critic loss bootstraps from."""
         return Targets(self.actor_target, self.critic_target, self.world_model)
+
+    def observe(self, observation: Any) -> None:
+        """Merge one real observation `[d_s]` into the observation statistics (if normalising)."""
+        if self.obs_normalizer is not None:
+            x = torch.as_tensor(observation, dtype=torch.float32,
+                                device=self.obs_normalizer.mean.device)
+            self.obs_normalizer.update(x.reshape(1, -1))
 
     @torch.no_grad()
     def act(

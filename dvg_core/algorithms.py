@@ -96,6 +96,9 @@ class AlgorithmConfig:
     """Dimension of the generative critic's noise ξ."""
     hidden: tuple[int, ...] = (256, 256)
     """Hidden sizes of actor and critic."""
+    normalize_obs: bool = False
+    """Standardise states by running statistics of the real observations before actor and
+    critics (MuJoCo); the world models standardise their own inputs regardless."""
     critic_lr: float = 3e-4
     """Adam learning rate of the critic."""
     actor_lr: float = 3e-4
@@ -125,8 +128,9 @@ class AlgorithmConfig:
         check_positive("bandwidth", self.bandwidth)
         check_int_at_least("slicing_steps", self.slicing_steps, 0)
         check_int_at_least("slicing_restarts", self.slicing_restarts, 0)
-        if not isinstance(self.slicing_axes, bool):
-            raise ValueError(f"slicing_axes must be a bool, got {self.slicing_axes!r}")
+        for name in ("slicing_axes", "normalize_obs"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         check_range("slicing_step_size", self.slicing_step_size, 0.0, math.pi, low_closed=False)
         check_int_at_least("xi_dim", self.xi_dim, 1)
         if not self.hidden or any(

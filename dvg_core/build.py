@@ -13,6 +13,7 @@ from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.loop import MetricsSink, Trainer
+from dvg_core.normalization import RunningNormalizer
 from dvg_core.world_models import (
     CVAEWorldModel,
     GaussianEnsembleWorldModel,
@@ -64,10 +65,12 @@ def build_agent(
     drawn from torch's global RNG)."""
     needs_model = STRATEGIES[algorithm.name].uses_world_model
     world_model = build_world_model(model, env_config, env) if needs_model else None
+    state_dim = env.observation_space.shape[0]
     agent = Agent(
-        algorithm, env.observation_space.shape[0], env.action_space.shape[0], world_model,
+        algorithm, state_dim, env.action_space.shape[0], world_model,
         action_low=torch.as_tensor(env.action_space.low),
         action_high=torch.as_tensor(env.action_space.high),
+        obs_normalizer=RunningNormalizer(state_dim) if algorithm.normalize_obs else None,
     )
     return agent.to(device)
 

@@ -131,10 +131,12 @@ class Trainer:
         """One real transition and the learning it triggers; a message if training diverged."""
         if self.observation is None:
             self.observation, _ = self.env.reset()
+            self.agent.observe(self.observation)
             self.episode_return, self.episode_length = 0.0, 0
         action = self._action(self.observation)
         next_obs, reward, terminated, truncated, _ = self.env.step(action)
         self.replay.add(self.observation, action, reward, next_obs, terminated)
+        self.agent.observe(next_obs)
         self.step += 1
         self.episode_return += float(reward)
         self.episode_length += 1

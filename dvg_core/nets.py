@@ -25,6 +25,7 @@ __all__ = [
     "EnsembleMLP",
     "GenerativeCritic",
     "QuantileCritic",
+    "StateInput",
     "TwinQ",
 ]
 
@@ -110,7 +111,24 @@ def _sample_returns(
     return critic.forward_members(state, action, xi)
 
 
-class Actor(nn.Module):
+class StateInput(nn.Module):
+    """A network whose state input may pass through a shared observation normaliser first.
+
+    `obs_normalizer` (a `dvg_core.normalization.RunningNormalizer`, None by default) is attached
+    by the agent and shared by actor, critics and their targets; it is affine and has no
+    parameters, so action-gradients are unchanged and the nets see standardised states.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.obs_normalizer: nn.Module | None = None
+
+    def normalize_state(self, state: torch.Tensor) -> torch.Tensor:
+        """The state as the network sees it: `[*, d_s]`."""
+        return state if self.obs_normalizer is None else self.obs_normalizer.normalize(state)
+
+
+class Actor(StateInput):
     """Deterministic policy `π(s)`, tanh-bounded to the box `[action_low, action_high]`.
 
     Args:
@@ -145,11 +163,11 @@ class Actor(nn.Module):
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         check_shape("state", state, ["...", self.state_dim])
-        raw = self.net(state.unsqueeze(0)).squeeze(0)
+        raw = self.net(self.normalize_state(state).unsqueeze(0)).squeeze(0)
         return self.center + self.half_range * torch.tanh(raw)
 
 
-class GenerativeCritic(nn.Module):
+class GenerativeCritic(StateInput):
     """`Z_φ(s, a, ξ)`: E generative return models, one scalar return sample per noise `ξ`.
 
     Source: DSDPG's reparameterised critic (paper-notes §2.3). GUESS: ξ enters by concatenation
@@ -184,13 +202,13 @@ class GenerativeCritic(nn.Module):
         return torch.randn((*batch_shape, self.xi_dim), generator=generator, device=device)
 
     def forward(self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
-        x = _concat_inputs(self.n_members, state, action, xi, members=False)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, xi, members=False)
         return self.net(x).squeeze(-1)
 
     def forward_members(
         self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor
     ) -> torch.Tensor:
-        x = _concat_inputs(self.n_members, state, action, xi, members=True)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, xi, members=True)
         return self.net(x).squeeze(-1)
 
     def sample_returns(
@@ -208,7 +226,7 @@ class GenerativeCritic(nn.Module):
         return _sample_returns(self, state, action, members=members, generator=generator)
 
 
-class TwinQ(nn.Module):
+class TwinQ(StateInput):
     """E deterministic critics `Q_k(s, a)` (TD3's twin critics for E = 2).
 
     Shapes: `forward(state [*, d_s], action [*, d_a]) -> q [E, *]`; `forward_members` takes
@@ -229,10 +247,12 @@ class TwinQ(nn.Module):
         self.state_dim, self.action_dim, self.n_members = state_dim, action_dim, n_members
 
     def forward(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.net(_concat_inputs(self.n_members, state, action, members=False)).squeeze(-1)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, members=False)
+        return self.net(x).squeeze(-1)
 
     def forward_members(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.net(_concat_inputs(self.n_members, state, action, members=True)).squeeze(-1)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, members=True)
+        return self.net(x).squeeze(-1)
 
     def sample_returns(
         self,
@@ -246,7 +266,7 @@ class TwinQ(nn.Module):
         return self.forward_members(state, action) if members else self(state, action)
 
 
-class QuantileCritic(nn.Module):
+class QuantileCritic(StateInput):
     """IQN critic `Z_τ(s, a)`: the τ-quantile of the return, with IQN's cosine embedding of τ.
 
     Source: Dabney et al. 2018 (https://arxiv.org/abs/1806.06923), eq. 4: `φ_j(τ) =
@@ -276,7 +296,7 @@ class QuantileCritic(nn.Module):
         self.state_dim, self.action_dim, self.xi_dim = state_dim, action_dim, 1
 
     def forward(self, state: torch.Tensor, action: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-        x = _concat_inputs(self.n_members, state, action, members=False)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, members=False)
         return self._quantiles(x, tau)
 
     def sample_xi(
@@ -293,7 +313,7 @@ class QuantileCritic(nn.Module):
         """One quantile per row, inputs carrying the member dim: `xi = τ [E, *, 1] -> [E, *]`."""
         lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1], xi.shape[:-1])
         state, action = state.expand(*lead, state.shape[-1]), action.expand(*lead, action.shape[-1])
-        x = _concat_inputs(self.n_members, state, action, members=True)
+        x = _concat_inputs(self.n_members, self.normalize_state(state), action, members=True)
         return self._quantiles(x, xi).squeeze(-1)
 
     def sample_returns(

@@ -74,7 +74,9 @@ class SimulatedKill(Exception):
 
 def test_resumed_run_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, monkeypatch):
     # Off-grid schedules, so the checkpoint at 200 carries half-filled metric accumulators.
-    overrides = ["algo=dsdpg_msmmd", "model=cvae", "loop.log_every=30", "loop.eval_every=70"]
+    # Observation normalisation on: its running statistics must resume exactly too.
+    overrides = ["algo=dsdpg_msmmd", "model=cvae", "loop.log_every=30", "loop.eval_every=70",
+                 "algorithm.normalize_obs=true"]
     whole = train(tiny(tmp_path / "a", *overrides), progress=False)
 
     config = tiny(tmp_path / "b", *overrides)
@@ -104,6 +106,7 @@ def test_resumed_run_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, monke
     nets_a = torch.load(whole.checkpoint_path, weights_only=True)["agent"]["networks"]
     nets_b = torch.load(resumed.checkpoint_path, weights_only=True)["agent"]["networks"]
     assert all(torch.equal(nets_a[k], nets_b[k]) for k in nets_a)
+    assert int(nets_b["obs_normalizer.count"]) == 300 + int(got["kind"].eq("episode").sum())
 
 
 def test_divergence_ends_the_run_with_a_diverged_status_and_a_loadable_checkpoint(tmp_path):

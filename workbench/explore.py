@@ -1,0 +1,239 @@
+"""One exploration of the toy: a fixed policy, the oracle world model, a critic trained for a few
+seconds, and what it learned beside the Monte-Carlo truth.
+
+What `notebooks/explore_toy.ipynb` and its widgets (`workbench.widgets`) run on every change:
+settings in (`ExploreSettings`), an `Exploration` out: the critic's joint samples
+`(Z, ∂Z/∂a₁, ∂Z/∂a₂)` at the probe `(s, π(s))`, the Monte-Carlo truth there
+(`dvg_core.policy_evaluation.truth_at`), their joint MMD² before and after training, the critic's
+mean value and mean action-gradient over the toy's plane, and the loss curve.
+
+Choices (GUESS, none from the paper): the fixed policy is a random tanh MLP (hidden 32, 32) drawn
+from `seed`, shared by every setting with the same seed so that moving λ changes only the critic;
+the critic is trained on states uniform in the whole box and actions uniform in `[-1, 1]²`; the
+probe's action is the policy's `π(s)`; everything runs on the CPU (tiny networks, a few seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from dvg_core.agent import Agent
+from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig
+from dvg_core.envs import PointMassDynamics, PointMassSpec
+from dvg_core.nets import Actor
+from dvg_core.policy_evaluation import (
+    critic_joint_samples,
+    joint_mmd_to_truth,
+    train_critic,
+    truth_at,
+    uniform_pairs,
+)
+from dvg_core.validation import check_choice, check_int_at_least, check_range
+from dvg_core.world_models import OracleWorldModel
+from workbench import plots
+
+__all__ = ["EXPLORE_ALGORITHMS", "Exploration", "ExploreSettings", "explore", "figures", "summary"]
+
+EXPLORE_ALGORITHMS = ALGORITHMS
+"""The algorithms an exploration can train (all six; td3's target uses the model transition)."""
+
+Progress = Callable[[int, int], None]
+"""`progress(done, total)`, called during training with the number of critic updates done."""
+
+_POLICY_HIDDEN = (32, 32)
+
+
+@dataclass(frozen=True)
+class ExploreSettings:
+    """One exploration; validated on construction (the toy and algorithm configs included)."""
+
+    algorithm: str = "dsdpg_msmmd"
+    """One of `EXPLORE_ALGORITHMS`."""
+    lam: float = 1.0
+    """λ ≥ 0, weight of the gradient part of the critic loss."""
+    gamma: float = 0.5
+    """Discount γ in [0, 1) (the truth's rollouts last until γ^T < 1e-4: 14 steps at 0.5)."""
+    n_locations: int = 3
+    """N, the toy's reward locations."""
+    noise: float = 0.0
+    """σ, the toy's dynamics noise."""
+    n_samples: int = 10
+    """M, the critic's samples per pair in its loss (M' = M model draws for the target)."""
+    bandwidth: float = 100.0
+    """Bandwidth h of the loss's multiquadric kernel (paper: 100)."""
+    probe: tuple[float, float] = (0.5, 0.0)
+    """The probe state s (the action is π(s)); inside the box `[-2, 2]²`."""
+    n_updates: int = 300
+    """Critic updates."""
+    batch_size: int = 64
+    """Pairs per critic update."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden sizes of the critic."""
+    critic_lr: float = 3e-3
+    """Adam learning rate of the critic."""
+    n_truth: int = 256
+    """Monte-Carlo rollouts for the truth at the probe."""
+    n_probe_samples: int = 64
+    """Critic samples drawn at the probe (a twin-Q critic gives one point per member)."""
+    grid: int = 15
+    """Grid points per axis of the value and gradient fields."""
+    seed: int = 0
+    """Seeds the policy, the critic's initialisation and every random draw."""
+
+    def __post_init__(self) -> None:
+        check_choice("algorithm", self.algorithm, EXPLORE_ALGORITHMS)
+        if len(self.probe) != 2:
+            raise ValueError(f"probe must be a pair (x, y), got {self.probe!r}")
+        box = self.spec().box
+        for name, value in zip(("probe x", "probe y"), self.probe):
+            check_range(name, value, -box, box)
+        for name in ("n_updates", "batch_size", "n_truth", "n_probe_samples"):
+            check_int_at_least(name, getattr(self, name), 1)
+        check_int_at_least("grid", self.grid, 2)
+        check_int_at_least("seed", self.seed, 0)
+        self.algorithm_config()
+
+    def spec(self) -> PointMassSpec:
+        """The toy with these settings (validates `n_locations` and `noise`)."""
+        return PointMassSpec(n_locations=self.n_locations, dynamics_noise=self.noise)
+
+    def algorithm_config(self) -> AlgorithmConfig:
+        """The critic's algorithm (validates `lam`, `gamma`, `n_samples`, `bandwidth` ...).
+
+        GUESS for a fast evaluation: no target truncation, τ = 0.05, one max-slicing start.
+        """
+        return AlgorithmConfig(
+            name=self.algorithm, gamma=self.gamma, lam=self.lam, n_samples=self.n_samples,
+            n_target_samples=self.n_samples, bandwidth=self.bandwidth, hidden=self.hidden,
+            critic_lr=self.critic_lr, truncate=0.0, tau=0.05, slicing_restarts=0)
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """What one exploration measured; arrays are numpy, D = 1 + d_a = 3."""
+
+    settings: ExploreSettings
+    probe_state: np.ndarray
+    """`[2]` the probe state s."""
+    probe_action: np.ndarray
+    """`[2]` the policy's action π(s) there."""
+    samples: np.ndarray
+    """`[K, D]` the trained critic's `(Z, ∇ₐZ)` at the probe (λ-free, unscaled gradients)."""
+    truth: np.ndarray
+    """`[K', D]` Monte-Carlo `(G, ∇ₐG)` at the probe."""
+    mmd: float
+    """Joint MMD² of `samples` to `truth` (`joint_mmd_to_truth`, standardised units)."""
+    untrained_mmd: float
+    """The same for the critic before training (same initialisation, same draws)."""
+    locations: np.ndarray
+    """`[N, 2]` reward locations."""
+    grid: np.ndarray
+    """`[G]` coordinates of the field grid (both axes)."""
+    value: np.ndarray
+    """`[G, G]` the critic's mean `Z(s, π(s))`, rows indexed by y, columns by x."""
+    grad: np.ndarray
+    """`[G, G, 2]` the critic's mean `∇ₐZ(s, π(s))`, same indexing."""
+    losses: np.ndarray
+    """`[n_updates]` the critic loss of every update."""
+    seconds: float
+    """Wall time of the whole exploration."""
+
+
+def _fixed_policy(seed: int) -> Actor:
+    torch.manual_seed(seed)
+    return Actor(2, 2, hidden=_POLICY_HIDDEN).requires_grad_(False)
+
+
+def _probe_draws(agent: Agent, state: torch.Tensor,
+                 settings: ExploreSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """`π(s)` `[1, 2]` and critic samples `[1, K, D]` there, the draw seeded by `seed` alone."""
+    g = torch.Generator().manual_seed(settings.seed + 2)
+    action = agent.actor(state)
+    samples = critic_joint_samples(agent, state, action, n_samples=settings.n_probe_samples,
+                                   generator=g)
+    return action, samples
+
+
+def _fields(agent: Agent, box: float, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Grid `[G]`, mean value `[G, G]` and mean action-gradient `[G, G, 2]` at `(s, π(s))`."""
+    axis = torch.linspace(-box, box, n)
+    y, x = torch.meshgrid(axis, axis, indexing="ij")
+    states = torch.stack([x, y], dim=-1).reshape(-1, 2)  # [G·G, 2], rows y-major
+    g = torch.Generator().manual_seed(0)
+    joint = critic_joint_samples(agent, states, agent.actor(states), n_samples=8, generator=g)
+    mean = joint.mean(dim=1).reshape(n, n, -1)  # [G, G, D]
+    return axis, mean[..., 0], mean[..., 1:]
+
+
+def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> Exploration:
+    """Train a critic for the fixed policy and measure it against the truth (see the module).
+
+    Deterministic for given settings: the global torch RNG is forked, so a notebook's is untouched.
+
+    Args:
+      settings: the exploration.
+      progress: called as `progress(done, total)` about 50 times during training, and at the end.
+    """
+    start = time.perf_counter()
+    spec = settings.spec()
+    dyn = PointMassDynamics(spec)
+    with torch.random.fork_rng(devices=[]):
+        actor = _fixed_policy(settings.seed)
+        torch.manual_seed(settings.seed + 1)
+        agent = Agent(settings.algorithm_config(), 2, 2, OracleWorldModel(dyn), actor=actor)
+    state = torch.tensor([settings.probe], dtype=torch.float32)  # [1, 2]
+    truth = truth_at(dyn, agent, state, agent.actor(state), gamma=settings.gamma,
+                     n_samples=settings.n_truth, generator=torch.Generator().manual_seed(
+                         settings.seed + 3))  # [1, K', D]
+    _, untrained = _probe_draws(agent, state, settings)
+    every = max(1, settings.n_updates // 50)
+
+    def callback(i: int, info: dict[str, torch.Tensor]) -> None:
+        if progress is not None and (i + 1) % every == 0:
+            progress(i + 1, settings.n_updates)
+
+    box = torch.full((2,), spec.box)
+    losses = train_critic(agent, uniform_pairs(-box, box, 2), n_updates=settings.n_updates,
+                          batch_size=settings.batch_size, callback=callback,
+                          generator=torch.Generator().manual_seed(settings.seed + 4))
+    action, samples = _probe_draws(agent, state, settings)
+    grid, value, grad = _fields(agent, spec.box, settings.grid)
+    mmd = joint_mmd_to_truth(torch.cat([untrained, samples]), truth.expand(2, -1, -1))  # [2]
+    if progress is not None:
+        progress(settings.n_updates, settings.n_updates)
+    return Exploration(
+        settings=settings, probe_state=state[0].numpy(), probe_action=action[0].detach().numpy(),
+        samples=samples[0].numpy(), truth=truth[0].numpy(), mmd=float(mmd[1]),
+        untrained_mmd=float(mmd[0]), locations=spec.locations().numpy(), grid=grid.numpy(),
+        value=value.detach().numpy(), grad=grad.detach().numpy(),
+        losses=losses.detach().numpy(), seconds=time.perf_counter() - start)
+
+
+def summary(result: Exploration) -> str:
+    """One line: algorithm, updates, time and the joint MMD² before and after training."""
+    s = result.settings
+    return (f"{s.algorithm}: {s.n_updates} critic updates in {result.seconds:.1f} s; joint MMD² "
+            f"to the truth at the probe {result.mmd:.4f} (untrained {result.untrained_mmd:.4f})")
+
+
+def figures(result: Exploration) -> dict[str, go.Figure]:
+    """The exploration's three figures: `"samples"`, `"plane"` and `"loss"`."""
+    s = result.settings
+    where = (f"s=({result.probe_state[0]:.2f}, {result.probe_state[1]:.2f}), "
+             f"π(s)=({result.probe_action[0]:.2f}, {result.probe_action[1]:.2f})")
+    setting = f"{s.algorithm}, λ={s.lam:g}, γ={s.gamma:g}, N={s.n_locations}, σ={s.noise:g}"
+    return {
+        "samples": plots.joint_samples_vs_truth(
+            result.samples, result.truth, mmd=result.mmd,
+            title=f"Joint samples at {where} ({setting})"),
+        "plane": plots.toy_plane(
+            result.grid, result.value, result.grad, result.locations,
+            probe=result.probe_state, title=f"Critic's mean value and ∇ₐZ ({setting})"),
+        "loss": plots.loss_curve(result.losses, title=f"Critic loss ({s.algorithm})"),
+    }
