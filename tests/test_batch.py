@@ -164,6 +164,21 @@ def test_toy_grid_is_algorithms_by_n_by_seeds_with_distinct_records(tmp_path):
     assert {c["preset"] for c in cells} == {"toy-quick"}
 
 
+def test_mujoco_grid_is_tasks_by_noise_by_algorithms_by_seeds(tmp_path):
+    assert len(grid_cells("mujoco")) == 6 * 3 * 6 * 3
+    options = GridOptions(seeds=(0, 1), algos=("td3", "dsdpg_msmmd"), tasks=("Hopper-v5",),
+                          noises=("none", "obs"))
+    cells = grid_cells("mujoco", options)
+    assert len(cells) == 2 * 2 * 2
+    assert {(c["env_id"], c["preset"]) for c in cells} == {("Hopper-v5", "mujoco-100k")}
+    tasks = [plan_cell(c, run_root=tmp_path, experiment="mujoco") for c in cells]
+    assert all(t.error is None for t in tasks)
+    assert len({t.run_dir for t in tasks}) == len(cells)
+    config = config_from_parameters(**{**cells[-1], "run_root": str(tmp_path)})
+    assert (config.env.env_id, config.env.noise, config.loop.total_steps) == (
+        "Hopper-v5", "obs", 100_000)
+
+
 def test_an_invalid_cell_gets_a_failed_plan_in_an_invalid_dir(tmp_path):
     (cell,) = grid_cells("toy", GridOptions(seeds=(0,), algos=("td3",), n_locations=(1,)))
     task = plan_cell({**cell, "lam": -1.0}, run_root=tmp_path, experiment="toy")

@@ -48,6 +48,7 @@ from tqdm.auto import tqdm
 from traitlets import default
 
 from dvg_core.algorithms import ALGORITHMS
+from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
 from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
 
@@ -95,6 +96,10 @@ class GridOptions:
     """Algorithms (names are validated per cell, in its notebook)."""
     n_locations: tuple[int, ...] | None = None
     """Toy: numbers of reward locations N."""
+    tasks: tuple[str, ...] | None = None
+    """MuJoCo: env ids (names are validated per cell)."""
+    noises: tuple[str, ...] | None = None
+    """MuJoCo: noise settings."""
     overrides: tuple[str, ...] = ()
     """`key=value` overrides of every cell, applied after the cell's own."""
 
@@ -126,10 +131,24 @@ def _toy_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]) -> lis
             for seed in seeds]
 
 
+def _mujoco_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]
+                  ) -> list[dict[str, Any]]:
+    """tasks x noise settings x algorithms x seeds (the paper's main table)."""
+    return [{"algo": algo, "env_id": task, "noise": noise, "seed": seed, "preset": preset,
+             "overrides": list(options.overrides)}
+            for task in options.tasks or MUJOCO_TASKS
+            for noise in options.noises or NOISE_SETTINGS
+            for algo in options.algos or ALGORITHMS
+            for seed in seeds]
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "toy": Experiment("toy", "dvg/PointMass-v0: algorithms x N in {1, 3, 5} x seeds", _toy_cells),
+    "mujoco": Experiment("mujoco", "Gymnasium v5 tasks x noise (none, obs, dynamics) x "
+                         "algorithms x seeds", _mujoco_cells, preset="mujoco-100k",
+                         timeout_s=24 * 3600.0),
 }
-"""The registered experiments (a `mujoco` grid of tasks x noise x algorithms x seeds goes here)."""
+"""The registered experiments."""
 
 
 def get_experiment(name: str) -> Experiment:

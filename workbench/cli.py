@@ -55,10 +55,10 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                     "Exit code 1 if any cell failed.",
     )
     reproduce.add_argument("experiment", type=str,
-                           help="experiment grid, e.g. toy (an unknown name lists them)")
+                           help="experiment grid: toy or mujoco (an unknown name lists them)")
     reproduce.add_argument("--preset", type=str, default=None,
                            help=f"starting config of every cell, one of {list(PRESETS)} "
-                                "(default: the experiment's, toy-quick)")
+                                "(default: the experiment's: toy-quick, mujoco-100k)")
     reproduce.add_argument("--seeds", type=_seeds, default=None,
                            help="seeds: a list like 0,1,2, or a count like 3 (= 0,1,2); "
                                 "one seed N alone: 'N,' (default: the experiment's, 3)")
@@ -66,6 +66,10 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                            help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
     reproduce.add_argument("--n-locations", type=_int_list, default=None,
                            help="toy: comma-separated numbers of reward locations (default: 1,3,5)")
+    reproduce.add_argument("--tasks", type=_names, default=None,
+                           help="mujoco: comma-separated env ids (default: all six v5 tasks)")
+    reproduce.add_argument("--noise", dest="noises", type=_names, default=None,
+                           help="mujoco: comma-separated noise settings (default: none,obs,dynamics)")
     reproduce.add_argument("--set", dest="overrides", action="append", default=[],
                            metavar="KEY=VALUE", help="override a field of every cell "
                                                      "(as in `train --set`)")
@@ -108,12 +112,59 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                        help="show a progress bar")
 
 
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser(
+        "bench", help="measure update, env and loop throughput (see workbench/bench.py)",
+        description="Time the full update of each algorithm (median of repeats after warm-up), "
+                    "its ratio to td3 and its FLOPs against a matmul peak measured in the same "
+                    "process; env steps/s; optionally whole toy-quick loops.",
+    )
+    bench.add_argument("--algos", type=_names, help="algorithms (default: all six)")
+    bench.add_argument("--problems", type=_names, help="mujoco (17/6) and/or toy (2/2)")
+    bench.add_argument("--batch-size", type=int, help="replay batch (default 256)")
+    bench.add_argument("--samples", dest="n_samples", type=int, help="M = M' (default 10)")
+    bench.add_argument("--hidden", type=_int_list, help="hidden sizes (default 256,256)")
+    bench.add_argument("--warmup", type=int, help="untimed updates first (default 10)")
+    bench.add_argument("--block", type=int, help="updates per timed block (default 10)")
+    bench.add_argument("--repeats", type=int, help="timed blocks; the median counts (default 5)")
+    bench.add_argument("--env-steps", type=int, help="env steps timed per env (0: skip)")
+    bench.add_argument("--loop-steps", type=int,
+                       help="env steps of a whole toy-quick loop per algorithm (default 0: skip)")
+    bench.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
+    bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                       help="torch.compile the update")
+    bench.add_argument("--json", type=str, default=None, metavar="PATH",
+                       help="also write the result as JSON to PATH")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
+
+    names = ("algos", "problems", "batch_size", "n_samples", "hidden", "warmup", "block",
+             "repeats", "env_steps", "loop_steps", "threads", "device", "compile")
+    values = {name: getattr(args, name) for name in names}
+    values["algorithms"] = values.pop("algos")
+    try:
+        config = bench_config_from_args(**values)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result = run_benchmark(config)
+    print(format_report(result))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(to_json(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m workbench`."""
     parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_reproduce(sub)
     _add_train(sub)
+    _add_bench(sub)
     return parser
 
 
@@ -145,7 +196,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     from workbench.batch import GridOptions, reproduce  # papermill & co. load only here
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
-                          n_locations=args.n_locations, overrides=tuple(args.overrides))
+                          n_locations=args.n_locations, tasks=args.tasks, noises=args.noises,
+                          overrides=tuple(args.overrides))
     try:
         if args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
@@ -173,4 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         return _reproduce(args)
     if args.command == "train":
         return _train(args)
+    if args.command == "bench":
+        return _bench(args)
     return 2

@@ -1,0 +1,47 @@
+"""The throughput benchmark runs on a tiny configuration and reports sane numbers (not timed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench import cli
+from workbench.bench import BenchConfig, format_report, run_benchmark
+
+
+def test_benchmark_reports_every_algorithm_with_flops_and_ratios():
+    config = BenchConfig(algorithms=("td3", "dsdpg_msmmd"), problems=("toy",), batch_size=8,
+                         n_samples=3, hidden=(8,), warmup=1, block=2, repeats=2, env_steps=20)
+    result = run_benchmark(config, progress=False)
+    rows = {r.algorithm: r for r in result.updates}
+    assert set(rows) == {"td3", "dsdpg_msmmd"}
+    assert rows["td3"].ratio_to_td3 == pytest.approx(1.0)
+    # The Sobolev update does strictly more arithmetic than TD3's (M samples, their gradients).
+    assert rows["dsdpg_msmmd"].gflop_per_update > rows["td3"].gflop_per_update > 0
+    assert all(r.updates_per_s > 0 and 0 < r.peak_fraction for r in result.updates)
+    assert result.matmul_peak_gflops > 0
+    assert set(result.env_steps_per_s) == {"dvg/PointMass-v0", "HalfCheetah-v5",
+                                           "dvg/PointMass-v0 (torch, 1024 envs)"}
+    report = format_report(result)
+    assert "dsdpg_msmmd" in report and "GFLOP/update" in report
+
+
+def test_cli_bench_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code = cli.main(["bench", "--algos", "td3", "--problems", "toy", "--batch-size", "8",
+                     "--samples", "2", "--hidden", "8", "--warmup", "0", "--block", "1",
+                     "--repeats", "1", "--env-steps", "0", "--threads", "1",
+                     "--json", str(path)])
+    assert code == 0
+    data = json.loads(path.read_text())
+    assert data["updates"][0]["algorithm"] == "td3" and data["threads"] == 1
+    assert "ms/update" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, named", [(["--algos", "sac"], "algorithms"),
+                                          (["--batch-size", "0"], "batch_size"),
+                                          (["--problems", "atari"], "problems")])
+def test_cli_bench_rejects_bad_values_naming_them(args, named, capsys):
+    assert cli.main(["bench", *args]) == 2
+    assert named in capsys.readouterr().err

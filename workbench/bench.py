@@ -1,0 +1,296 @@
+"""Throughput benchmark: `python -m workbench bench`.
+
+For each algorithm, the full agent update (critic step; every 2nd step the actor step and target
+updates; the world-model sampling the targets need) at a fixed configuration, in one process:
+
+* updates/s: median over `repeats` timed blocks of `block` updates, after `warmup` updates;
+* ratio to `td3` measured in the same process;
+* FLOPs per update, counted by `torch.utils.flop_counter.FlopCounterMode` (matmuls and
+  convolutions, forward and backward, averaged over two updates so the actor step counts half);
+* achieved FLOP/s as a fraction of a dense float32 matmul peak measured in the same process.
+
+Also the environments' steps/s (toy gymnasium env, the toy's batched torch step, a MuJoCo task)
+and, with `--loop-steps`, whole `toy-quick` training loops per algorithm.
+
+Default problem sizes: batch 256, M = M' = 10, 256-256 networks, a MuJoCo-size problem
+(state 17, action 6, cVAE world model) and the toy (state 2, action 2, oracle model).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import gymnasium
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import dvg_core  # noqa: F401  (registers the toy)
+from dvg_core.agent import Agent
+from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.envs import PointMassDynamics, PointMassSpec
+from dvg_core.world_models import CVAEWorldModel, OracleWorldModel
+from dvg_core.validation import check_choice, check_int_at_least
+
+__all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
+
+PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2)}
+"""Problem name -> (state dim, action dim)."""
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What the benchmark measures, and how long."""
+
+    algorithms: tuple[str, ...] = ALGORITHMS
+    problems: tuple[str, ...] = ("mujoco", "toy")
+    batch_size: int = 256
+    n_samples: int = 10
+    hidden: tuple[int, ...] = (256, 256)
+    warmup: int = 10
+    block: int = 10
+    repeats: int = 5
+    env_steps: int = 2000
+    loop_steps: int = 0
+    """Env steps of a whole `toy-quick` loop per algorithm (0: skip)."""
+    threads: int | None = None
+    device: str = "cpu"
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        for name in self.algorithms:
+            check_choice("algorithms", name, ALGORITHMS)
+        for name in self.problems:
+            check_choice("problems", name, list(PROBLEMS))
+        for name in ("batch_size", "n_samples", "warmup", "block", "repeats"):
+            check_int_at_least(name, getattr(self, name), 1 if name != "warmup" else 0)
+        check_int_at_least("env_steps", self.env_steps, 0)
+        check_int_at_least("loop_steps", self.loop_steps, 0)
+        if self.threads is not None:
+            check_int_at_least("threads", self.threads, 1)
+
+
+@dataclass
+class UpdateResult:
+    """One algorithm on one problem."""
+
+    algorithm: str
+    problem: str
+    updates_per_s: float
+    ms_per_update: float
+    gflop_per_update: float
+    ratio_to_td3: float = float("nan")
+    peak_fraction: float = float("nan")
+
+
+@dataclass
+class BenchResult:
+    """Everything one benchmark run measured."""
+
+    device: str
+    threads: int
+    torch_version: str
+    matmul_peak_gflops: float
+    updates: list[UpdateResult] = field(default_factory=list)
+    env_steps_per_s: dict[str, float] = field(default_factory=dict)
+    loop_env_steps_per_s: dict[str, float] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(device: torch.device, *, size: int = 1024, repeats: int = 10) -> float:
+    """Dense float32 matmul throughput in FLOP/s: best of `repeats` `size`² products."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    best = float("inf")
+    for _ in range(repeats + 2):
+        _sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def _agent(config: BenchConfig, name: str, problem: str, device: torch.device) -> Agent:
+    state_dim, action_dim = PROBLEMS[problem]
+    algorithm = AlgorithmConfig(name=name, hidden=config.hidden, n_samples=config.n_samples,
+                                n_target_samples=config.n_samples)
+    if problem == "toy":
+        model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))
+    else:
+        model = CVAEWorldModel(state_dim, action_dim, hidden=config.hidden)
+    return Agent(algorithm, state_dim, action_dim, model).to(device)
+
+
+def _batches(problem: str, batch_size: int, n: int, device: torch.device) -> list[Batch]:
+    state_dim, action_dim = PROBLEMS[problem]
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for _ in range(n):
+        state = torch.rand(batch_size, state_dim, generator=g) * 2 - 1
+        action = torch.rand(batch_size, action_dim, generator=g) * 2 - 1
+        batch = Batch(state, action, torch.randn(batch_size, generator=g),
+                      state + 0.05 * torch.randn(batch_size, state_dim, generator=g),
+                      torch.zeros(batch_size))
+        out.append(Batch(*(t.to(device) for t in batch)))
+    return out
+
+
+def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device
+                 ) -> UpdateResult:
+    """Updates/s and FLOPs per update of one algorithm on one problem."""
+    torch.manual_seed(0)
+    agent = _agent(config, name, problem, device)
+    batches = _batches(problem, config.batch_size, 4, device)
+    generator = torch.Generator(device=device).manual_seed(0)
+    update = agent.update
+    if config.compile:
+        update = torch.compile(agent.update)
+    for i in range(config.warmup):
+        update(batches[i % 4], generator)
+    with FlopCounterMode(display=False) as counter:
+        for i in range(2):
+            update(batches[i], generator)
+    flops = counter.get_total_flops() / 2
+    times = []
+    for _ in range(config.repeats):
+        _sync(device)
+        start = time.perf_counter()
+        for i in range(config.block):
+            update(batches[i % 4], generator)
+        _sync(device)
+        times.append((time.perf_counter() - start) / config.block)
+    seconds = statistics.median(times)
+    return UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9)
+
+
+def env_throughput(n_steps: int) -> dict[str, float]:
+    """Steps/s of the toy gymnasium env, the toy's batched torch step (1024 envs), and
+    HalfCheetah-v5, each with random actions."""
+    out: dict[str, float] = {}
+    for env_id in ("dvg/PointMass-v0", "HalfCheetah-v5"):
+        env = gymnasium.make(env_id)
+        env.reset(seed=0)
+        env.action_space.seed(0)
+        actions = [env.action_space.sample() for _ in range(n_steps)]
+        start = time.perf_counter()
+        for action in actions:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+        out[env_id] = n_steps / (time.perf_counter() - start)
+    dynamics = PointMassDynamics(PointMassSpec(n_locations=3, dynamics_noise=0.1))
+    n_envs, g = 1024, torch.Generator().manual_seed(0)
+    state = torch.zeros(n_envs, 2)
+    repeats = max(1, n_steps // 100)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        noise = dynamics.sample_noise((n_envs,), generator=g)
+        state, _ = dynamics.step(state, torch.rand(n_envs, 2, generator=g) * 2 - 1, noise)
+    out["dvg/PointMass-v0 (torch, 1024 envs)"] = n_envs * repeats / (time.perf_counter() - start)
+    return out
+
+
+def loop_throughput(name: str, n_steps: int, device: str) -> float:
+    """Env steps/s of a whole `toy-quick` run of `n_steps` (warm-up included), records in a temp
+    dir."""
+    import tempfile
+
+    from workbench.config import preset
+    from workbench.training import train
+    from workbench.runs import read_metrics
+
+    with tempfile.TemporaryDirectory() as root:
+        warmup = min(500, n_steps // 2)
+        config = preset("toy-quick", [f"algo={name}", f"steps={n_steps}", f"run_root={root}",
+                                      f"loop.warmup_steps={warmup}", f"device={device}"])
+        start = time.perf_counter()
+        record = train(config, progress=False)
+        elapsed = time.perf_counter() - start
+        read_metrics(record.metrics_path)
+    return n_steps / elapsed
+
+
+def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
+    """Measure everything `config` asks for; see the module docstring."""
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    device = torch.device(config.device)
+    result = BenchResult(device=_device_name(device), threads=torch.get_num_threads(),
+                         torch_version=torch.__version__,
+                         matmul_peak_gflops=matmul_peak(device) / 1e9,
+                         config=_jsonable(asdict(config)))
+    for problem in config.problems:
+        rows = []
+        for name in config.algorithms:
+            row = time_updates(config, name, problem, device)
+            rows.append(row)
+            if progress:
+                print(f"  {problem:6s} {name:12s} {row.ms_per_update:8.2f} ms/update", flush=True)
+        td3 = next((r for r in rows if r.algorithm == "td3"), None)
+        for row in rows:
+            if td3 is not None:
+                row.ratio_to_td3 = row.ms_per_update / td3.ms_per_update
+            row.peak_fraction = row.gflop_per_update * row.updates_per_s / result.matmul_peak_gflops
+        result.updates += rows
+    if config.env_steps:
+        result.env_steps_per_s = env_throughput(config.env_steps)
+    for name in config.algorithms if config.loop_steps else ():
+        result.loop_env_steps_per_s[name] = loop_throughput(name, config.loop_steps, config.device)
+        if progress:
+            print(f"  loop   {name:12s} {result.loop_env_steps_per_s[name]:8.1f} env steps/s",
+                  flush=True)
+    return result
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    return f"cpu ({platform.processor() or platform.machine()})"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def format_report(result: BenchResult) -> str:
+    """The result as Markdown tables."""
+    lines = [f"device: {result.device}, torch {result.torch_version}, {result.threads} threads, "
+             f"matmul peak {result.matmul_peak_gflops:.1f} GFLOP/s", "",
+             "| problem | algorithm | ms/update | updates/s | × td3 | GFLOP/update | % of peak |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in result.updates:
+        lines.append(f"| {r.problem} | {r.algorithm} | {r.ms_per_update:.2f} | "
+                     f"{r.updates_per_s:.0f} | {r.ratio_to_td3:.1f} | {r.gflop_per_update:.3f} | "
+                     f"{100 * r.peak_fraction:.0f} |")
+    if result.env_steps_per_s:
+        lines += ["", "| environment | steps/s |", "|---|---:|"]
+        lines += [f"| {k} | {v:,.0f} |" for k, v in result.env_steps_per_s.items()]
+    if result.loop_env_steps_per_s:
+        lines += ["", "| toy-quick loop | env steps/s |", "|---|---:|"]
+        lines += [f"| {k} | {v:.1f} |" for k, v in result.loop_env_steps_per_s.items()]
+    return "\n".join(lines)
+
+
+def to_json(result: BenchResult) -> str:
+    """The result as JSON."""
+    return json.dumps(asdict(result), indent=2)
+
+
+def bench_config_from_args(**kwargs: Any) -> BenchConfig:
+    """`BenchConfig` from CLI values (None means the default)."""
+    return replace(BenchConfig(), **{k: v for k, v in kwargs.items() if v is not None})
