@@ -26,7 +26,8 @@ from dvg_core.world_models import never_terminates
 
 TERMINATING = ("Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5", "InvertedDoublePendulum-v5")
 
-_PERTURBATION = {  # (qpos std, qvel std): reset state + noise, then at most _PERTURBED_HORIZON steps
+# (qpos std, qvel std): reset state + Gaussian noise, then at most _PERTURBED_HORIZON steps
+_PERTURBATION = {
     "Hopper-v5": (0.5, 5.0),
     "Walker2d-v5": (1.0, 10.0),
     "Ant-v5": (0.5, 5.0),

@@ -9,8 +9,12 @@ mean value and mean action-gradient over the toy's plane, and the loss curve.
 
 Choices (GUESS, none from the paper): the fixed policy is a random tanh MLP (hidden 32, 32) drawn
 from `seed`, shared by every setting with the same seed so that moving λ changes only the critic;
-the critic is trained on states uniform in the whole box and actions uniform in `[-1, 1]²`; the
-probe's action is the policy's `π(s)`; everything runs on the CPU (tiny networks, a few seconds).
+the critic is trained on actions uniform in `[-1, 1]²` and states drawn, with probability
+`local_fraction`, uniform in a square window of half-width `window` around the probe (where the
+samples figure compares; a few hundred updates learn the law there, while uniform states over the
+whole box alone barely move the generative critics' mean in that budget), else uniform in the box
+(so the plane's heat-map has a global shape); the probe's action is the policy's `π(s)`;
+everything runs on the CPU (tiny networks, a few seconds).
 """
 
 from __future__ import annotations
@@ -28,17 +32,26 @@ from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.nets import Actor
 from dvg_core.policy_evaluation import (
+    PairSampler,
     critic_joint_samples,
     joint_mmd_to_truth,
     train_critic,
     truth_at,
     uniform_pairs,
 )
-from dvg_core.validation import check_choice, check_int_at_least, check_range
+from dvg_core.validation import check_choice, check_int_at_least, check_positive, check_range
 from dvg_core.world_models import OracleWorldModel
 from workbench import plots
 
-__all__ = ["EXPLORE_ALGORITHMS", "Exploration", "ExploreSettings", "explore", "figures", "summary"]
+__all__ = [
+    "EXPLORE_ALGORITHMS",
+    "Exploration",
+    "ExploreSettings",
+    "explore",
+    "figures",
+    "probe_window_pairs",
+    "summary",
+]
 
 EXPLORE_ALGORITHMS = ALGORITHMS
 """The algorithms an exploration can train (all six; td3's target uses the model transition)."""
@@ -69,6 +82,10 @@ class ExploreSettings:
     """Bandwidth h of the loss's multiquadric kernel (paper: 100)."""
     probe: tuple[float, float] = (0.5, 0.0)
     """The probe state s (the action is π(s)); inside the box `[-2, 2]²`."""
+    window: float = 0.5
+    """Half-width of the square around the probe that most training states come from."""
+    local_fraction: float = 0.75
+    """Probability that a training state comes from the window rather than the whole box."""
     n_updates: int = 300
     """Critic updates."""
     batch_size: int = 64
@@ -95,6 +112,8 @@ class ExploreSettings:
             check_range(name, value, -box, box)
         for name in ("n_updates", "batch_size", "n_truth", "n_probe_samples"):
             check_int_at_least(name, getattr(self, name), 1)
+        check_positive("window", self.window)
+        check_range("local_fraction", self.local_fraction, 0.0, 1.0)
         check_int_at_least("grid", self.grid, 2)
         check_int_at_least("seed", self.seed, 0)
         self.algorithm_config()
@@ -143,6 +162,34 @@ class Exploration:
     """`[n_updates]` the critic loss of every update."""
     seconds: float
     """Wall time of the whole exploration."""
+
+
+def probe_window_pairs(box: float, probe: torch.Tensor, *, window: float,
+                       local_fraction: float) -> PairSampler:
+    """A sampler of `(s [B, 2], a [B, 2])`: actions uniform in `[-1, 1]²`; states uniform in
+    the window `probe ± window` (clipped to the box) with probability `local_fraction`, else
+    uniform in `[-box, box]²`.
+
+    Args:
+      box: half-side L of the toy's square.
+      probe: `[2]` the window's centre.
+      window: half-width of the window, > 0.
+      local_fraction: probability in [0, 1] of a state from the window.
+    """
+    check_positive("window", window)
+    check_range("local_fraction", local_fraction, 0.0, 1.0)
+    edge = torch.full_like(probe, box)
+    uniform = uniform_pairs(-edge, edge, 2)
+    local = uniform_pairs(torch.maximum(probe - window, -edge),
+                          torch.minimum(probe + window, edge), 2)
+
+    def sample(batch: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        state_u, action_u = uniform(batch, generator)
+        state_l, action_l = local(batch, generator)
+        near = torch.rand(batch, 1, generator=generator) < local_fraction  # [B, 1]
+        return torch.where(near, state_l, state_u), torch.where(near, action_l, action_u)
+
+    return sample
 
 
 def _fixed_policy(seed: int) -> Actor:
@@ -198,8 +245,9 @@ def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> E
         if progress is not None and (i + 1) % every == 0:
             progress(i + 1, settings.n_updates)
 
-    box = torch.full((2,), spec.box)
-    losses = train_critic(agent, uniform_pairs(-box, box, 2), n_updates=settings.n_updates,
+    pairs = probe_window_pairs(spec.box, state[0], window=settings.window,
+                               local_fraction=settings.local_fraction)
+    losses = train_critic(agent, pairs, n_updates=settings.n_updates,
                           batch_size=settings.batch_size, callback=callback,
                           generator=torch.Generator().manual_seed(settings.seed + 4))
     action, samples = _probe_draws(agent, state, settings)

@@ -1,0 +1,32 @@
+"""MuJoCo end to end: the `mujoco-smoke` preset trains `dsdpg_msmmd` and writes a complete record."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workbench.config import preset
+from workbench.runs import read_metrics
+from workbench.training import train
+
+
+@pytest.mark.slow
+def test_mujoco_smoke_trains_dsdpg_msmmd_into_a_complete_record(tmp_path):
+    config = preset("mujoco-smoke", ["algo=dsdpg_msmmd", f"run_root={tmp_path}", "device=cpu",
+                                     "noise=obs"])
+    record = train(config, progress=False)
+    state = record.read_status()
+    assert (state["status"], state["step"]) == ("done", config.loop.total_steps)
+    metrics = read_metrics(record.metrics_path)
+    evals = metrics.query("kind == 'eval'")
+    assert list(evals["step"]) == [1000, 2000]
+    assert evals["eval_return_mean"].notna().all()
+    train_rows = metrics.query("kind == 'train'").dropna(subset=["critic_loss"])
+    assert len(train_rows) >= 2
+    for column in ("critic_loss", "critic_value", "critic_grad_scale", "actor_loss", "model_loss",
+                   "updates_per_s", "env_steps_per_s"):
+        assert train_rows[column].notna().all(), column
+    saved = torch.load(record.checkpoint_path, weights_only=True)
+    networks = saved["agent"]["networks"]
+    assert int(networks["obs_normalizer.count"]) >= config.loop.total_steps
+    assert record.config() == config

@@ -1,0 +1,32 @@
+"""Opt-in rendering: a trained (here: fresh) agent's episode becomes an mp4 of the right frames."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.config import preset
+from workbench.notebook_api import load_agent
+from workbench.training import train
+from workbench.video import record_policy_video
+
+imageio = pytest.importorskip("imageio.v3")
+
+
+@pytest.mark.slow
+def test_a_trained_policy_is_recorded_as_an_mp4(tmp_path):
+    config = preset("mujoco-smoke", ["algo=td3", "env=Hopper-v5", f"run_root={tmp_path}",
+                                     "steps=1100", "device=cpu"])
+    agent = load_agent(train(config, progress=False))
+    path = record_policy_video(agent, config, tmp_path / "videos", max_steps=40, width=96,
+                               height=64)
+    frames = imageio.imread(path)
+    assert path.exists() and path.suffix == ".mp4"
+    assert frames.shape[1:] == (64, 96, 3)
+    assert 2 <= frames.shape[0] <= 41  # reset frame + one per step (the hopper may fall early)
+    assert frames.std() > 0  # not a blank image
+
+
+def test_the_toy_has_no_video():
+    config = preset("toy-quick")
+    with pytest.raises(ValueError, match="no renderer"):
+        record_policy_video(None, config, "unused")
