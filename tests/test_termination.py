@@ -19,6 +19,7 @@ from dvg_core.envs.termination import (
     IDP_POLE_LENGTHS,
     OBS_DIMS,
     TERMINATION_FNS,
+    TERMINATION_KWARGS,
     inverted_double_pendulum_tip_height,
     termination_fn,
 )
@@ -178,6 +179,15 @@ def test_registry_covers_every_workbench_env():
 def test_unknown_env_id_raises_naming_it_and_the_allowed():
     with pytest.raises(ValueError, match=r"env_id must be one of .*Hopper-v5.*'Hopper-v4'"):
         termination_fn("Hopper-v4")
+
+
+def test_env_kwargs_that_change_termination_are_refused():
+    with pytest.raises(ValueError, match=r"env_kwargs must not set \['healthy_z_range'\]"):
+        termination_fn("Hopper-v5", env_kwargs={"healthy_z_range": (0.5, 2.0), "frame_skip": 4})
+    assert "healthy_z_range" in TERMINATION_KWARGS
+    assert termination_fn("Hopper-v5", env_kwargs={"ctrl_cost_weight": 0.0}) is not None
+    halfcheetah = termination_fn("HalfCheetah-v5", env_kwargs={"xml_file": "x.xml"})
+    assert halfcheetah is never_terminates  # never terminates whatever its kwargs
 
 
 @pytest.mark.parametrize("env_id", TERMINATING)

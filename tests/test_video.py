@@ -30,3 +30,20 @@ def test_the_toy_has_no_video():
     config = preset("toy-quick")
     with pytest.raises(ValueError, match="no renderer"):
         record_policy_video(None, config, "unused")
+
+
+@pytest.mark.slow
+def test_train_notebook_shows_a_video_when_asked(tmp_path):
+    import papermill
+
+    from workbench.batch import TRAIN_NOTEBOOK
+
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(TRAIN_NOTEBOOK), str(out), cwd=str(tmp_path), progress_bar=False,
+        parameters={"algo": "td3", "env_id": "Hopper-v5", "preset": "mujoco-smoke", "steps": 1100,
+                    "run_root": str(tmp_path / "runs"), "video": True},
+    )
+    html = out.read_text()
+    assert "<video" in html and "data:video/mp4;base64," in html
+    assert list((tmp_path / "runs").glob("default/*/videos/*.mp4"))

@@ -80,11 +80,11 @@ class ExploreSettings:
     """M, the critic's samples per pair in its loss (M' = M model draws for the target)."""
     bandwidth: float = 100.0
     """Bandwidth h of the loss's multiquadric kernel (paper: 100)."""
-    probe: tuple[float, float] = (0.5, 0.0)
+    probe: tuple[float, float] = (0.8, 0.3)
     """The probe state s (the action is π(s)); inside the box `[-2, 2]²`."""
     window: float = 0.5
     """Half-width of the square around the probe that most training states come from."""
-    local_fraction: float = 0.75
+    local_fraction: float = 0.9
     """Probability that a training state comes from the window rather than the whole box."""
     n_updates: int = 300
     """Critic updates."""

@@ -48,6 +48,7 @@ __all__ = [
     "probe_joint_samples",
     "problem_runs",
     "show",
+    "show_video",
     "status_counts",
     "train_run",
     "use_report_display",
@@ -59,11 +60,13 @@ TRAIN_PARAMETERS: dict[str, Any] = {
     "noise_scale": None, "lam": None, "gamma": None, "samples": None, "seed": 0,
     "preset": "toy-quick", "steps": None, "model": None, "run_root": "runs",
     "experiment": "default", "overrides": [], "interactive": False, "threads": 1,
+    "video": False,
 }
 """The parameters of `train.ipynb` and their defaults (a test checks the notebook agrees).
 `None` keeps the preset's value (`noise_scale`: the env's default scale); `overrides` are
 `key=value` strings applied last; `threads` is torch's thread count in the kernel (1: tiny
-networks run ~12x faster than with one thread per core; None leaves torch's default)."""
+networks run ~12x faster than with one thread per core; None leaves torch's default); `video`
+(MuJoCo only) records and shows one episode of the trained policy (rendering is opt-in)."""
 
 _KEYS = {
     "algo": "algorithm.name", "env_id": "env.env_id", "n_locations": "env.kwargs.n_locations",
@@ -99,8 +102,9 @@ def config_from_parameters(**parameters: Any) -> ExperimentConfig:
     if unknown:
         raise ValueError(f"unknown parameters {unknown}; valid: {list(TRAIN_PARAMETERS)}")
     p = {**TRAIN_PARAMETERS, **parameters}
-    if not isinstance(p["interactive"], bool):
-        raise ValueError(f"interactive must be true or false, got {p['interactive']!r}")
+    for flag in ("interactive", "video"):
+        if not isinstance(p[flag], bool):
+            raise ValueError(f"{flag} must be true or false, got {p[flag]!r}")
     if p["threads"] is not None:
         check_int_at_least("threads", p["threads"], 1)
     overrides = p["overrides"]
@@ -125,6 +129,18 @@ def train_run(config: ExperimentConfig, *, interactive: bool = False) -> RunReco
     state = record.read_status() or {}
     print(f"status: {state.get('status')} ({state.get('message', '')})")
     return record
+
+
+def show_video(agent: Agent, config: ExperimentConfig, record: RunRecord) -> Path:
+    """Record one deterministic episode of `agent` into `<record>/videos/` and display it
+    (embedded, so the output notebook carries it); returns the mp4's path."""
+    from IPython.display import Video, display
+
+    from workbench.video import record_policy_video
+
+    path = record_policy_video(agent, config, record.path / "videos")
+    display(Video(str(path), embed=True, html_attributes="controls loop"))
+    return path
 
 
 def show(figure: go.Figure, *, interactive: bool = False) -> None:

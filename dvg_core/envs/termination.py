@@ -39,7 +39,8 @@ Ant and Humanoid, and not done for InvertedDoublePendulum (`y <= 1` is false).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -51,6 +52,7 @@ __all__ = [
     "IDP_POLE_LENGTHS",
     "OBS_DIMS",
     "TERMINATION_FNS",
+    "TERMINATION_KWARGS",
     "ant_terminated",
     "hopper_terminated",
     "humanoid_terminated",
@@ -214,12 +216,39 @@ TERMINATION_FNS: dict[str, TerminationFn] = {
 HalfCheetah and the toy never terminate (the toy truncates at its horizon)."""
 
 
-def termination_fn(env_id: str) -> TerminationFn:
+TERMINATION_KWARGS = (
+    "terminate_when_unhealthy",
+    "healthy_z_range",
+    "healthy_angle_range",
+    "healthy_state_range",
+    "exclude_current_positions_from_observation",
+    "include_cinert_in_observation",
+    "include_cvel_in_observation",
+    "include_qfrc_actuator_in_observation",
+    "include_cfrc_ext_in_observation",
+    "xml_file",
+)
+"""Constructor kwargs of the v5 tasks that change their termination or the observation entries
+these functions read; `termination_fn` refuses them for a terminating task (defaults assumed)."""
+
+
+def termination_fn(env_id: str, *, env_kwargs: Mapping[str, Any] | None = None) -> TerminationFn:
     """The termination function of `env_id` (see `TERMINATION_FNS`), for default env kwargs.
 
+    Args:
+      env_id: one of `TERMINATION_FNS`.
+      env_kwargs: the constructor kwargs the env was made with (e.g. `EnvConfig.kwargs`), if any;
+        for a terminating task none may be one of `TERMINATION_KWARGS`.
+
     Raises:
-      ValueError: `env_id` is not one of `TERMINATION_FNS`, naming the allowed ids.
+      ValueError: `env_id` is not one of `TERMINATION_FNS` (naming the allowed ids), or
+        `env_kwargs` changes what a terminating task's function assumes.
     """
     if env_id not in TERMINATION_FNS:
         raise ValueError(f"env_id must be one of {list(TERMINATION_FNS)}, got {env_id!r}")
-    return TERMINATION_FNS[env_id]
+    fn = TERMINATION_FNS[env_id]
+    changed = sorted(set(env_kwargs or {}) & set(TERMINATION_KWARGS))
+    if fn is not never_terminates and changed:
+        raise ValueError(f"env_kwargs must not set {changed} for {env_id}: its termination "
+                         f"function assumes gymnasium's defaults of {list(TERMINATION_KWARGS)}")
+    return fn
