@@ -14,17 +14,10 @@ from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.loop import MetricsSink, Trainer
 from dvg_core.normalization import RunningNormalizer
-from dvg_core.world_models import (
-    CVAEWorldModel,
-    GaussianEnsembleWorldModel,
-    OracleWorldModel,
-    never_terminates,
-)
+from dvg_core.envs.termination import termination_fn
+from dvg_core.world_models import CVAEWorldModel, GaussianEnsembleWorldModel, OracleWorldModel
 
 __all__ = ["build_agent", "build_envs", "build_trainer", "build_world_model"]
-
-_NEVER_TERMINATE = (POINT_MASS_ID, "HalfCheetah-v5")
-
 
 def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
     """The training env (seeded with `seed`) and a separate evaluation env (`seed + 1`)."""
@@ -37,24 +30,23 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
     """The world model of `config.kind` for `env` (on the CPU; move it with the agent).
 
     Raises:
-      ValueError: `oracle` for an env without a differentiable simulator, or a learned model on a
-        task whose termination function is not yet implemented (only HalfCheetah never ends).
+      ValueError: `oracle` for an env without a differentiable simulator, or env kwargs that
+        change a task's termination (the learned model's `done` is gymnasium v5's default
+        healthy condition, `dvg_core.envs.termination`).
     """
     state_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     if config.kind == "oracle":
         if env_config.env_id != POINT_MASS_ID or env_config.noise == "obs":
             raise ValueError("model kind 'oracle' needs the toy without observation noise")
         return OracleWorldModel(PointMassDynamics(env.unwrapped.spec_params))
-    if env_config.env_id not in _NEVER_TERMINATE:
-        raise ValueError(f"no termination function for {env_config.env_id} yet; learned models "
-                         f"run on {list(_NEVER_TERMINATE)}")
+    terminated_fn = termination_fn(env_config.env_id, env_kwargs=env_config.kwargs)
     if config.kind == "cvae":
         return CVAEWorldModel(state_dim, action_dim, latent_dim=config.latent_dim,
                               hidden=config.hidden, beta=config.beta, lr=config.lr,
-                              terminated_fn=never_terminates)
+                              terminated_fn=terminated_fn)
     return GaussianEnsembleWorldModel(state_dim, action_dim, n_members=config.n_members,
                                       hidden=config.hidden, lr=config.lr,
-                                      terminated_fn=never_terminates)
+                                      terminated_fn=terminated_fn)
 
 
 def build_agent(

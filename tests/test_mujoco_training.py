@@ -30,3 +30,19 @@ def test_mujoco_smoke_trains_dsdpg_msmmd_into_a_complete_record(tmp_path):
     networks = saved["agent"]["networks"]
     assert int(networks["obs_normalizer.count"]) >= config.loop.total_steps
     assert record.config() == config
+
+
+@pytest.mark.slow
+def test_a_learned_model_on_a_terminating_task_uses_its_termination_function(tmp_path):
+    config = preset("mujoco-smoke", ["algo=mage", "env=Hopper-v5", f"run_root={tmp_path}",
+                                     "device=cpu", "steps=1200"])
+    record = train(config, progress=False)
+    assert record.status == "done"
+    from workbench.notebook_api import load_agent
+
+    agent = load_agent(record)
+    fallen = torch.zeros(4, 11)  # torso height 0: unhealthy
+    upright = torch.zeros(4, 11)
+    upright[:, 0] = 1.25
+    assert agent.world_model.terminated_fn(fallen).all()
+    assert not agent.world_model.terminated_fn(upright).any()
