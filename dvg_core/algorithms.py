@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from dvg_core.distances import axial_mean_direction, max_sliced_mmd2, mmd2, quantile_huber
+from dvg_core.head_noise_critic import HeadNoiseCritic
 from dvg_core.kernels import KERNEL_NAMES, make_kernel
 from dvg_core.nets import GenerativeCritic, QuantileCritic, TwinQ
 from dvg_core.sobolev import (
@@ -94,6 +95,10 @@ class AlgorithmConfig:
     """Also start max-slicing from every coordinate axis (1 + d_a more starts)."""
     xi_dim: int = 8
     """Dimension of the generative critic's noise ξ."""
+    critic_noise: str = "input"
+    """Where ξ enters the generative critic: `input` (concatenated with (s, a),
+    `GenerativeCritic`) or `head` (added to the last hidden layer, the trunk once per pair and a
+    forward-mode action-Jacobian, `HeadNoiseCritic`: the issue-9 speed lever)."""
     hidden: tuple[int, ...] = (256, 256)
     """Hidden sizes of actor and critic."""
     normalize_obs: bool = False
@@ -133,6 +138,7 @@ class AlgorithmConfig:
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         check_range("slicing_step_size", self.slicing_step_size, 0.0, math.pi, low_closed=False)
         check_int_at_least("xi_dim", self.xi_dim, 1)
+        check_choice("critic_noise", self.critic_noise, ("input", "head"))
         if not self.hidden or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
         ):
@@ -308,8 +314,9 @@ class _GenerativeStrategy(CriticStrategy):
         self.kernel = make_kernel(config.kernel, **params)
 
     def build_critic(self) -> nn.Module:
-        return GenerativeCritic(self.state_dim, self.action_dim, xi_dim=self.config.xi_dim,
-                                hidden=self.config.hidden)
+        critic_class = HeadNoiseCritic if self.config.critic_noise == "head" else GenerativeCritic
+        return critic_class(self.state_dim, self.action_dim, xi_dim=self.config.xi_dim,
+                            hidden=self.config.hidden)
 
     def actor_value(self, critic, state, action):
         xi = critic.sample_xi((*state.shape[:-1], self.config.n_samples))

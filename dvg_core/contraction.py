@@ -72,6 +72,9 @@ class ContractionEstimate:
     """Standard error of `w1`."""
     mmd2_se: float = math.nan
     """Standard error of `mmd2`."""
+    norm_l_action: float = math.nan
+    """Toy only: ‖L_a‖, the norm of the rows of L that the agents' targets `(G, ∇ₐG)` keep
+    (sup over probes); it bounds `msmmd2_complete`."""
     msmmd2_complete: float = math.nan
     """Toy only: max-sliced MMD² factor whose denominator uses the complete next-state vectors
     `(Z, ∇ₛZ, ∇ₐZ)` (what the theory bounds) instead of the agents' `(Z, √λ ∇ₐZ)`."""

@@ -248,6 +248,16 @@ def shifted_pair(
     return x1, x1 + check_nonnegative("shift", shift) * v
 
 
+def _probe_offset(n_rows, n_samples, *, reward_noise, generator, dtype) -> torch.Tensor:
+    """`b` at the probe `(s, a) = ((1, 0), 0)`, reward `q = (1, 0; 0.5)`, `c = 0.1`, plus the
+    common reward noise `σ_r η` on the value: `[B, M, D]`."""
+    state, action = torch.tensor([[1.0, 0.0]], dtype=dtype), torch.zeros(1, 1, dtype=dtype)
+    offset = reward_part(state, action, reward_state=torch.tensor([1.0, 0.0], dtype=dtype),
+                         reward_action=torch.tensor([0.5], dtype=dtype), curvature=0.1)  # [1, D]
+    noise = reward_noise * torch.randn(n_rows, n_samples, 1, generator=generator, dtype=dtype)
+    return offset + torch.nn.functional.pad(noise, (0, offset.shape[-1] - 1))  # [B, M, D]
+
+
 def linear_contraction(
     gammas: Sequence[float], *, dt: float, gain: float, n_rows: int = 8, n_samples: int = 48,
     shift: float = 2.0, spread: float = 0.0, reward_noise: float = 0.0, h: float = 100.0,
@@ -259,9 +269,17 @@ def linear_contraction(
     copy shifted by `shift` along v₁, the top right singular vector of L (the worst direction,
     so the population factor is ‖L‖; L = γ L₁ has the same singular vectors for every γ, so the
     inputs and their distances are shared by all γ). Both are pushed through `b + L x` at the
-    probe `(s, a) = ((1, 0), 0)` with the reward `q = (1, 0; 0.5)`, `c = 0.1`, and common reward
-    noise `σ_r η`. Distances: multiquadric MMD² (bandwidth h), max-sliced from the axes and the
-    singular vectors of L; factors are means over `n_rows` independent replicates.
+    probe of `_probe_offset`. Distances: multiquadric MMD² (bandwidth h), max-sliced from the
+    axes and the singular vectors of L; factors are means over independent replicates. Each γ's
+    value does not depend on the other γ of the list (its random starts have their own seed).
+
+    Args:
+      gammas: discounts in (0, 1]; dt, gain: the system (`double_integrator`).
+      n_rows: B replicates; n_samples: M samples per law; shift: length of the shift.
+      spread: standard deviation added along L's null space (0: isotropic laws).
+      reward_noise: σ_r of the common reward noise; h: multiquadric bandwidth.
+      n_restarts, n_steps: the max-slicing's random starts and ascent steps.
+      seed: seeds every draw.
 
     Returns:
       one `ContractionEstimate` per γ (setting `"linear"`), in the order of `gammas`.
@@ -274,22 +292,19 @@ def linear_contraction(
     generator = torch.Generator().manual_seed(seed)
     x1, x2 = shifted_pair(n_rows, n_samples, right_t[0], shift=shift, spread=spread,
                           spread_direction=right_t[-1], generator=generator)
+    offset = _probe_offset(n_rows, n_samples, reward_noise=reward_noise, generator=generator,
+                           dtype=unit.dtype)
     kernel, kappa = make_kernel("multiquadric", h=h), kappa_bound(a_mat, b_mat, k_mat)
+    slicing = {"n_restarts": n_restarts, "n_steps": n_steps}
     before = slice_distances(x1, x2, kernel, candidates=torch.cat([eye, right_t]),
-                             n_restarts=n_restarts, n_steps=n_steps, generator=generator)
-    state, action = torch.tensor([[1.0, 0.0]], dtype=unit.dtype), torch.zeros(1, 1).to(unit)
-    offset = reward_part(state, action, reward_state=torch.tensor([1.0, 0.0], dtype=unit.dtype),
-                         reward_action=torch.tensor([0.5], dtype=unit.dtype), curvature=0.1)
-    noise = reward_noise * torch.randn(n_rows, n_samples, generator=generator, dtype=unit.dtype)
-    offset = offset + torch.nn.functional.pad(noise.unsqueeze(-1), (0, unit.shape[0] - 1))
+                             generator=generator, **slicing)
     estimates = []
     for gamma in gammas:  # a handful of γ values: each step is batched over rows and samples
         matrix = gamma * unit
         after = slice_distances(
             push_forward(x1, matrix, offset), push_forward(x2, matrix, offset), kernel,
-            candidates=torch.cat([eye, left.T]), n_restarts=n_restarts, n_steps=n_steps,
-            generator=generator,
-        )
+            candidates=torch.cat([eye, left.T]), generator=torch.Generator().manual_seed(seed + 1),
+            **slicing)
         factors = {name: ratio_stats(getattr(before, name), getattr(after, name))
                    for name in ("msmmd2", "w1", "mmd2")}
         estimates.append(ContractionEstimate(

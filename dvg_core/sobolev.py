@@ -54,7 +54,9 @@ def joint_samples(
 
     Source: paper-notes §2.3 (the gradient is autodiff of the same network, no gradient head).
     One `autograd.grad` of the sum over members and samples gives every per-sample gradient,
-    because samples and members do not interact; `create_graph=True` keeps it trainable.
+    because samples and members do not interact; `create_graph=True` keeps it trainable. A
+    critic with `value_and_action_grad` (`dvg_core.head_noise_critic`) computes the same
+    quantities by its own cheaper, equally differentiable path.
 
     Args:
       critic: a `GenerativeCritic`, or a deterministic `TwinQ` (then `xi` is None and the
@@ -78,6 +80,10 @@ def joint_samples(
         if xi.shape[-2] < 2:
             raise ValueError(f"M (xi.shape[-2]) must be >= 2 samples, got {xi.shape[-2]}")
         inputs, n_samples = (xi,), xi.shape[-2]
+    if lam != 0.0 and xi is not None and hasattr(critic, "value_and_action_grad"):
+        # A critic with a closed-form gradient path (`HeadNoiseCritic`): no autograd pass here.
+        z, grad_a_z = critic.value_and_action_grad(state, action.detach(), xi)
+        return torch.cat([z.unsqueeze(-1), math.sqrt(lam) * grad_a_z], dim=-1)
     state_m = state[:, None].expand(n_members, batch, n_samples, -1)  # [E, B, M, d_s]
     action_m = action.detach()[:, None].expand(n_members, batch, n_samples, -1)
     if lam == 0.0:

@@ -59,6 +59,8 @@ class BenchConfig:
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False
+    critic_noise: str = "input"
+    """Where ξ enters the generative critics (`input` or `head`, see `AlgorithmConfig`)."""
 
     def __post_init__(self) -> None:
         for name in self.algorithms:
@@ -122,7 +124,8 @@ def matmul_peak(device: torch.device, *, size: int = 1024, repeats: int = 10) ->
 def _agent(config: BenchConfig, name: str, problem: str, device: torch.device) -> Agent:
     state_dim, action_dim = PROBLEMS[problem]
     algorithm = AlgorithmConfig(name=name, hidden=config.hidden, n_samples=config.n_samples,
-                                n_target_samples=config.n_samples)
+                                n_target_samples=config.n_samples,
+                                critic_noise=config.critic_noise)
     if problem == "toy":
         model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))
     else:

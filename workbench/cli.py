@@ -134,6 +134,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
     bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                        help="torch.compile the update")
+    bench.add_argument("--critic-noise", type=str, help="where ξ enters: input or head")
     bench.add_argument("--json", type=str, default=None, metavar="PATH",
                        help="also write the result as JSON to PATH")
 
@@ -142,7 +143,7 @@ def _bench(args: argparse.Namespace) -> int:
     from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
 
     names = ("algos", "problems", "batch_size", "n_samples", "hidden", "warmup", "block",
-             "repeats", "env_steps", "loop_steps", "threads", "device", "compile")
+             "repeats", "env_steps", "loop_steps", "threads", "device", "compile", "critic_noise")
     values = {name: getattr(args, name) for name in names}
     values["algorithms"] = values.pop("algos")
     try:

@@ -212,7 +212,7 @@ def joint_samples_vs_truth(samples: np.ndarray, truth: np.ndarray, *, mmd: float
         if x.ndim != 2 or x.shape[1] != 3:
             raise ValueError(f"{name} must have shape [K, 3], got {list(x.shape)}")
     subtitles = [f"{_LABELS[j]} against {_LABELS[i]}" for i, j in _PROJECTIONS]
-    figure = make_subplots(rows=1, cols=3, subplot_titles=subtitles, horizontal_spacing=0.08)
+    figure = make_subplots(rows=1, cols=3, subplot_titles=subtitles, horizontal_spacing=0.1)
     for col, (i, j) in enumerate(_PROJECTIONS, start=1):
         for name, x, color, size in (("truth", truth, TRUTH_COLOR, 4),
                                      ("critic", samples, CRITIC_COLOR, 6)):
@@ -223,7 +223,7 @@ def joint_samples_vs_truth(samples: np.ndarray, truth: np.ndarray, *, mmd: float
         figure.update_xaxes(title_text=_LABELS[i], row=1, col=col)
         figure.update_yaxes(title_text=_LABELS[j], row=1, col=col)
     figure.update_layout(title={"text": f"{title}<br>joint MMD² to truth: {mmd:.4f}"},
-                         height=420, margin={"t": 110})
+                         height=420, width=1000, margin={"t": 110})
     return figure
 
 
@@ -306,5 +306,5 @@ def loss_curve(losses: np.ndarray, *, title: str) -> go.Figure:
                    line={"color": CRITIC_COLOR, "width": 2.5}),
     ])
     figure.update_layout(title={"text": title}, xaxis_title="critic update",
-                         yaxis_title="critic loss", height=320)
+                         yaxis_title="critic loss", height=320, width=1000)
     return figure
