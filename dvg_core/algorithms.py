@@ -13,7 +13,7 @@ Adding a seventh algorithm is one subclass and one entry in `STRATEGIES`.
 
 | name | critic | target | loss |
 |---|---|---|---|
-| `td3` | twin Q | real transition, min of twins, smoothing | Huber TD |
+| `td3` | twin Q | real transition, min of twins, smoothing | squared TD error |
 | `mage` | twin Q | model transition, differentiable in a | Huber TD + λ·Huber(‖∇ₐ TD‖) |
 | `iqn` | quantile | model, distributional, no gradients | quantile Huber |
 | `mmd` | generative | model, distributional, no gradients | MMD² on returns |
@@ -120,7 +120,8 @@ class AlgorithmConfig:
     target_noise_clip: float = 0.5
     """Clip of the target smoothing noise."""
     huber_delta: float = 1.0
-    """Threshold of the Huber losses (td3, mage) and κ of IQN's quantile Huber."""
+    """Threshold of the Huber losses (mage) and κ of IQN's quantile Huber (td3's loss is the
+    paper's squared error)."""
 
     def __post_init__(self) -> None:
         check_choice("name", self.name, ALGORITHMS)
@@ -248,7 +249,7 @@ class TD3Strategy(_TwinQStrategy):
             q_next = targets.critic(batch.next_state, next_action).min(dim=0).values  # [B]
             y = batch.reward + self.config.gamma * (1.0 - batch.done) * q_next
         q = critic(batch.state, batch.action)  # [E, B]
-        loss = _huber(q - y, self.config.huber_delta).sum(0)
+        loss = (q - y).pow(2).sum(0)  # TD3's MSE on each twin (Fujimoto et al.'s code), summed
         return loss, {"critic_value": q.detach().mean(), "critic_grad_scale": torch.zeros(())}
 
 

@@ -153,3 +153,20 @@ def test_replay_buffer_wraps_around_and_round_trips():
 def test_invalid_algorithm_config_fields_raise_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         AlgorithmConfig(**{field: value})
+
+
+def test_td3_critic_loss_is_the_squared_clipped_double_q_error_of_each_twin():
+    """TD3's loss, by hand: y = r + γ(1-d)·min_k Q̄_k(s', π̄(s') + clipped noise), Σ_k (Q_k - y)²."""
+    agent = _agent("td3")
+    batch = _batch(size=6)._replace(done=torch.tensor([0.0, 1.0, 0.0, 0.0, 1.0, 0.0]))
+    generator = torch.Generator().manual_seed(5)
+    loss, _ = agent.strategy.critic_loss(agent.critic, agent.targets, batch, generator)
+    generator = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        a_next = agent.actor_target(batch.next_state)
+        eps = (0.2 * torch.randn(a_next.shape, generator=generator)).clamp(-0.5, 0.5)
+        a_next = (a_next + eps).clamp(-1, 1)
+        q_next = agent.critic_target(batch.next_state, a_next).min(0).values
+        y = batch.reward + 0.9 * (1 - batch.done) * q_next
+        expected = ((agent.critic(batch.state, batch.action) - y) ** 2).sum(0)
+    torch.testing.assert_close(loss.detach(), expected)

@@ -38,8 +38,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 BUDGET = {"algorithm": "dsdpg_mmd", "n_updates": 100, "batch_size": 32, "n_truth": 64,
           "grid": 8}
 """Injected after the parameters cell: about 1 s per exploration."""
-NO_NEWS = ('{"fetchNews": "false"}', "@jupyterlab/apputils-extension/notification")
 TITLE = ".dvg-samples .gtitle"
+NO_NEWS_PROMPT = ("@jupyterlab/apputils-extension", "notification.jupyterlab-settings",
+                  '{"fetchNews": "false"}')
+"""A user setting that answers JupyterLab's news prompt (a toast over the figures) with never."""
 
 
 def _notebook_copy(root: Path) -> None:
@@ -72,21 +74,24 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout_s: float) -> None:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
-    """JupyterLab serving a temp dir with the notebook: token-free, localhost only, its config,
-    runtime, settings and workspaces under `tmp_path`. Yields the base URL."""
+    """JupyterLab serving a temp dir with the notebook: token-free, localhost only, offline, its
+    config, runtime, settings and workspaces under `tmp_path`. Yields the base URL."""
     root = tmp_path / "root"
     root.mkdir()
     _notebook_copy(root)
-    settings = tmp_path / "settings" / NO_NEWS[1]
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(NO_NEWS[0])
+    package, name, value = NO_NEWS_PROMPT
+    (tmp_path / "settings" / package).mkdir(parents=True)
+    (tmp_path / "settings" / package / name).write_text(value)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "IPYTHONDIR": str(tmp_path / "ipy"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "OMP_NUM_THREADS": "1"}
+    offline = ["--LabApp.news_url=None",  # no news prompt, and nothing fetched from outside
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     port = _free_port()
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-               f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp_path / 'ws'}"]
+               f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp_path / 'ws'}",
+               *offline]
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = (tmp_path / "lab.log").open("w")
@@ -118,32 +123,37 @@ def test_moving_the_lambda_slider_retrains_and_redraws_the_samples_figure(lab, t
     start = time.monotonic()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}")
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                               timeout=90_000)
-        # Run > Run All Cells, as a person would.
-        page.locator(".jp-Notebook").click()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        page.locator(TITLE).wait_for(timeout=120_000)
-        before = page.locator(TITLE).text_content()
-        assert "λ=1," in before and "joint MMD² to truth:" in before
+        page = browser.new_page(viewport={"width": 1600, "height": 1800})
+        try:
+            page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   timeout=90_000)
+            # Run > Run All Cells, as a person would.
+            page.locator(".jp-Notebook").click()
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            page.locator(TITLE).wait_for(timeout=120_000)
+            before = page.locator(TITLE).text_content()
+            assert "λ=1," in before and "joint MMD² to truth:" in before
 
-        handle = page.locator(".dvg-lam .noUi-handle")
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        page.keyboard.press("ArrowRight")  # one step of 0.1, then a retrain on release
-        after = _title_changes_from(page, before, timeout_ms=60_000)
-        assert "λ=1.1," in after and after.split("truth:")[1] != before.split("truth:")[1]
-        assert page.locator(".dvg-lam .widget-readout").text_content().strip() == "1.10"
-        page.locator(".dvg-status").wait_for()
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                               timeout=30_000)
+            handle = page.locator(".dvg-lam .noUi-handle")
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            page.keyboard.press("ArrowRight")  # one step of 0.1, then a retrain on release
+            after = _title_changes_from(page, before, timeout_ms=60_000)
+            assert "λ=1.1," in after and after.split("truth:")[1] != before.split("truth:")[1]
+            assert page.locator(".dvg-lam .widget-readout").text_content().strip() == "1.10"
+            page.locator(".dvg-status").wait_for()
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   timeout=30_000)
 
-        page.locator(".dvg-algorithm").scroll_into_view_if_needed()
-        shot = tmp_path / "explore_toy.png"
-        page.screenshot(path=str(shot))
+            page.locator(".dvg-algorithm").evaluate("e => e.scrollIntoView({block: 'start'})")
+            shot = tmp_path / "explore_toy.png"
+            page.screenshot(path=str(shot))
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            print(f"failure screenshot: {tmp_path / 'failure.png'}")
+            raise
         browser.close()
     print(f"screenshot: {shot}; browser test took {time.monotonic() - start:.1f} s")
     try:

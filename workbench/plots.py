@@ -223,7 +223,7 @@ def joint_samples_vs_truth(samples: np.ndarray, truth: np.ndarray, *, mmd: float
         figure.update_xaxes(title_text=_LABELS[i], row=1, col=col)
         figure.update_yaxes(title_text=_LABELS[j], row=1, col=col)
     figure.update_layout(title={"text": f"{title}<br>joint MMD² to truth: {mmd:.4f}"},
-                         height=420, width=1000, margin={"t": 110})
+                         height=420, width=940, margin={"t": 110})
     return figure
 
 
@@ -306,5 +306,5 @@ def loss_curve(losses: np.ndarray, *, title: str) -> go.Figure:
                    line={"color": CRITIC_COLOR, "width": 2.5}),
     ])
     figure.update_layout(title={"text": title}, xaxis_title="critic update",
-                         yaxis_title="critic loss", height=320, width=1000)
+                         yaxis_title="critic loss", height=320, width=940)
     return figure
