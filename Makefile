@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test reproduce lab clean-venv
+.PHONY: test test-browser reproduce lab clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 ## make test: the whole test suite (CPU, deterministic).
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-browser: only explore_toy.ipynb driven in headless Debian chromium (apt-get install
+## chromium; the test skips without it). `make test` runs it too.
+test-browser: $(STAMP)
+	$(PY) -m pytest -m browser -s tests/test_browser.py $(PYTEST_ARGS)
 
 ## make reproduce: the toy experiment as papermill notebooks and an HTML report.
 reproduce: $(STAMP)

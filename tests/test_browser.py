@@ -8,6 +8,7 @@ Skipped unless `/usr/bin/chromium` (Debian's `chromium`), the `playwright` packa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -111,6 +112,23 @@ def lab(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+def _wait_for_connected_idle_kernel(url: str, timeout_s: float) -> None:
+    """Until the server has a kernel that the page is connected to and that is idle (the
+    toolbar's idle indicator alone can show before the kernel is connected, and a Run All sent
+    then is lost)."""
+    deadline, last = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        try:  # the kernels API can answer 500 while a kernel is starting
+            with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
+                kernels = json.load(response)
+        except OSError as error:
+            kernels, last = [], error
+        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"no connected idle kernel within {timeout_s} s (last error: {last})")
+
+
 def _title_changes_from(page, before: str, timeout_ms: int) -> str:
     page.wait_for_function(
         "([sel, before]) => { const e = document.querySelector(sel);"
@@ -126,8 +144,8 @@ def test_moving_the_lambda_slider_retrains_and_redraws_the_samples_figure(lab, t
         page = browser.new_page(viewport={"width": 1600, "height": 1800})
         try:
             page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=90_000)
+            _wait_for_connected_idle_kernel(lab, timeout_s=90)
+            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=30_000)
             # Run > Run All Cells, as a person would.
             page.locator(".jp-Notebook").click()
             page.get_by_role("menuitem", name="Run", exact=True).click()
@@ -152,7 +170,8 @@ def test_moving_the_lambda_slider_retrains_and_redraws_the_samples_figure(lab, t
             page.screenshot(path=str(shot))
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
-            print(f"failure screenshot: {tmp_path / 'failure.png'}")
+            print(f"failure screenshot: {tmp_path / 'failure.png'}; JupyterLab's log ends:")
+            print("\n".join((tmp_path / "lab.log").read_text().splitlines()[-40:]))
             raise
         browser.close()
     print(f"screenshot: {shot}; browser test took {time.monotonic() - start:.1f} s")

@@ -221,7 +221,9 @@ def _fields(agent: Agent, box: float, n: int) -> tuple[torch.Tensor, torch.Tenso
 def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> Exploration:
     """Train a critic for the fixed policy and measure it against the truth (see the module).
 
-    Deterministic for given settings: the global torch RNG is forked, so a notebook's is untouched.
+    Deterministic for given settings, and the caller's global torch RNG is untouched: the
+    networks are initialised under a forked global RNG, every other draw comes from generators
+    seeded by `settings.seed`.
 
     Args:
       settings: the exploration.
