@@ -98,6 +98,8 @@ class Trainer:
         self.episode_return, self.episode_length, self.episodes = 0.0, 0, 0
         self.observation: np.ndarray | None = None
         self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+        """How many updates reported each summed metric since the last training row."""
         self.n_summed = self.fit_count = 0
         self.next_checkpoint = loop.checkpoint_every
 
@@ -170,6 +172,7 @@ class Trainer:
         for info in infos:
             for key, value in info.items():
                 self.sums[key] = self.sums.get(key, torch.zeros((), device=self.device)) + value
+                self.counts[key] = self.counts.get(key, 0) + 1  # actor_loss: every policy_delay-th
         self.n_summed += len(infos)
         # One host sync per env step (not per update): is anything non-finite or out of bounds?
         loss = torch.stack([i["critic_loss"] for i in infos])
@@ -215,13 +218,13 @@ class Trainer:
         elapsed = max(now - clock[0], 1e-9)
         row: dict[str, Any] = {"step": self.step, "kind": "train", "episodes": self.episodes}
         if self.n_summed:
-            row |= {k: float(v) / self.n_summed for k, v in self.sums.items() if k != "model_loss"}
+            row |= {k: float(v) / self.counts[k] for k, v in self.sums.items() if k != "model_loss"}
         if "model_loss" in self.sums:
             row["model_loss"] = float(self.sums["model_loss"]) / max(self.fit_count, 1)
         row["updates_per_s"] = (self.agent.n_critic_updates - clock[2]) / elapsed
         row["env_steps_per_s"] = (self.step - clock[1]) / elapsed
         self.log(row)
-        self.sums, self.n_summed, self.fit_count = {}, 0, 0
+        self.sums, self.counts, self.n_summed, self.fit_count = {}, {}, 0, 0
         return now, self.step, self.agent.n_critic_updates
 
     # ----------------------------------------------------------------- checkpoints
@@ -237,6 +240,7 @@ class Trainer:
             "env_rng": env_rng_state(self.env),
             "counters": {"step": self.step, "episodes": self.episodes,
                          "n_summed": self.n_summed, "fit_count": self.fit_count,
+                         "metric_counts": dict(self.counts),
                          "next_checkpoint": self._following_checkpoint()},
             "sums": {k: torch.as_tensor(v) for k, v in self.sums.items()},
         }
@@ -268,6 +272,7 @@ class Trainer:
         self.n_summed, self.fit_count = counters["n_summed"], counters["fit_count"]
         self.next_checkpoint = counters["next_checkpoint"]
         self.sums = dict(state["sums"])
+        self.counts = dict(counters["metric_counts"])
         self.observation = None
         return True
 

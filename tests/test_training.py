@@ -175,3 +175,14 @@ def test_cli_train_exits_1_on_divergence(tmp_path, capsys):
                  "--set", "algorithm.critic_lr=1e6"])
     assert code == 1
     assert "status: diverged" in capsys.readouterr().out
+
+
+def test_a_metric_reported_every_other_update_is_averaged_over_its_own_updates(tmp_path,
+                                                                               monkeypatch):
+    """The actor steps every `policy_delay` critic steps: its logged loss is the mean of those."""
+    from dvg_core.agent import Agent
+
+    monkeypatch.setattr(Agent, "update_actor", lambda self, batch: {"actor_loss": torch.tensor(1.0)})
+    record = train(tiny(tmp_path, "algo=td3"), progress=False)
+    rows = read_metrics(record.metrics_path).query("kind == 'train'").dropna(subset=["actor_loss"])
+    assert len(rows) >= 2 and (rows["actor_loss"] == 1.0).all()
