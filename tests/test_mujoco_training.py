@@ -46,3 +46,23 @@ def test_a_learned_model_on_a_terminating_task_uses_its_termination_function(tmp
     upright[:, 0] = 1.25
     assert agent.world_model.terminated_fn(fallen).all()
     assert not agent.world_model.terminated_fn(upright).any()
+
+
+@pytest.mark.slow
+def test_the_mujoco_grid_runs_through_papermill_into_a_report(tmp_path):
+    import contextlib
+    import io
+
+    from workbench.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["reproduce", "mujoco", "--tasks", "Hopper-v5", "--noise", "none,obs",
+                     "--algos", "td3", "--seeds", "1", "--preset", "mujoco-smoke",
+                     "--set", "steps=1100", "--workers", "2", "--run-root", str(tmp_path),
+                     "--no-progress"])
+    assert code == 0, out.getvalue()
+    report = tmp_path / "mujoco" / "report.html"
+    assert out.getvalue().strip().splitlines()[-1] == str(report.resolve())
+    html = report.read_text()
+    assert "Hopper-v5/none" in html and "Hopper-v5/obs" in html
