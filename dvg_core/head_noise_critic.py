@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dvg_core.nets import EnsembleLinear, StateInput, _concat_inputs, _sample_returns
+from dvg_core.nets import EnsembleLinear, NoiseDrivenCritic, _concat_inputs
 from dvg_core.validation import check_choice, check_int_at_least
 
 __all__ = ["HeadNoiseCritic"]
@@ -52,7 +52,7 @@ _ACTIVATIONS = {
 """Smooth activations with their closed-form derivatives."""
 
 
-class HeadNoiseCritic(StateInput):
+class HeadNoiseCritic(NoiseDrivenCritic):
     """`Z_φ(s, a, ξ)` with ξ added to the last hidden pre-activation; see the module docstring.
 
     Args:
@@ -89,13 +89,6 @@ class HeadNoiseCritic(StateInput):
         self.state_dim, self.action_dim, self.xi_dim = state_dim, action_dim, xi_dim
         self.n_members = n_members
 
-    def sample_xi(
-        self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Critic noise `ξ ~ N(0, I)`, `[*batch_shape, d_ξ]`, on the critic's device."""
-        device = self.out.weight.device
-        return torch.randn((*batch_shape, self.xi_dim), generator=generator, device=device)
-
     # ----------------------------------------------------------------- values
     def _last_preactivation(self, x: torch.Tensor) -> torch.Tensor:
         """`c = W_k h_{k-1} + b_k` for inputs `x [E, N, d_s + d_a]`: `[E, N, H]`."""
@@ -130,13 +123,6 @@ class HeadNoiseCritic(StateInput):
         self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor
     ) -> torch.Tensor:
         return self._forward(state, action, xi, members=True)
-
-    def sample_returns(
-        self, state: torch.Tensor, action: torch.Tensor, *, members: bool,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """One return sample per member and input row, with fresh noise `ξ`: `[E, *]`."""
-        return _sample_returns(self, state, action, members=members, generator=generator)
 
     # ----------------------------------------------------------------- values and gradients
     def _trunk_jacobian(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

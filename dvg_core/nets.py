@@ -24,6 +24,7 @@ __all__ = [
     "EnsembleLinear",
     "EnsembleMLP",
     "GenerativeCritic",
+    "NoiseDrivenCritic",
     "QuantileCritic",
     "StateInput",
     "TwinQ",
@@ -167,7 +168,35 @@ class Actor(StateInput):
         return self.center + self.half_range * torch.tanh(raw)
 
 
-class GenerativeCritic(StateInput):
+class NoiseDrivenCritic(StateInput):
+    """Base of the critics whose return samples are driven by Gaussian noise `ξ ~ N(0, I)`:
+    `sample_xi` and `sample_returns` (subclasses define `forward_members` and `xi_dim`)."""
+
+    xi_dim: int
+
+    def sample_xi(
+        self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Draw critic noise `ξ ~ N(0, I)`, shape `[*batch_shape, d_ξ]`, on the critic's device."""
+        device = next(self.parameters()).device
+        return torch.randn((*batch_shape, self.xi_dim), generator=generator, device=device)
+
+    def sample_returns(
+        self,
+        state: torch.Tensor,
+        action: torch.Tensor,
+        *,
+        members: bool,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """One return sample per member and input row, with fresh noise `ξ`: `[E, *]`.
+
+        `members=True` means the inputs carry the member dim (`[E, *, ·]`).
+        """
+        return _sample_returns(self, state, action, members=members, generator=generator)
+
+
+class GenerativeCritic(NoiseDrivenCritic):
     """`Z_φ(s, a, ξ)`: E generative return models, one scalar return sample per noise `ξ`.
 
     Source: DSDPG's reparameterised critic (paper-notes §2.3). GUESS: ξ enters by concatenation
@@ -194,13 +223,6 @@ class GenerativeCritic(StateInput):
         self.state_dim, self.action_dim, self.xi_dim = state_dim, action_dim, xi_dim
         self.n_members = n_members
 
-    def sample_xi(
-        self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Draw critic noise `ξ ~ N(0, I)`, shape `[*batch_shape, d_ξ]`, on the critic's device."""
-        device = self.net.layers[0].weight.device
-        return torch.randn((*batch_shape, self.xi_dim), generator=generator, device=device)
-
     def forward(self, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
         x = _concat_inputs(self.n_members, self.normalize_state(state), action, xi, members=False)
         return self.net(x).squeeze(-1)
@@ -210,20 +232,6 @@ class GenerativeCritic(StateInput):
     ) -> torch.Tensor:
         x = _concat_inputs(self.n_members, self.normalize_state(state), action, xi, members=True)
         return self.net(x).squeeze(-1)
-
-    def sample_returns(
-        self,
-        state: torch.Tensor,
-        action: torch.Tensor,
-        *,
-        members: bool,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """One return sample per member and input row, with fresh noise `ξ`: `[E, *]`.
-
-        `members=True` means the inputs carry the member dim (`[E, *, ·]`).
-        """
-        return _sample_returns(self, state, action, members=members, generator=generator)
 
 
 class TwinQ(StateInput):

@@ -19,7 +19,7 @@ from dvg_core.validation import check_choice, check_int_at_least, check_nonnegat
 from workbench.notebook_api import load_agent
 from workbench.runs import RunRecord
 
-__all__ = ["evaluate_policy", "noise_sweep"]
+__all__ = ["evaluate_policy", "noise_sweep", "velocity_change_rms"]
 
 
 def evaluate_policy(agent, env, *, episodes: int, seed: int = 0) -> np.ndarray:
@@ -70,3 +70,25 @@ def noise_sweep(
     table = pd.DataFrame(rows)
     clean = table.loc[table["scale"] == 0.0, "mean"].iloc[0]
     return table.assign(relative=table["mean"] / clean if clean != 0 else np.nan)
+
+
+def velocity_change_rms(env_id: str, *, n_steps: int = 3000, seed: int = 0) -> float:
+    """Root-mean-square per-step change of `qvel` under uniformly random actions (within
+    episodes; episode boundaries skipped): the natural scale a dynamics-noise std is compared to.
+    """
+    check_int_at_least("n_steps", n_steps, 2)
+    env = make_env(env_id, seed=seed)
+    sim = env.unwrapped
+    if not hasattr(sim, "data"):
+        raise ValueError(f"env_id must be a MuJoCo task, got {env_id!r}")
+    before, squares = sim.data.qvel.copy(), []
+    for _ in range(n_steps):
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        after = sim.data.qvel.copy()
+        if terminated or truncated:
+            env.reset()
+            after = sim.data.qvel.copy()
+        else:
+            squares.append(np.square(after - before).mean())
+        before = after
+    return float(np.sqrt(np.mean(squares)))
