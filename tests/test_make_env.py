@@ -81,7 +81,8 @@ def test_default_noise_scale_per_setting():
     assert default_noise_scale("Ant-v5", "none") is None
     assert default_noise_scale("Ant-v5", "obs") == 0.2
     assert default_noise_scale(POINT_MASS_ID, "obs") == 0.2
-    assert default_noise_scale("Ant-v5", "dynamics") == 0.1
+    assert default_noise_scale("Ant-v5", "dynamics") == 0.15
+    assert default_noise_scale("HalfCheetah-v5", "dynamics") == 0.32
     assert default_noise_scale(POINT_MASS_ID, "dynamics") == 0.05
     assert set(DEFAULT_DYNAMICS_NOISE) == {POINT_MASS_ID, *MUJOCO_TASKS}
 

@@ -30,3 +30,17 @@ def test_noise_sweep_rejects_bad_values(tmp_path):
         noise_sweep(tmp_path, "none", [0.1])
     with pytest.raises(ValueError, match="scales"):
         noise_sweep(tmp_path, "dynamics", [-0.1])
+
+
+@pytest.mark.parametrize("env_id", ["Hopper-v5", "HalfCheetah-v5"])
+def test_the_dynamics_noise_scales_are_the_measured_velocity_changes(env_id):
+    from dvg_core.envs.factory import (
+        DEFAULT_DYNAMICS_NOISE,
+        DYNAMICS_NOISE_FRACTION,
+        VELOCITY_CHANGE_RMS,
+    )
+    from workbench.robustness import velocity_change_rms
+
+    assert velocity_change_rms(env_id) == pytest.approx(VELOCITY_CHANGE_RMS[env_id], abs=1e-3)
+    assert DEFAULT_DYNAMICS_NOISE[env_id] == pytest.approx(
+        DYNAMICS_NOISE_FRACTION * VELOCITY_CHANGE_RMS[env_id], rel=0.05)
