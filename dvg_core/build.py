@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import gymnasium
@@ -14,10 +15,13 @@ from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.loop import MetricsSink, Trainer
 from dvg_core.normalization import RunningNormalizer
+from dvg_core.seed_loop import SeedTrainer
 from dvg_core.envs.termination import termination_fn
 from dvg_core.world_models import CVAEWorldModel, GaussianEnsembleWorldModel, OracleWorldModel
 
-__all__ = ["build_agent", "build_envs", "build_trainer", "build_world_model"]
+__all__ = [
+    "build_agent", "build_envs", "build_seed_trainer", "build_trainer", "build_world_model",
+]
 
 def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
     """The training env (seeded with `seed`) and a separate evaluation env (`seed + 1`)."""
@@ -77,3 +81,23 @@ def build_trainer(
     agent = build_agent(algorithm, model, env_config, env, device)
     return Trainer(agent, env, eval_env, loop=loop, model=model, seed=seed, run_dir=run_dir,
                    log=log, progress=progress)
+
+
+def build_seed_trainer(
+    algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, loop: LoopConfig, *,
+    seeds: Sequence[int], device: torch.device, run_dirs: Sequence[Path],
+    logs: Sequence[MetricsSink], progress: bool = False,
+) -> SeedTrainer:
+    """`build_trainer` for several seeds at once: each seed's envs and agent are built exactly
+    as its own `build_trainer` would build them, then trained together (`dvg_core.seed_loop`)."""
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    agents, envs, eval_envs = [], [], []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        env, eval_env = build_envs(env_config, seed)
+        agents.append(build_agent(algorithm, model, env_config, env, device))
+        envs.append(env)
+        eval_envs.append(eval_env)
+    return SeedTrainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,
+                       run_dirs=run_dirs, logs=logs, progress=progress)

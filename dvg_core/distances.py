@@ -200,10 +200,11 @@ def _ascend(x0, y0, theta, kernel, unbiased, *, n_steps, step_size):
     eta = torch.full_like(best_val, step_size)[..., None]  # [B, K, 1]
     proposal = best
     for step in range(n_steps + 1):
-        with torch.enable_grad():
-            th = proposal.detach().requires_grad_(True)
-            val = _projected_mmd2(x0, y0, th, kernel, unbiased)  # [B, K]
-            (grad,) = torch.autograd.grad(val.sum(), th)
+        th = proposal.detach()
+        with torch.enable_grad():  # torch.func, so that the ascent also runs under vmap
+            val, pullback = torch.func.vjp(
+                lambda t: _projected_mmd2(x0, y0, t, kernel, unbiased), th)  # [B, K]
+            (grad,) = pullback(torch.ones_like(val))
         with torch.no_grad():
             tangent = grad - (grad * th).sum(-1, keepdim=True) * th  # [B, K, D]
             improved = (val > best_val)[..., None]  # [B, K, 1]

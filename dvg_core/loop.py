@@ -26,7 +26,10 @@ from dvg_core.agent import Agent
 from dvg_core.configs import LoopConfig, ModelConfig
 from dvg_core.replay import ReplayBuffer
 
-__all__ = ["CHECKPOINT_NAME", "TIMING_METRICS", "Trainer", "TrainResult", "env_rng_state"]
+__all__ = [
+    "CHECKPOINT_NAME", "TIMING_METRICS", "Trainer", "TrainResult", "env_rng_state",
+    "set_env_rng_state",
+]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 TIMING_METRICS = ("updates_per_s", "env_steps_per_s")
@@ -61,7 +64,8 @@ def env_rng_state(env: gymnasium.Env) -> list[dict[str, Any]]:
     return [getattr(obj, name).bit_generator.state for obj, name in _rng_holders(env)]
 
 
-def _set_env_rng_state(env: gymnasium.Env, states: list[dict[str, Any]]) -> None:
+def set_env_rng_state(env: gymnasium.Env, states: list[dict[str, Any]]) -> None:
+    """Restore `env_rng_state(env)`."""
     for (obj, name), state in zip(_rng_holders(env), states, strict=True):
         getattr(obj, name).bit_generator.state = state
 
@@ -266,7 +270,7 @@ class Trainer:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.generator.set_state(state["generator"].cpu())
         self.env_generator.set_state(state["env_generator"].cpu())
-        _set_env_rng_state(self.env, state["env_rng"])
+        set_env_rng_state(self.env, state["env_rng"])
         counters = state["counters"]
         self.step, self.episodes = counters["step"], counters["episodes"]
         self.n_summed, self.fit_count = counters["n_summed"], counters["fit_count"]

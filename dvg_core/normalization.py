@@ -41,6 +41,19 @@ class RunningNormalizer(nn.Module):
         self.mean.add_(w * delta)
         self.count.add_(x.shape[0])
 
+    @torch.no_grad()
+    def update_one(self, x: torch.Tensor, include: torch.Tensor) -> None:
+        """Merge one row `x [D]` if `include` (a 0-d 0/1 tensor) is 1; a no-op if 0. `update` of
+        one row without a data-dependent branch, so it runs per seed under `torch.func.vmap`."""
+        check_shape("x", x, [self.mean.shape[0]])
+        include = include.to(self.mean.dtype)
+        x = x.to(self.mean.dtype)
+        w = include / (self.count + include).clamp_min(1).to(self.mean.dtype)
+        delta = x - self.mean
+        self.var.copy_((1 - w) * self.var + w * (1 - w) * delta**2)
+        self.mean.add_(w * delta)
+        self.count.add_(include.to(self.count.dtype))
+
     @property
     def std(self) -> torch.Tensor:
         """Standard deviation `[D]`, floored at `min_std`."""

@@ -1,7 +1,7 @@
 """Sobolev joint samples and Bellman targets: where `∇ₐZ` enters the method.
 
-* `joint_samples`: the online critic's `(Z, √λ ∇ₐZ)` samples, with `create_graph=True` so a loss
-  can train the gradient part: the only `create_graph=True` of the codebase.
+* `joint_samples`: the online critic's `(Z, √λ ∇ₐZ)` samples, differentiable in the critic's
+  parameters so a loss can train the gradient part (a `torch.func.vjp`, the create-graph pass).
 * `sobolev_targets`: the distributional Sobolev backup through a reparameterised world model
   (paper-notes §2.2, §2.4), `y = r̂ + γ(1 - done) Z̄(ŝ', π̄(ŝ'), ξ')` and its total derivative
   in `a` through model, target policy and target critic, pooled over the target critics and
@@ -9,8 +9,9 @@
 * `return_targets` (no gradients; the `mmd` and `iqn` baselines) and `mage_targets` (a scalar
   target and its action-gradient, min over twin critics; the MAGE baseline).
 
-Targets carry no gradient: they are built with `torch.autograd.grad` on a private leaf (never
-`create_graph`) and returned detached.
+Targets carry no gradient: their action-gradients come from `torch.func.vjp` of the backup and
+are returned detached. `torch.func` (not `torch.autograd.grad` on a leaf) keeps every function
+here usable inside `torch.func.vmap`, which trains several seeds at once (`dvg_core.seeds`).
 
 A *target critic* here is any critic of `dvg_core.nets` (`sample_returns(s, a, members=...)`
 gives one return sample per member `[E, *]`); a *world model* follows `dvg_core.world_models`
@@ -53,8 +54,8 @@ def joint_samples(
     """Online Sobolev samples `X = (Z_φ(s,a,ξ), √λ ∇ₐZ_φ(s,a,ξ))` for every critic member.
 
     Source: paper-notes §2.3 (the gradient is autodiff of the same network, no gradient head).
-    One `autograd.grad` of the sum over members and samples gives every per-sample gradient,
-    because samples and members do not interact; `create_graph=True` keeps it trainable. A
+    One vjp with a cotangent of ones gives every per-sample gradient, because samples and
+    members do not interact; the result stays differentiable in the parameters (create graph). A
     critic with `value_and_action_grad` (`dvg_core.head_noise_critic`) computes the same
     quantities by its own cheaper, equally differentiable path.
 
@@ -89,10 +90,10 @@ def joint_samples(
     if lam == 0.0:
         z = critic.forward_members(state_m, action_m, *inputs)  # [E, B, M]
         return torch.cat([z.unsqueeze(-1), torch.zeros_like(action_m)], dim=-1)
-    with torch.enable_grad():
-        action_m = action_m.clone().requires_grad_(True)
-        z = critic.forward_members(state_m, action_m, *inputs)  # [E, B, M]
-        (grad_a_z,) = torch.autograd.grad(z.sum(), action_m, create_graph=True)
+    with torch.enable_grad():  # a functorch vjp: differentiable by autograd and by vmap
+        z, pullback = torch.func.vjp(
+            lambda a: critic.forward_members(state_m, a, *inputs), action_m)  # z: [E, B, M]
+        (grad_a_z,) = pullback(torch.ones_like(z))
     return torch.cat([z.unsqueeze(-1), math.sqrt(lam) * grad_a_z], dim=-1)
 
 
@@ -164,24 +165,31 @@ def _model_backup(
     world_model, target_actor, target_critic, state, action, *, gamma, lead, members,
     policy_noise, noise_clip, generator,
 ):
-    """`r̂ + γ(1 - done) Z̄(ŝ', ã')` for `lead` model draws per pair, with its action leaf.
+    """`action -> r̂ + γ(1 - done) Z̄(ŝ', ã')` for `lead` model draws per pair, to be called
+    once, and the action broadcast to `lead`.
 
-    `lead` is `(B, M)` or `(E, B, M)`; returns `(y [E, B, M] or [B, M] per critic, leaf)`.
+    `lead` is `(B, M)` or `(E, B, M)`; the function returns `[E, B, M]` (or `[E, B]` per critic
+    member when `lead` is `(B,)`), differentiable in the action: `torch.func.vjp` of it gives
+    the pathwise action-gradient, inside `torch.func.vmap` too (seed-vectorised training).
     """
     if len(lead) > 1:  # [B, d] -> [B, 1, d], which broadcasts to (B, M) and (E, B, M)
         state, action = state[:, None], action[:, None]
-    action_leaf = action.detach().expand(*lead, action.shape[-1]).clone().requires_grad_(True)
+    action_l = action.detach().expand(*lead, action.shape[-1])
     state_l = state.detach().expand(*lead, state.shape[-1])
     noise = world_model.sample_noise(tuple(lead), generator=generator)
-    next_state, reward, done = world_model.sample(state_l, action_leaf, noise)
-    next_action = smoothed_target_action(
-        target_actor, next_state, policy_noise=policy_noise, noise_clip=noise_clip,
-        generator=generator,
-    )
-    z_next = target_critic.sample_returns(
-        next_state, next_action, members=members, generator=generator
-    )  # [E, *lead without E]
-    return reward + gamma * (1.0 - done) * z_next, action_leaf
+
+    def backup(action_in: torch.Tensor) -> torch.Tensor:  # called once: draws its own noise
+        next_state, reward, done = world_model.sample(state_l, action_in, noise)
+        next_action = smoothed_target_action(
+            target_actor, next_state, policy_noise=policy_noise, noise_clip=noise_clip,
+            generator=generator,
+        )
+        z_next = target_critic.sample_returns(
+            next_state, next_action, members=members, generator=generator
+        )  # [E, *lead without E]
+        return reward + gamma * (1.0 - done) * z_next
+
+    return backup, action_l
 
 
 def sobolev_targets(
@@ -221,13 +229,14 @@ def sobolev_targets(
     _check_backup_args(state, action, gamma, n_samples, world_model)
     check_nonnegative("lam", lam)
     lead = (target_critic.n_members, state.shape[0], n_samples)
+    backup, action_l = _model_backup(
+        world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
+        members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
+    )
     with torch.enable_grad():
-        y, action_leaf = _model_backup(
-            world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
-            members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
-        )  # y: [E, B, M']
-        (grad_a_y,) = torch.autograd.grad(y.sum(), action_leaf)  # [E, B, M', d_a]
-    joint = torch.cat([y.detach().unsqueeze(-1), math.sqrt(lam) * grad_a_y], dim=-1)
+        y, pullback = torch.func.vjp(backup, action_l)  # y: [E, B, M']
+        (grad_a_y,) = pullback(torch.ones_like(y))  # [E, B, M', d_a]
+    joint = torch.cat([y.detach().unsqueeze(-1), math.sqrt(lam) * grad_a_y.detach()], dim=-1)
     return truncate_top(_pool_members(joint), truncate)
 
 
@@ -254,11 +263,12 @@ def return_targets(
     """
     _check_backup_args(state, action, gamma, n_samples, world_model)
     lead = (target_critic.n_members, state.shape[0], n_samples)
+    backup, action_l = _model_backup(
+        world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
+        members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
+    )
     with torch.no_grad():  # no gradient part: no graph
-        y, _ = _model_backup(
-            world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
-            members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
-        )
+        y = backup(action_l)
     return truncate_top(_pool_members(y.detach().unsqueeze(-1)), truncate).squeeze(-1)
 
 
@@ -283,12 +293,12 @@ def mage_targets(
       `(y [B], grad_a_y [B, d_a])`, detached.
     """
     _check_backup_args(state, action, gamma, 1, world_model)
-    with torch.enable_grad():
-        y, action_leaf = _model_backup(
-            world_model, target_actor, target_critic, state, action, gamma=gamma,
-            lead=(state.shape[0],), members=False, policy_noise=policy_noise,
-            noise_clip=noise_clip, generator=generator,
-        )
-        y_min = y.min(dim=0).values  # [B]: reward + γ(1-done)·min_k Q̄_k
-        (grad_a_y,) = torch.autograd.grad(y_min.sum(), action_leaf)  # [B, d_a]
-    return y_min.detach(), grad_a_y
+    backup, action_l = _model_backup(
+        world_model, target_actor, target_critic, state, action, gamma=gamma,
+        lead=(state.shape[0],), members=False, policy_noise=policy_noise,
+        noise_clip=noise_clip, generator=generator,
+    )
+    with torch.enable_grad():  # min_k: reward + γ(1-done)·min_k Q̄_k, [B]
+        y_min, pullback = torch.func.vjp(lambda a: backup(a).min(dim=0).values, action_l)
+        (grad_a_y,) = pullback(torch.ones_like(y_min))  # [B, d_a]
+    return y_min.detach(), grad_a_y.detach()

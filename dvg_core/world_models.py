@@ -240,17 +240,29 @@ class _LearnedWorldModel(nn.Module):
         Returns:
           detached scalar metrics (`loss` and model-specific terms), batch means.
         """
+        loss, metrics = self.fit_loss(state, action, reward, next_state)
+        assert self.optimizer is not None
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return metrics
+
+    def fit_loss(
+        self,
+        state: torch.Tensor,
+        action: torch.Tensor,
+        reward: torch.Tensor,
+        next_state: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """`fit` without the step: merge the batch into the normalisers (if
+        `update_normalizer_in_fit`), return the loss (attached) and its detached metrics."""
         _check_transitions(state, action, reward, next_state, self.state_dim, self.action_dim)
         if self.update_normalizer_in_fit:
             self.update_normalizer(state, action, reward, next_state)
         x = self.input_norm.normalize(torch.cat([state, action], -1))  # [B, d_s+d_a]
         y = self.target_norm.normalize(_targets(state, reward, next_state))  # [B, d_s+1]
         loss, metrics = self._loss(x, y)
-        assert self.optimizer is not None
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return {"loss": loss.detach(), **{k: v.detach() for k, v in metrics.items()}}
+        return loss, {"loss": loss.detach(), **{k: v.detach() for k, v in metrics.items()}}
 
     def _inputs(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """Validated, normalised `(s, a)`: `[*, d_s+d_a]`."""

@@ -51,6 +51,7 @@ from dvg_core.algorithms import ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
 from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
+from workbench.seed_batch import execute_seed_group, group_by_setting
 
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
@@ -337,9 +338,11 @@ def _line(result: CellResult) -> str:
 
 def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experiment: str,
              executor: Executor, timeout_s: float | None = 3600.0, retries: int = 2,
-             progress: bool = True) -> GridResult:
+             progress: bool = True, vectorize_seeds: bool = False) -> GridResult:
     """Plan, skip and execute every cell on `executor`; one line per finished cell and a tqdm bar
-    (to stderr). Duplicate cells (same run directory) run once."""
+    (to stderr). Duplicate cells (same run directory) run once. With `vectorize_seeds`, the
+    cells of one setting train together in one worker (`workbench.seed_batch`), without
+    notebooks."""
     start, grid = time.perf_counter(), GridResult()
     tasks = {}
     for cell in cells:
@@ -361,22 +364,28 @@ def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experimen
         bar.update(1)
         tqdm.write(_line(result), file=sys.stderr)
 
-    futures: dict[Future, CellTask] = {}
+    futures: dict[Future, list[CellTask]] = {}
+    pending = []
     for task in tasks.values():
         status = RunRecord(task.run_dir).status if task.error is None else None
         if status in FINAL_STATUSES:
             finish(CellResult(Path(task.run_dir).name, task.run_dir, status, skipped=True))
+        elif vectorize_seeds and task.error is None:
+            pending.append(task)
         else:
-            futures[executor.submit(execute_cell, task)] = task
+            futures[executor.submit(execute_cell, task)] = [task]
+    for group in group_by_setting(pending):
+        futures[executor.submit(execute_seed_group, group)] = group
     try:
         for future in as_completed(futures):
-            task = futures[future]
+            group = futures[future]
             try:
                 result = future.result()
             except Exception as err:  # the worker itself died
-                result = CellResult(Path(task.run_dir).name, task.run_dir, "failed",
-                                    f"worker error: {type(err).__name__}: {err}")
-            finish(result)
+                result = [CellResult(Path(t.run_dir).name, t.run_dir, "failed",
+                                     f"worker error: {type(err).__name__}: {err}") for t in group]
+            for one in result if isinstance(result, list) else [result]:
+                finish(one)
     except KeyboardInterrupt:  # queued cells must not start; running ones stay `running`
         for future in futures:
             future.cancel()
@@ -438,11 +447,13 @@ def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0
 
 def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str | Path = "runs",
               workers: int = 1, dask: str | None = None, timeout_s: float | None = None,
-              report: bool = True, progress: bool = True) -> tuple[GridResult, Path | None]:
+              report: bool = True, progress: bool = True,
+              vectorize_seeds: bool = False) -> tuple[GridResult, Path | None]:
     """Run experiment `name`'s grid, print its summary, and render its report.
 
     Args:
       timeout_s: per-notebook-cell timeout; None takes the experiment's.
+      vectorize_seeds: train each setting's seeds together (see `run_grid`).
 
     Returns:
       the grid's result and the report's HTML path (None without `report`).
@@ -461,6 +472,6 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
     with make_executor(min(workers, len(cells)), dask) as executor:
         grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
-                        timeout_s=timeout, progress=progress)
+                        timeout_s=timeout, progress=progress, vectorize_seeds=vectorize_seeds)
     print(grid.summary())
     return grid, render_report(root / name) if report else None

@@ -10,7 +10,8 @@ updates; the world-model sampling the targets need) at a fixed configuration, in
 * achieved FLOP/s as a fraction of a dense float32 matmul peak measured in the same process.
 
 Also the environments' steps/s (toy gymnasium env, the toy's batched torch step, a MuJoCo task)
-and, with `--loop-steps`, whole `toy-quick` training loops per algorithm.
+and, with `--loop-steps`, whole `toy-quick` training loops per algorithm; with `--seeds S` as
+well, S seeds of that loop trained seed-vectorised against one by one.
 
 Default problem sizes: batch 256, M = M' = 10, 256-256 networks, a MuJoCo-size problem
 (state 17, action 6, cVAE world model) and the toy (state 2, action 2, oracle model).
@@ -56,6 +57,9 @@ class BenchConfig:
     env_steps: int = 2000
     loop_steps: int = 0
     """Env steps of a whole `toy-quick` loop per algorithm (0: skip)."""
+    seeds: int = 0
+    """With `loop_steps`: also time the `toy-quick` loop of this many seeds, seed-vectorised
+    (`workbench.training.train_seeds`) and one by one (0: skip)."""
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False
@@ -71,6 +75,7 @@ class BenchConfig:
             check_int_at_least(name, getattr(self, name), 1 if name != "warmup" else 0)
         check_int_at_least("env_steps", self.env_steps, 0)
         check_int_at_least("loop_steps", self.loop_steps, 0)
+        check_int_at_least("seeds", self.seeds, 0)
         if self.threads is not None:
             check_int_at_least("threads", self.threads, 1)
 
@@ -99,6 +104,8 @@ class BenchResult:
     updates: list[UpdateResult] = field(default_factory=list)
     env_steps_per_s: dict[str, float] = field(default_factory=dict)
     loop_env_steps_per_s: dict[str, float] = field(default_factory=dict)
+    seed_loops: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Algorithm -> wall seconds of `seeds` toy-quick loops: `vectorised`, `one_by_one`."""
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -202,22 +209,47 @@ def env_throughput(n_steps: int) -> dict[str, float]:
     return out
 
 
+def _loop_config(name: str, n_steps: int, device: str, root: str, seed: int = 0):
+    from workbench.config import preset
+
+    warmup = min(500, n_steps // 2)
+    return preset("toy-quick", [f"algo={name}", f"steps={n_steps}", f"run_root={root}",
+                                f"loop.warmup_steps={warmup}", f"device={device}",
+                                f"seed={seed}"])
+
+
 def loop_throughput(name: str, n_steps: int, device: str) -> float:
     """Env steps/s of a whole `toy-quick` run of `n_steps` (warm-up included), records in a temp
     dir."""
     import tempfile
 
-    from workbench.config import preset
     from workbench.training import train
 
     with tempfile.TemporaryDirectory() as root:
-        warmup = min(500, n_steps // 2)
-        config = preset("toy-quick", [f"algo={name}", f"steps={n_steps}", f"run_root={root}",
-                                      f"loop.warmup_steps={warmup}", f"device={device}"])
+        config = _loop_config(name, n_steps, device, root)
         start = time.perf_counter()
         train(config, progress=False)
         elapsed = time.perf_counter() - start
     return n_steps / elapsed
+
+
+def seed_loop_seconds(name: str, n_steps: int, n_seeds: int, device: str) -> dict[str, float]:
+    """Wall seconds of `n_seeds` whole `toy-quick` runs: seed-vectorised and one by one."""
+    import tempfile
+
+    from workbench.training import train, train_seeds
+
+    out = {}
+    with tempfile.TemporaryDirectory() as root:
+        configs = [_loop_config(name, n_steps, device, f"{root}/v", s) for s in range(n_seeds)]
+        start = time.perf_counter()
+        train_seeds(configs, progress=False)
+        out["vectorised"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for s in range(n_seeds):
+            train(_loop_config(name, n_steps, device, f"{root}/o", s), progress=False)
+        out["one_by_one"] = time.perf_counter() - start
+    return out
 
 
 def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
@@ -249,6 +281,12 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
         if progress:
             print(f"  loop   {name:12s} {result.loop_env_steps_per_s[name]:8.1f} env steps/s",
                   flush=True)
+    for name in config.algorithms if config.loop_steps and config.seeds else ():
+        row = seed_loop_seconds(name, config.loop_steps, config.seeds, config.device)
+        result.seed_loops[name] = row
+        if progress:
+            print(f"  seeds  {name:12s} {row['vectorised']:8.1f} s vectorised, "
+                  f"{row['one_by_one']:8.1f} s one by one", flush=True)
     return result
 
 
@@ -284,6 +322,13 @@ def format_report(result: BenchResult) -> str:
     if result.loop_env_steps_per_s:
         lines += ["", "| toy-quick loop | env steps/s |", "|---|---:|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in result.loop_env_steps_per_s.items()]
+    if result.seed_loops:
+        n = result.config.get("seeds")
+        lines += ["", f"| toy-quick loop, {n} seeds | vectorised s | one by one s | speed-up |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {k} | {v['vectorised']:.1f} | {v['one_by_one']:.1f} | "
+                  f"{v['one_by_one'] / v['vectorised']:.2f}× |"
+                  for k, v in result.seed_loops.items()]
     return "\n".join(lines)
 
 

@@ -82,6 +82,10 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                            help="directory of the experiment directories (default: runs)")
     reproduce.add_argument("--timeout", type=float, default=None,
                            help="seconds one notebook cell may run (default: the experiment's)")
+    reproduce.add_argument("--vectorize-seeds", action=argparse.BooleanOptionalAction,
+                           default=False,
+                           help="train each setting's seeds together in one worker "
+                                "(seed-vectorised, no per-run notebook; see the README)")
     reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                            help="render report.html after the grid")
     reproduce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -130,6 +134,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--env-steps", type=int, help="env steps timed per env (0: skip)")
     bench.add_argument("--loop-steps", type=int,
                        help="env steps of a whole toy-quick loop per algorithm (default 0: skip)")
+    bench.add_argument("--seeds", type=int,
+                       help="with --loop-steps: time that many seeds vectorised vs one by one")
     bench.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
     bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
@@ -143,7 +149,8 @@ def _bench(args: argparse.Namespace) -> int:
     from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
 
     names = ("algos", "problems", "batch_size", "n_samples", "hidden", "warmup", "block",
-             "repeats", "env_steps", "loop_steps", "threads", "device", "compile", "critic_noise")
+             "repeats", "env_steps", "loop_steps", "seeds", "threads", "device", "compile",
+             "critic_noise")
     values = {name: getattr(args, name) for name in names}
     values["algorithms"] = values.pop("algos")
     try:
@@ -204,7 +211,8 @@ def _reproduce(args: argparse.Namespace) -> int:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
         grid, html = reproduce(args.experiment, options, run_root=args.run_root,
                                workers=args.workers, dask=args.dask, timeout_s=args.timeout,
-                               report=args.report, progress=args.progress)
+                               report=args.report, progress=args.progress,
+                               vectorize_seeds=args.vectorize_seeds)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,17 +2,22 @@
 
 `TrainingRun(config)` does everything that can reject a config (device, the record's params, the
 builders) before it writes anything; `execute()` then trains. `train(config)` does both.
+`train_seeds(configs)` trains configs that differ only in their seed at once, one record each
+(seed-vectorised, `dvg_core.seed_loop`).
 """
 
 from __future__ import annotations
 
-from dvg_core.build import build_trainer
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dvg_core.build import build_seed_trainer, build_trainer
 from dvg_core.device import resolve_device
 from dvg_core.loop import Trainer
-from workbench.config import ExperimentConfig
+from workbench.config import ExperimentConfig, identity_dict
 from workbench.runs import MetricsWriter, RunRecord, create_or_open, record_path
 
-__all__ = ["TrainingRun", "train"]
+__all__ = ["TrainingRun", "train", "train_seeds"]
 
 
 class TrainingRun:
@@ -88,3 +93,74 @@ class TrainingRun:
 def train(config: ExperimentConfig, *, resume: bool = True, progress: bool = True) -> RunRecord:
     """Prepare and execute one run (see `TrainingRun`); returns its record."""
     return TrainingRun(config, resume=resume, progress=progress).execute()
+
+
+def _check_seed_group(configs: Sequence[ExperimentConfig]) -> None:
+    if not configs:
+        raise ValueError("configs must hold at least one config")
+    first = configs[0]
+    base = identity_dict(replace(first, seed=0)) | {"device": first.device}
+    for config in configs[1:]:
+        if identity_dict(replace(config, seed=0)) | {"device": config.device} != base:
+            raise ValueError("train_seeds needs configs that differ only in their seed; "
+                             f"{config.seed} differs from {first.seed} in more")
+    seeds = [c.seed for c in configs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+
+
+def train_seeds(configs: Sequence[ExperimentConfig], *, resume: bool = True,
+                progress: bool = True) -> list[RunRecord]:
+    """Train S configs that differ only in their seed at once, seed-vectorised; one ordinary
+    record per seed (the same directories `train` would use).
+
+    With `resume`, `done` records are left alone and the others resume together from their
+    checkpoints when all were written by this group at the same step (else they restart). A
+    seed that diverges ends `diverged` while the others train on.
+
+    Raises:
+      ValueError: configs that differ in more than the seed, repeated seeds, or a config the
+        builders reject (nothing is written then).
+    """
+    _check_seed_group(configs)
+    records = [RunRecord(record_path(c)) for c in configs]
+    for record, config in zip(records, configs):
+        record.check_matches(config)
+    todo = [i for i, r in enumerate(records) if not (resume and r.status == "done")]
+    if not todo:
+        for record in records:
+            print(f"run record: {record.path} (already done)")
+        return records
+    group = [configs[i] for i in todo]
+    writers = [MetricsWriter(records[i].metrics_path) for i in todo]
+    first = group[0]
+    try:
+        trainer = build_seed_trainer(
+            first.algorithm, first.model, first.env, first.loop, seeds=[c.seed for c in group],
+            device=resolve_device(first.device), run_dirs=[records[i].path for i in todo],
+            logs=[w.write for w in writers], progress=progress)
+    except TypeError as err:
+        raise ValueError(f"the builders reject this config: {err}") from err
+    opened = [create_or_open(c) for c in group]
+    if resume and trainer.load_checkpoints():
+        for writer in writers:
+            writer.truncate_after(trainer.step)
+        message = f"resumed at env step {trainer.step} (seed-vectorised)"
+    else:
+        for writer, record in zip(writers, opened):
+            writer.clear()
+            record.checkpoint_path.unlink(missing_ok=True)
+        message = f"started (seed-vectorised, {len(group)} seeds)"
+    for record in opened:
+        print(f"run record: {record.path}")
+        record.set_status("running", message, trainer.step, force=not resume)
+    try:
+        results = trainer.run()
+        trainer.save_checkpoints()
+    except (Exception, KeyboardInterrupt) as err:
+        for record in opened:
+            record.set_status("failed", f"{type(err).__name__}: {err}", trainer.step)
+        raise
+    for record, result in zip(opened, results):
+        record.set_status(result.status, result.message, result.step)
+    return records

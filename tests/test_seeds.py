@@ -1,0 +1,246 @@
+"""Seed-vectorised training (dvg_core.seeds, dvg_core.seed_loop, workbench.training.train_seeds):
+a stack of one seed updates exactly as the agent itself, every seed of a stack learns only from
+its own data and equals its separate run where the update is deterministic, the vectorised loop
+of one seed logs what `Trainer` logs, and records resume exactly."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+import torch
+
+from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.build import build_agent, build_envs, build_seed_trainer, build_trainer
+from dvg_core.configs import EnvConfig, ModelConfig
+from dvg_core.loop import TIMING_METRICS
+from dvg_core.seeds import SeedReplay, SeedStack
+from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
+from workbench.training import train_seeds
+from tests.test_training import TINY, SimulatedKill, tiny
+
+ENV = EnvConfig(kwargs={"n_locations": 3, "horizon": 20})
+MODEL = ModelConfig(kind="cvae", hidden=(16, 16))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _algorithm(name: str, **kwargs) -> AlgorithmConfig:
+    return AlgorithmConfig(name=name, hidden=(16, 16), n_samples=4, n_target_samples=4,
+                           slicing_steps=2, **kwargs)
+
+
+def _agent(algorithm: AlgorithmConfig, seed: int, model: ModelConfig = MODEL):
+    torch.manual_seed(seed)
+    env, _ = build_envs(ENV, seed)
+    return build_agent(algorithm, model, ENV, env, torch.device("cpu"))
+
+
+def _batch(seed: int, size: int = 32) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    state = torch.rand(size, 2, generator=g) * 2 - 1
+    action = torch.rand(size, 2, generator=g) * 2 - 1
+    return Batch(state, action, torch.randn(size, generator=g),
+                 state + 0.1 * torch.randn(size, 2, generator=g), torch.zeros(size))
+
+
+def _stacked(batches: list[Batch]) -> Batch:
+    return Batch(*(torch.stack(fields) for fields in zip(*batches)))
+
+
+def _train(target, batches, generator, fit: bool) -> None:
+    """Model fits, then critic/actor updates (3: the actor and targets move once)."""
+    for i in range(3):
+        if fit:
+            target(batches[i % len(batches)], generator, fit=True)
+        target(batches[i % len(batches)], generator, fit=False)
+
+
+def _seed_params(stack: SeedStack, k: int) -> dict[str, torch.Tensor]:
+    return {name: t[k] for name, t in stack.params.items()}
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_a_stack_of_one_seed_updates_exactly_as_the_agent_itself(name):
+    # One seed: vmap draws the same random numbers in the same order, so only float rounding
+    # of batched kernels could differ.
+    agent = _agent(_algorithm(name), 0)
+    stack = SeedStack([copy.deepcopy(agent)])
+    batches = [_batch(i) for i in range(3)]
+
+    def agent_step(batch, generator, fit):
+        if fit:
+            if agent.world_model is not None:
+                agent.world_model.fit(batch.state, batch.action, batch.reward, batch.next_state)
+        else:
+            agent.update(batch, generator)
+
+    def stack_step(batch, generator, fit):
+        one = _stacked([batch])
+        stack.fit_model(one) if fit else stack.update(one, generator)
+
+    torch.manual_seed(5)  # the cVAE's fit draws from the global RNG
+    _train(agent_step, batches, torch.Generator().manual_seed(7), fit=True)
+    torch.manual_seed(5)
+    _train(stack_step, batches, torch.Generator().manual_seed(7), fit=True)
+    ours = _seed_params(stack, 0)
+    theirs = dict(agent.named_parameters())
+    assert set(ours) == set(theirs)
+    moved = [n for n in ours if not torch.equal(theirs[n], dict(_agent(_algorithm(name), 0)
+                                                                .named_parameters())[n])]
+    assert any(n.startswith("critic.") for n in moved) and any(n.startswith("actor.")
+                                                               for n in moved)
+    for n in ours:
+        torch.testing.assert_close(ours[n], theirs[n], rtol=1e-4, atol=1e-5, msg=n)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_each_seed_of_a_stack_learns_only_from_its_own_data(name):
+    agents = [_agent(_algorithm(name), s) for s in (0, 1)]
+
+    def run(first_batches):
+        stack = SeedStack([copy.deepcopy(a) for a in agents])
+        generator = torch.Generator().manual_seed(3)
+        torch.manual_seed(5)  # the cVAE's fit draws from the global RNG
+        for i in range(3):
+            batch = _stacked([first_batches[i], _batch(10 + i)])
+            stack.fit_model(batch)
+            stack.update(batch, generator)
+        return stack
+
+    a = run([_batch(i) for i in range(3)])
+    b = run([_batch(20 + i) for i in range(3)])  # seed 0 sees other data
+    assert any(not torch.equal(x, y) for x, y in zip(_seed_params(a, 0).values(),
+                                                      _seed_params(b, 0).values()))
+    for n, x in _seed_params(a, 1).items():
+        torch.testing.assert_close(x, _seed_params(b, 1)[n], rtol=0, atol=1e-6, msg=n)
+
+
+def test_three_stacked_seeds_equal_three_separate_agents_where_the_update_is_deterministic():
+    # td3 without target smoothing: the update is a deterministic function of the batch, so the
+    # stack must equal three separate agents (their own Adam each) seed by seed.
+    algorithm = _algorithm("td3", target_policy_noise=0.0)
+    agents = [_agent(algorithm, s) for s in range(3)]
+    stack = SeedStack([copy.deepcopy(a) for a in agents])
+    for i in range(4):
+        batches = [_batch(10 * s + i) for s in range(3)]
+        for agent, batch in zip(agents, batches):
+            agent.update(batch)
+        stack.update(_stacked(batches))
+    for k, agent in enumerate(agents):
+        for n, p in agent.named_parameters():
+            torch.testing.assert_close(stack.params[n][k], p, rtol=1e-5, atol=1e-6, msg=n)
+
+
+def test_seed_replay_samples_each_seed_from_its_own_transitions():
+    replay = SeedReplay(3, 2, 2, capacity=5, device=torch.device("cpu"))
+    for t in range(7):  # wraps around
+        seed = torch.arange(3.0)
+        replay.add(seed[:, None].expand(3, 2) + 10 * t, torch.zeros(3, 2), seed,
+                   torch.zeros(3, 2), torch.zeros(3))
+    batch = replay.sample(64, torch.Generator().manual_seed(0))
+    assert batch.state.shape == (3, 64, 2) and batch.reward.shape == (3, 64)
+    assert torch.equal(batch.reward, torch.arange(3.0)[:, None].expand(3, 64))
+    assert torch.equal(batch.state[..., 0] % 10, batch.reward)
+    assert set((batch.state[..., 0] // 10).unique().tolist()) == {2.0, 3.0, 4.0, 5.0, 6.0}
+
+
+def test_the_loop_of_one_seed_logs_what_the_trainer_logs(tmp_path):
+    config = tiny(tmp_path, "algo=dsdpg_msmmd", "algorithm.normalize_obs=true")
+    args = (config.algorithm, config.model, config.env, config.loop)
+    rows_a, rows_b = [], []
+    build_trainer(*args, seed=0, device=torch.device("cpu"), run_dir=tmp_path / "a",
+                  log=rows_a.append).run()
+    build_seed_trainer(*args, seeds=[0], device=torch.device("cpu"), run_dirs=[tmp_path / "b"],
+                       logs=[rows_b.append]).run()
+    assert [(r["step"], r["kind"]) for r in rows_a] == [(r["step"], r["kind"]) for r in rows_b]
+    for a, b in zip(rows_a, rows_b):
+        for key in set(a) - set(TIMING_METRICS) - {"step", "kind"}:
+            assert b[key] == pytest.approx(a[key], rel=1e-3, abs=1e-4), (a["step"], key)
+
+
+def _group(root, *overrides, seeds=(0, 1)):
+    return [tiny(root, *overrides, f"seed={s}") for s in seeds]
+
+
+def test_a_killed_seed_group_resumes_to_what_an_uninterrupted_group_logs(tmp_path, monkeypatch):
+    overrides = ["algo=dsdpg_mmd", "loop.log_every=30", "loop.eval_every=70",
+                 "algorithm.normalize_obs=true"]
+    whole = train_seeds(_group(tmp_path / "a", *overrides), progress=False)
+    configs = _group(tmp_path / "b", *overrides)
+    write = MetricsWriter.write
+
+    def killed_after_250(self, row):
+        if row["step"] > 250:
+            raise SimulatedKill(f"killed at step {row['step']}")
+        write(self, row)
+
+    monkeypatch.setattr(MetricsWriter, "write", killed_after_250)
+    with pytest.raises(SimulatedKill):
+        train_seeds(configs, progress=False)
+    records = [RunRecord(record_path(c)) for c in configs]
+    assert all(r.status == "failed" for r in records)
+    assert all(torch.load(r.checkpoint_path, weights_only=True)["counters"]["step"] == 200
+               for r in records)
+    monkeypatch.setattr(MetricsWriter, "write", write)
+    resumed = train_seeds(configs, progress=False)
+    for a, b in zip(whole, resumed):
+        assert b.status == "done" and a.run_id == b.run_id
+        expected = read_metrics(a.metrics_path).drop(columns=list(TIMING_METRICS))
+        got = read_metrics(b.metrics_path).drop(columns=list(TIMING_METRICS))
+        assert len(expected) > 20 and {"eval", "train", "episode"} <= set(expected["kind"])
+        assert got.equals(expected), got.compare(expected) if got.shape == expected.shape else got
+        nets_a = torch.load(a.checkpoint_path, weights_only=True)["agent"]["networks"]
+        nets_b = torch.load(b.checkpoint_path, weights_only=True)["agent"]["networks"]
+        assert all(torch.equal(nets_a[k], nets_b[k]) for k in nets_a)
+    # The two seeds really are two runs.
+    a0, a1 = (read_metrics(r.metrics_path) for r in whole)
+    assert not a0["critic_loss"].dropna().equals(a1["critic_loss"].dropna())
+
+
+def test_a_seed_record_checkpoint_resumes_in_the_ordinary_trainer(tmp_path):
+    (record,) = train_seeds(_group(tmp_path, "algo=iqn", seeds=(3,)), progress=False)
+    config = record.config()
+    trainer = build_trainer(config.algorithm, config.model, config.env,
+                            dataclasses.replace(config.loop, total_steps=340), seed=3,
+                            device=torch.device("cpu"), run_dir=record.path, log=lambda r: None)
+    assert trainer.load_checkpoint() and trainer.step == 300
+    assert trainer.run().status == "done" and trainer.step == 340
+
+
+def test_a_diverging_seed_group_ends_diverged_with_finite_checkpoints(tmp_path):
+    records = train_seeds(_group(tmp_path, "algo=td3", "algorithm.critic_lr=1e6",
+                                 "loop.checkpoint_every=20"), progress=False)
+    for record in records:
+        state = record.read_status()
+        assert state["status"] == "diverged" and f"env step {state['step']}" in state["message"]
+        saved = torch.load(record.checkpoint_path, weights_only=True)
+        assert saved["counters"]["step"] <= state["step"]
+        assert all(torch.isfinite(p).all() for p in saved["agent"]["networks"].values())
+
+
+def test_train_seeds_refuses_groups_that_differ_in_more_than_the_seed(tmp_path):
+    mixed = [tiny(tmp_path, "algo=td3", "seed=0"), tiny(tmp_path, "algo=mage", "seed=1")]
+    with pytest.raises(ValueError, match="differ only in their seed"):
+        train_seeds(mixed, progress=False)
+    with pytest.raises(ValueError, match="distinct"):
+        train_seeds(_group(tmp_path, "algo=td3", seeds=(1, 1)), progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_done_group_is_not_retrained(tmp_path, monkeypatch):
+    configs = _group(tmp_path, "algo=td3", "loop.total_steps=120")
+    train_seeds(configs, progress=False)
+    from workbench import training
+
+    monkeypatch.setattr(training, "build_seed_trainer",
+                        lambda *a, **k: pytest.fail("a done group must not be rebuilt"))
+    assert [r.status for r in train_seeds(configs, progress=False)] == ["done", "done"]
+
