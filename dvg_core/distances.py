@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from dvg_core.autodiff import value_and_grad_of_sum
 from dvg_core.kernels import Kernel, check_sample_sets, pairwise_sq_dists
 from dvg_core.validation import (
     check_int_at_least,
@@ -201,10 +202,8 @@ def _ascend(x0, y0, theta, kernel, unbiased, *, n_steps, step_size):
     proposal = best
     for step in range(n_steps + 1):
         th = proposal.detach()
-        with torch.enable_grad():  # torch.func, so that the ascent also runs under vmap
-            val, pullback = torch.func.vjp(
-                lambda t: _projected_mmd2(x0, y0, t, kernel, unbiased), th)  # [B, K]
-            (grad,) = pullback(torch.ones_like(val))
+        val, grad = value_and_grad_of_sum(
+            lambda t: _projected_mmd2(x0, y0, t, kernel, unbiased), th)  # [B, K], [B, K, D]
         with torch.no_grad():
             tangent = grad - (grad * th).sum(-1, keepdim=True) * th  # [B, K, D]
             improved = (val > best_val)[..., None]  # [B, K, 1]

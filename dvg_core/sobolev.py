@@ -1,7 +1,7 @@
 """Sobolev joint samples and Bellman targets: where `∇ₐZ` enters the method.
 
 * `joint_samples`: the online critic's `(Z, √λ ∇ₐZ)` samples, differentiable in the critic's
-  parameters so a loss can train the gradient part (a `torch.func.vjp`, the create-graph pass).
+  parameters so a loss can train the gradient part (the one create-graph pass of the codebase).
 * `sobolev_targets`: the distributional Sobolev backup through a reparameterised world model
   (paper-notes §2.2, §2.4), `y = r̂ + γ(1 - done) Z̄(ŝ', π̄(ŝ'), ξ')` and its total derivative
   in `a` through model, target policy and target critic, pooled over the target critics and
@@ -9,9 +9,9 @@
 * `return_targets` (no gradients; the `mmd` and `iqn` baselines) and `mage_targets` (a scalar
   target and its action-gradient, min over twin critics; the MAGE baseline).
 
-Targets carry no gradient: their action-gradients come from `torch.func.vjp` of the backup and
-are returned detached. `torch.func` (not `torch.autograd.grad` on a leaf) keeps every function
-here usable inside `torch.func.vmap`, which trains several seeds at once (`dvg_core.seeds`).
+Targets carry no gradient: they are returned detached. Every action-gradient here comes from
+`dvg_core.autodiff.value_and_grad_of_sum` (autograd on a private leaf in eager code,
+`torch.func.vjp` inside the seed-vectorised vmap of `dvg_core.seeds`).
 
 A *target critic* here is any critic of `dvg_core.nets` (`sample_returns(s, a, members=...)`
 gives one return sample per member `[E, *]`); a *world model* follows `dvg_core.world_models`
@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from dvg_core.autodiff import value_and_grad_of_sum
 from dvg_core.validation import (
     check_int_at_least,
     check_nonnegative,
@@ -54,8 +55,8 @@ def joint_samples(
     """Online Sobolev samples `X = (Z_φ(s,a,ξ), √λ ∇ₐZ_φ(s,a,ξ))` for every critic member.
 
     Source: paper-notes §2.3 (the gradient is autodiff of the same network, no gradient head).
-    One vjp with a cotangent of ones gives every per-sample gradient, because samples and
-    members do not interact; the result stays differentiable in the parameters (create graph). A
+    One gradient of the sum over members and samples gives every per-sample gradient, because
+    samples and members do not interact; `create_graph=True` keeps it trainable. A
     critic with `value_and_action_grad` (`dvg_core.head_noise_critic`) computes the same
     quantities by its own cheaper, equally differentiable path.
 
@@ -90,10 +91,9 @@ def joint_samples(
     if lam == 0.0:
         z = critic.forward_members(state_m, action_m, *inputs)  # [E, B, M]
         return torch.cat([z.unsqueeze(-1), torch.zeros_like(action_m)], dim=-1)
-    with torch.enable_grad():  # a functorch vjp: differentiable by autograd and by vmap
-        z, pullback = torch.func.vjp(
-            lambda a: critic.forward_members(state_m, a, *inputs), action_m)  # z: [E, B, M]
-        (grad_a_z,) = pullback(torch.ones_like(z))
+    z, grad_a_z = value_and_grad_of_sum(
+        lambda a: critic.forward_members(state_m, a, *inputs), action_m, create_graph=True
+    )  # [E, B, M], [E, B, M, d_a]
     return torch.cat([z.unsqueeze(-1), math.sqrt(lam) * grad_a_z], dim=-1)
 
 
@@ -233,10 +233,8 @@ def sobolev_targets(
         world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
         members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
     )
-    with torch.enable_grad():
-        y, pullback = torch.func.vjp(backup, action_l)  # y: [E, B, M']
-        (grad_a_y,) = pullback(torch.ones_like(y))  # [E, B, M', d_a]
-    joint = torch.cat([y.detach().unsqueeze(-1), math.sqrt(lam) * grad_a_y.detach()], dim=-1)
+    y, grad_a_y = value_and_grad_of_sum(backup, action_l)  # [E, B, M'], [E, B, M', d_a]
+    joint = torch.cat([y.unsqueeze(-1), math.sqrt(lam) * grad_a_y], dim=-1)
     return truncate_top(_pool_members(joint), truncate)
 
 
@@ -298,7 +296,5 @@ def mage_targets(
         lead=(state.shape[0],), members=False, policy_noise=policy_noise,
         noise_clip=noise_clip, generator=generator,
     )
-    with torch.enable_grad():  # min_k: reward + γ(1-done)·min_k Q̄_k, [B]
-        y_min, pullback = torch.func.vjp(lambda a: backup(a).min(dim=0).values, action_l)
-        (grad_a_y,) = pullback(torch.ones_like(y_min))  # [B, d_a]
-    return y_min.detach(), grad_a_y.detach()
+    # min_k: reward + γ(1-done)·min_k Q̄_k, [B]; its gradient [B, d_a]
+    return value_and_grad_of_sum(lambda a: backup(a).min(dim=0).values, action_l)
