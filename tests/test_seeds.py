@@ -18,7 +18,7 @@ from dvg_core.loop import TIMING_METRICS
 from dvg_core.seeds import SeedReplay, SeedStack
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import train_seeds
-from tests.test_training import TINY, SimulatedKill, tiny
+from tests.test_training import SimulatedKill, kill_metric_writes_after, tiny
 
 ENV = EnvConfig(kwargs={"n_locations": 3, "horizon": 20})
 MODEL = ModelConfig(kind="cvae", hidden=(16, 16))
@@ -175,14 +175,7 @@ def test_a_killed_seed_group_resumes_to_what_an_uninterrupted_group_logs(tmp_pat
                  "algorithm.normalize_obs=true"]
     whole = train_seeds(_group(tmp_path / "a", *overrides), progress=False)
     configs = _group(tmp_path / "b", *overrides)
-    write = MetricsWriter.write
-
-    def killed_after_250(self, row):
-        if row["step"] > 250:
-            raise SimulatedKill(f"killed at step {row['step']}")
-        write(self, row)
-
-    monkeypatch.setattr(MetricsWriter, "write", killed_after_250)
+    write = kill_metric_writes_after(monkeypatch, 250)
     with pytest.raises(SimulatedKill):
         train_seeds(configs, progress=False)
     records = [RunRecord(record_path(c)) for c in configs]

@@ -72,6 +72,20 @@ class SimulatedKill(Exception):
     """Stands for the process being killed."""
 
 
+def kill_metric_writes_after(monkeypatch, step: int):
+    """Make every record's metric write past `step` raise `SimulatedKill` (the process "dies"
+    there, after its last checkpoint); returns the real `MetricsWriter.write` to restore."""
+    write = MetricsWriter.write
+
+    def killed(self, row):
+        if row["step"] > step:
+            raise SimulatedKill(f"killed at step {row['step']}")
+        write(self, row)
+
+    monkeypatch.setattr(MetricsWriter, "write", killed)
+    return write
+
+
 def test_resumed_run_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, monkeypatch):
     # Off-grid schedules, so the checkpoint at 200 carries half-filled metric accumulators.
     # Observation normalisation on: its running statistics must resume exactly too.
@@ -80,14 +94,7 @@ def test_resumed_run_logs_exactly_what_an_uninterrupted_run_logs(tmp_path, monke
     whole = train(tiny(tmp_path / "a", *overrides), progress=False)
 
     config = tiny(tmp_path / "b", *overrides)
-    write = MetricsWriter.write
-
-    def killed_after_250(self, row):
-        if row["step"] > 250:
-            raise SimulatedKill(f"killed at step {row['step']}")
-        write(self, row)
-
-    monkeypatch.setattr(MetricsWriter, "write", killed_after_250)
+    write = kill_metric_writes_after(monkeypatch, 250)
     with pytest.raises(SimulatedKill):
         train(config, progress=False)
     record = RunRecord(record_path(config))
