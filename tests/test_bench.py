@@ -45,3 +45,17 @@ def test_cli_bench_writes_json(tmp_path, capsys):
 def test_cli_bench_rejects_bad_values_naming_them(args, named, capsys):
     assert cli.main(["bench", *args]) == 2
     assert named in capsys.readouterr().err
+
+
+def test_benchmark_times_stacked_seeds_and_vectorised_loops():
+    config = BenchConfig(algorithms=("td3", "dsdpg_msmmd"), problems=("toy",), batch_size=8,
+                         n_samples=3, hidden=(8,), warmup=1, block=2, repeats=1, env_steps=0,
+                         seeds=2)
+    result = run_benchmark(config, progress=False)
+    assert all(r.stacked_ms_per_update > 0 for r in result.updates)
+    assert "2 seeds stacked" in format_report(result)
+    loops = run_benchmark(BenchConfig(algorithms=("td3",), problems=(), env_steps=0,
+                                      loop_steps=40, seeds=2), progress=False)
+    row = loops.seed_loops["td3"]
+    assert row["vectorised"] > 0 and row["one_by_one"] > 0
+    assert "toy-quick loop, 2 seeds" in format_report(loops)

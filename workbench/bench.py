@@ -58,7 +58,8 @@ class BenchConfig:
     loop_steps: int = 0
     """Env steps of a whole `toy-quick` loop per algorithm (0: skip)."""
     seeds: int = 0
-    """With `loop_steps`: also time the `toy-quick` loop of this many seeds, seed-vectorised
+    """Also time the update of a `SeedStack` of this many seeds against as many single updates,
+    and with `loop_steps` the `toy-quick` loop of this many seeds, seed-vectorised
     (`workbench.training.train_seeds`) and one by one (0: skip)."""
     threads: int | None = None
     device: str = "cpu"
@@ -91,6 +92,8 @@ class UpdateResult:
     gflop_per_update: float
     ratio_to_td3: float = float("nan")
     peak_fraction: float = float("nan")
+    stacked_ms_per_update: float = float("nan")
+    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.seeds.SeedStack`)."""
 
 
 @dataclass
@@ -182,6 +185,32 @@ def time_updates(config: BenchConfig, name: str, problem: str, device: torch.dev
     return UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9)
 
 
+def time_stacked_updates(config: BenchConfig, name: str, problem: str, device: torch.device
+                         ) -> float:
+    """ms per update of `config.seeds` agents stacked in a `SeedStack` (one vmapped update)."""
+    from dvg_core.seeds import SeedStack
+
+    agents = []
+    for seed in range(config.seeds):
+        torch.manual_seed(seed)
+        agents.append(_agent(config, name, problem, device))
+    stack = SeedStack(agents)
+    stacked = [Batch(*(torch.stack([f] * config.seeds) for f in batch))
+               for batch in _batches(problem, config.batch_size, 4, device)]
+    generator = torch.Generator(device=device).manual_seed(0)
+    for i in range(config.warmup):
+        stack.update(stacked[i % 4], generator)
+    times = []
+    for _ in range(config.repeats):
+        _sync(device)
+        start = time.perf_counter()
+        for i in range(config.block):
+            stack.update(stacked[i % 4], generator)
+        _sync(device)
+        times.append((time.perf_counter() - start) / config.block)
+    return 1e3 * statistics.median(times)
+
+
 def env_throughput(n_steps: int) -> dict[str, float]:
     """Steps/s of the toy gymnasium env, the toy's batched torch step (1024 envs), and
     HalfCheetah-v5, each with random actions."""
@@ -265,6 +294,8 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
         rows = []
         for name in config.algorithms:
             row = time_updates(config, name, problem, device)
+            if config.seeds:
+                row.stacked_ms_per_update = time_stacked_updates(config, name, problem, device)
             rows.append(row)
             if progress:
                 print(f"  {problem:6s} {name:12s} {row.ms_per_update:8.2f} ms/update", flush=True)
@@ -316,6 +347,14 @@ def format_report(result: BenchResult) -> str:
         lines.append(f"| {r.problem} | {r.algorithm} | {r.ms_per_update:.2f} | "
                      f"{r.updates_per_s:.0f} | {r.ratio_to_td3:.1f} | {r.gflop_per_update:.3f} | "
                      f"{100 * r.peak_fraction:.0f} |")
+    n_seeds = result.config.get("seeds")
+    if n_seeds:
+        lines += ["", f"| problem | algorithm | {n_seeds} seeds stacked: ms/update | ms per seed "
+                  f"| single ms | speed-up |", "|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {r.problem} | {r.algorithm} | {r.stacked_ms_per_update:.2f} | "
+                  f"{r.stacked_ms_per_update / n_seeds:.2f} | {r.ms_per_update:.2f} | "
+                  f"{n_seeds * r.ms_per_update / r.stacked_ms_per_update:.2f}× |"
+                  for r in result.updates]
     if result.env_steps_per_s:
         lines += ["", "| environment | steps/s |", "|---|---:|"]
         lines += [f"| {k} | {v:,.0f} |" for k, v in result.env_steps_per_s.items()]
@@ -323,8 +362,8 @@ def format_report(result: BenchResult) -> str:
         lines += ["", "| toy-quick loop | env steps/s |", "|---|---:|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in result.loop_env_steps_per_s.items()]
     if result.seed_loops:
-        n = result.config.get("seeds")
-        lines += ["", f"| toy-quick loop, {n} seeds | vectorised s | one by one s | speed-up |",
+        lines += ["", f"| toy-quick loop, {n_seeds} seeds | vectorised s | one by one s | "
+                  "speed-up |",
                   "|---|---:|---:|---:|"]
         lines += [f"| {k} | {v['vectorised']:.1f} | {v['one_by_one']:.1f} | "
                   f"{v['one_by_one'] / v['vectorised']:.2f}× |"

@@ -135,7 +135,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--loop-steps", type=int,
                        help="env steps of a whole toy-quick loop per algorithm (default 0: skip)")
     bench.add_argument("--seeds", type=int,
-                       help="with --loop-steps: time that many seeds vectorised vs one by one")
+                       help="also time that many seeds stacked (vmapped update; with "
+                            "--loop-steps, whole loops) against one by one")
     bench.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
     bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
