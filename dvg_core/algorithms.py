@@ -31,10 +31,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dvg_core.distances import axial_mean_direction, max_sliced_mmd2, mmd2, quantile_huber
+from dvg_core.distances import mmd2, quantile_huber
 from dvg_core.head_noise_critic import HeadNoiseCritic
 from dvg_core.kernels import KERNEL_NAMES, make_kernel
 from dvg_core.nets import GenerativeCritic, QuantileCritic, TwinQ
+from dvg_core.slicing import axial_mean_direction, max_sliced_mmd2
 from dvg_core.sobolev import (
     joint_samples,
     mage_targets,

@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import torch
 
-from dvg_core.distances import max_sliced_mmd2, mmd2, wasserstein_1d
+from dvg_core.distances import mmd2, wasserstein_1d
+from dvg_core.slicing import max_sliced_mmd2
 from dvg_core.kernels import Kernel, check_sample_sets
 from dvg_core.validation import check_shape
 
@@ -110,7 +111,7 @@ def slice_distances(
 ) -> SliceDistances:
     """Max-sliced MMD², W₁ on its worst slice, and plain MMD² between `x` and `y`, per row.
 
-    The sup over directions is `dvg_core.distances.max_sliced_mmd2` (ascent from the
+    The sup over directions is `dvg_core.slicing.max_sliced_mmd2` (ascent from the
     `candidates`, one random start and `n_restarts` more); every start is a lower bound of the
     sup, so adding candidates (the coordinate axes, the singular vectors of L) only tightens it.
 

@@ -1,4 +1,4 @@
-"""Tests for dvg_core.distances: known answers, limits, invariants, gradients and batching."""
+"""Tests for dvg_core.distances and dvg_core.slicing: known answers, limits, invariants, gradients and batching."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ import pytest
 import scipy.stats
 import torch
 
-from dvg_core import distances
-from dvg_core.distances import (
+from dvg_core import distances, slicing
+from dvg_core.distances import energy_distance, mmd2, quantile_huber, wasserstein_1d
+from dvg_core.slicing import (
     axial_mean_direction,
-    energy_distance,
     max_sliced_mmd2,
-    mmd2,
-    quantile_huber,
     random_directions,
     sliced_mmd2,
-    wasserstein_1d,
 )
 from dvg_core.kernels import make_kernel
 
@@ -463,6 +460,7 @@ def test_bad_input_raises_value_error(call):
 
 
 def test_public_symbols_have_docstrings():
-    for name in distances.__all__:
-        doc = getattr(distances, name).__doc__
-        assert doc and doc.strip(), name
+    for module in (distances, slicing):
+        for name in module.__all__:
+            doc = getattr(module, name).__doc__
+            assert doc and doc.strip(), name
