@@ -24,14 +24,6 @@ ENV = EnvConfig(kwargs={"n_locations": 3, "horizon": 20})
 MODEL = ModelConfig(kind="cvae", hidden=(16, 16))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _algorithm(name: str, **kwargs) -> AlgorithmConfig:
     return AlgorithmConfig(name=name, hidden=(16, 16), n_samples=4, n_target_samples=4,
                            slicing_steps=2, **kwargs)
