@@ -337,10 +337,12 @@ def _toy_quick() -> ExperimentConfig:
 
 
 def _toy_paper() -> ExperimentConfig:
-    """Paper-like toy run; wall time: to be measured.
+    """Paper-like toy run: 290k updates (29k learning steps x UTD 10), a GPU job.
 
     Source: paper-notes §4.4 (M = 10 samples, UTD 10). GUESS: γ, widths, batch and budget (not
-    recovered from the paper).
+    recovered from the paper). Expected wall time per run on a 2-core CPU (2 threads), from the
+    measured update cost (`python -m workbench bench --problems toy`, 2026-11-25): td3 0.3 h,
+    mage 0.6 h, iqn 2.5 h, mmd 2.0 h, dsdpg_mmd 5.5 h, dsdpg_msmmd 7.2 h (updates only).
     """
     return ExperimentConfig(
         algorithm=AlgorithmConfig(hidden=(256, 256), gamma=0.95, n_samples=10,
