@@ -20,7 +20,14 @@ from dvg_core.validation import (
     check_shape,
 )
 
-__all__ = ["energy_distance", "mmd2", "mmd2_from_sq_dists", "quantile_huber", "wasserstein_1d"]
+__all__ = [
+    "energy_distance",
+    "mmd2",
+    "mmd2_from_kernel_values",
+    "mmd2_from_sq_dists",
+    "quantile_huber",
+    "wasserstein_1d",
+]
 
 
 def mmd2(
@@ -136,7 +143,11 @@ def quantile_huber(
 
 def mmd2_from_sq_dists(dxx, dyy, dxy, kernel, unbiased):
     """MMD² from squared-distance matrices `[..., M, M]`, `[..., M', M']`, `[..., M, M']`."""
-    kxx, kyy, kxy = kernel(dxx), kernel(dyy), kernel(dxy)
+    return mmd2_from_kernel_values(kernel(dxx), kernel(dyy), kernel(dxy), unbiased)
+
+
+def mmd2_from_kernel_values(kxx, kyy, kxy, unbiased):
+    """MMD² from kernel matrices `[..., M, M]`, `[..., M', M']`, `[..., M, M']`."""
     if unbiased:
         m, n = kxx.shape[-1], kyy.shape[-1]
         xx = (kxx.sum((-2, -1)) - kxx.diagonal(dim1=-2, dim2=-1).sum(-1)) / (m * (m - 1))

@@ -4,13 +4,16 @@ Convention: a *kernel* here is a callable on **squared distances**, `kernel(d2) 
 elementwise (any shape in, same shape out). Every kernel of this module is radial, so
 `k(x, y) = kernel(‖x - y‖²)`; computing `d2 = pairwise_sq_dists(x, y)` once (`[B, M, M']`) serves
 every kernel and keeps the 1-D projected case of max-sliced MMD identical to the multivariate one.
-Build one from a name with `make_kernel("multiquadric", h=100.0)`.
+Build one from a name with `make_kernel("multiquadric", h=100.0)`: a `RadialKernel`, which also
+gives the derivative `dk/d(d2)` in closed form (`value_and_derivative`), so the max-slicing ascent
+of `dvg_core.slicing` can take its direction gradient without an autograd pass.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -20,6 +23,7 @@ from dvg_core.validation import check_choice, check_positive, check_shape
 __all__ = [
     "KERNEL_NAMES",
     "Kernel",
+    "RadialKernel",
     "check_sample_sets",
     "gaussian_mixture",
     "inverse_multiquadric",
@@ -39,6 +43,24 @@ class Kernel(Protocol):
 
 KERNEL_NAMES = ("multiquadric", "inverse_multiquadric", "rbf")
 """Names accepted by `make_kernel`."""
+
+
+@dataclass(frozen=True)
+class RadialKernel:
+    """A `Kernel` with its derivative in squared distance: what `make_kernel` returns.
+
+    `kernel(d2)` is the value; `kernel.value_and_derivative(d2)` gives `(k, dk/d(d2))`
+    elementwise in one pass (shared square roots / exponentials), the closed form that
+    `dvg_core.slicing` uses for the ascent over projection directions.
+    """
+
+    value: Callable[[torch.Tensor], torch.Tensor]
+    """`d2 [...] -> k [...]`."""
+    value_and_derivative: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    """`d2 [...] -> (k [...], dk/d(d2) [...])`."""
+
+    def __call__(self, d2: torch.Tensor, /) -> torch.Tensor:
+        return self.value(d2)
 
 
 def check_sample_sets(x: object, y: object, *, x_name: str = "x", y_name: str = "y") -> None:
@@ -111,6 +133,14 @@ def multiquadric(d2: torch.Tensor, *, h: float) -> torch.Tensor:
     return -torch.sqrt(1.0 + (h * h) * d2)
 
 
+def multiquadric_and_derivative(
+    d2: torch.Tensor, *, h: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(k_h, dk_h/d(d2))` of `multiquadric`: `(-s, -h² / (2s))`, `s = sqrt(1 + h² d2)`."""
+    s = torch.sqrt(1.0 + (h * h) * d2)
+    return -s, (-0.5 * h * h) / s
+
+
 def inverse_multiquadric(d2: torch.Tensor, *, h: float) -> torch.Tensor:
     """Inverse multiquadric kernel `k_h = 1 / sqrt(1 + h² ‖x - y‖²)`.
 
@@ -126,6 +156,14 @@ def inverse_multiquadric(d2: torch.Tensor, *, h: float) -> torch.Tensor:
     """
     h = check_positive("h", h)
     return torch.rsqrt(1.0 + (h * h) * d2)
+
+
+def inverse_multiquadric_and_derivative(
+    d2: torch.Tensor, *, h: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(k_h, dk_h/d(d2))` of `inverse_multiquadric`: `(r, -h² r³ / 2)`, `r = 1/sqrt(1 + h² d2)`."""
+    r = torch.rsqrt(1.0 + (h * h) * d2)
+    return r, (-0.5 * h * h) * r * r * r
 
 
 def gaussian_mixture(d2: torch.Tensor, *, bandwidths: Sequence[float]) -> torch.Tensor:
@@ -147,6 +185,16 @@ def gaussian_mixture(d2: torch.Tensor, *, bandwidths: Sequence[float]) -> torch.
     return torch.exp(-d2[..., None] * inv_two_s2).mean(-1)
 
 
+def gaussian_mixture_and_derivative(
+    d2: torch.Tensor, *, bandwidths: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(k, dk/d(d2))` of `gaussian_mixture`: `mean_s e_s`, `mean_s -e_s / (2 s²)`."""
+    inv_two_s2 = torch.tensor([0.5 / (s * s) for s in bandwidths], dtype=d2.dtype,
+                              device=d2.device)
+    e = torch.exp(-d2[..., None] * inv_two_s2)  # [..., S]
+    return e.mean(-1), (-e * inv_two_s2).mean(-1)
+
+
 def make_kernel(name: str, **params: object) -> Kernel:
     """Build a kernel of `KERNEL_NAMES` from its name and parameters, validated up front.
 
@@ -158,7 +206,7 @@ def make_kernel(name: str, **params: object) -> Kernel:
       **params: the kernel's keyword parameters, exactly those listed above.
 
     Returns:
-      a callable `d2 [...] -> k [...]`.
+      a `RadialKernel`: callable `d2 [...] -> k [...]`, with `value_and_derivative`.
 
     Raises:
       ValueError: unknown name, missing/unknown parameter, h <= 0, empty or non-positive
@@ -174,10 +222,14 @@ def make_kernel(name: str, **params: object) -> Kernel:
         if isinstance(bandwidths, (int, float)):
             bandwidths = (bandwidths,)
         scales = _check_bandwidths(bandwidths)  # type: ignore[arg-type]
-        return functools.partial(gaussian_mixture, bandwidths=scales)
+        return RadialKernel(functools.partial(gaussian_mixture, bandwidths=scales),
+                            functools.partial(gaussian_mixture_and_derivative, bandwidths=scales))
     h = check_positive("h", params["h"])
-    fn = multiquadric if name == "multiquadric" else inverse_multiquadric
-    return functools.partial(fn, h=h)
+    if name == "multiquadric":
+        return RadialKernel(functools.partial(multiquadric, h=h),
+                            functools.partial(multiquadric_and_derivative, h=h))
+    return RadialKernel(functools.partial(inverse_multiquadric, h=h),
+                        functools.partial(inverse_multiquadric_and_derivative, h=h))
 
 
 def _check_bandwidths(bandwidths: Sequence[float]) -> tuple[float, ...]:

@@ -226,6 +226,32 @@ def test_max_sliced_ascent_improves_on_a_single_start():
     torch.testing.assert_close(value, _projected(x, y, theta, MQ100))
 
 
+@pytest.mark.parametrize("unbiased", [False, True])
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_closed_form_direction_gradient_equals_autograd(name, unbiased):
+    # The ascent's θ-gradient (dvg_core.slicing) in closed form against autograd of the value.
+    x, y = _randn(16, 7, 4, seed=50), 0.3 + 1.4 * _randn(16, 9, 4, seed=51)
+    theta = random_directions(16, 3, 4, generator=_gen(5), dtype=F64)
+    kernel = KERNELS[name]
+    value, grad = slicing._projected_mmd2_and_grad(x, y, theta, kernel, unbiased)
+    leaf = theta.clone().requires_grad_(True)
+    want = slicing._projected_mmd2(x, y, leaf, kernel, unbiased)
+    (want_grad,) = torch.autograd.grad(want.sum(), leaf)
+    torch.testing.assert_close(value, want.detach())
+    torch.testing.assert_close(grad, want_grad)
+
+
+def test_max_sliced_with_a_plain_callable_kernel_takes_the_autograd_path_to_the_same_result():
+    x, y = _randn(32, 10, 3, seed=52), 0.2 + _randn(32, 10, 3, seed=53) * 1.3
+    start = random_directions(32, 1, 3, generator=_gen(6), dtype=F64)[:, 0]
+    def plain(d2):
+        return MQ100(d2)
+    value, theta = max_sliced_mmd2(x, y, MQ100, direction=start, n_steps=4)
+    plain_value, plain_theta = max_sliced_mmd2(x, y, plain, direction=start, n_steps=4)
+    torch.testing.assert_close(value, plain_value)
+    torch.testing.assert_close(theta, plain_theta)
+
+
 @pytest.mark.parametrize("kind", ["variance", "mean"])
 def test_max_sliced_recovers_the_axis_where_laws_differ(kind):
     x = _randn(3, 150, 3, seed=19)

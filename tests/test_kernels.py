@@ -56,6 +56,19 @@ def test_kernels_are_elementwise_and_keep_shape(name):
     torch.testing.assert_close(out[1, 2], kernel(d2[1, 2]))
 
 
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+def test_closed_form_derivative_in_d2_equals_autograd(name):
+    kernel = make_kernel(name, **({"bandwidths": [0.5, 1.0, 3.0]} if name == "rbf"
+                                  else {"h": 7.0}))
+    d2 = torch.cat([torch.zeros(1, dtype=torch.float64),
+                    torch.rand(200, generator=_gen(), dtype=torch.float64) * 4])
+    leaf = d2.clone().requires_grad_(True)
+    (autograd,) = torch.autograd.grad(kernel(leaf).sum(), leaf)
+    value, derivative = kernel.value_and_derivative(d2)
+    torch.testing.assert_close(value, kernel(d2))
+    torch.testing.assert_close(derivative, autograd)
+
+
 def test_multiquadric_gradient_is_finite_and_bounded_by_h():
     h = 7.0
     x = torch.randn(4, 6, 3, generator=_gen(1), dtype=torch.float64) * 0.3
