@@ -27,6 +27,15 @@ def test_benchmark_reports_every_algorithm_with_flops_and_ratios():
     assert "dsdpg_msmmd" in report and "GFLOP/update" in report
 
 
+def test_fewer_target_samples_count_fewer_flops():
+    def flops(n_target_samples):
+        config = BenchConfig(algorithms=("dsdpg_mmd",), problems=("toy",), batch_size=8,
+                             n_samples=4, n_target_samples=n_target_samples, hidden=(8,),
+                             warmup=0, block=1, repeats=1, env_steps=0)
+        return run_benchmark(config, progress=False).updates[0].gflop_per_update
+    assert flops(2) < flops(None) == flops(4)
+
+
 def test_cli_bench_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code = cli.main(["bench", "--algos", "td3", "--problems", "toy", "--batch-size", "8",
@@ -41,6 +50,7 @@ def test_cli_bench_writes_json(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, named", [(["--algos", "sac"], "algorithms"),
                                           (["--batch-size", "0"], "batch_size"),
+                                          (["--target-samples", "0"], "n_target_samples"),
                                           (["--problems", "atari"], "problems")])
 def test_cli_bench_rejects_bad_values_naming_them(args, named, capsys):
     assert cli.main(["bench", *args]) == 2

@@ -50,6 +50,8 @@ class BenchConfig:
     problems: tuple[str, ...] = ("mujoco", "toy")
     batch_size: int = 256
     n_samples: int = 10
+    n_target_samples: int | None = None
+    """M', model draws per pair and target critic (None: M)."""
     hidden: tuple[int, ...] = (256, 256)
     warmup: int = 10
     block: int = 10
@@ -77,6 +79,8 @@ class BenchConfig:
         check_int_at_least("env_steps", self.env_steps, 0)
         check_int_at_least("loop_steps", self.loop_steps, 0)
         check_int_at_least("seeds", self.seeds, 0)
+        if self.n_target_samples is not None:
+            check_int_at_least("n_target_samples", self.n_target_samples, 1)
         if self.threads is not None:
             check_int_at_least("threads", self.threads, 1)
 
@@ -134,7 +138,7 @@ def matmul_peak(device: torch.device, *, size: int = 1024, repeats: int = 10) ->
 def _agent(config: BenchConfig, name: str, problem: str, device: torch.device) -> Agent:
     state_dim, action_dim = PROBLEMS[problem]
     algorithm = AlgorithmConfig(name=name, hidden=config.hidden, n_samples=config.n_samples,
-                                n_target_samples=config.n_samples,
+                                n_target_samples=config.n_target_samples or config.n_samples,
                                 critic_noise=config.critic_noise)
     if problem == "toy":
         model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))

@@ -127,6 +127,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--problems", type=_names, help="mujoco (17/6) and/or toy (2/2)")
     bench.add_argument("--batch-size", type=int, help="replay batch (default 256)")
     bench.add_argument("--samples", dest="n_samples", type=int, help="M = M' (default 10)")
+    bench.add_argument("--target-samples", dest="n_target_samples", type=int,
+                       help="M' per target critic, if not M")
     bench.add_argument("--hidden", type=_int_list, help="hidden sizes (default 256,256)")
     bench.add_argument("--warmup", type=int, help="untimed updates first (default 10)")
     bench.add_argument("--block", type=int, help="updates per timed block (default 10)")
@@ -149,7 +151,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 def _bench(args: argparse.Namespace) -> int:
     from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
 
-    names = ("algos", "problems", "batch_size", "n_samples", "hidden", "warmup", "block",
+    names = ("algos", "problems", "batch_size", "n_samples", "n_target_samples", "hidden",
+             "warmup", "block",
              "repeats", "env_steps", "loop_steps", "seeds", "threads", "device", "compile",
              "critic_noise")
     values = {name: getattr(args, name) for name in names}
