@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Test processes: one per CPU (pytest-xdist; each test runs one torch thread, see tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: test test-browser reproduce lab clean-venv
 
@@ -13,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## make test: the whole test suite (CPU, deterministic).
+## make test: the whole test suite (CPU, deterministic), spread over TEST_WORKERS processes.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## make test-browser: only explore_toy.ipynb driven in headless Debian chromium (apt-get install
 ## chromium; the test skips without it). `make test` runs it too.

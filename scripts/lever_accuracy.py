@@ -38,8 +38,6 @@ BASE = AlgorithmConfig(name="dsdpg_msmmd", gamma=GAMMA, hidden=(64, 64), truncat
 LEVERS = {
     "dsdpg_msmmd, M' = 10 per target critic (default)": {},
     "dsdpg_msmmd, M' = 5 per target critic": {"n_target_samples": 5},
-    "dsdpg_msmmd, head-noise critic": {"critic_noise": "head"},
-    "dsdpg_msmmd, head-noise critic, M' = 5": {"critic_noise": "head", "n_target_samples": 5},
     "dsdpg_mmd, M' = 10": {"name": "dsdpg_mmd"},
     "dsdpg_mmd, M' = 5": {"name": "dsdpg_mmd", "n_target_samples": 5},
 }
