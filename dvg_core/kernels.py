@@ -195,7 +195,7 @@ def gaussian_mixture_and_derivative(
     return e.mean(-1), (-e * inv_two_s2).mean(-1)
 
 
-def make_kernel(name: str, **params: object) -> Kernel:
+def make_kernel(name: str, **params: object) -> RadialKernel:
     """Build a kernel of `KERNEL_NAMES` from its name and parameters, validated up front.
 
     `"multiquadric"` and `"inverse_multiquadric"` take `h`; `"rbf"` (the Gaussian mixture) takes
