@@ -180,8 +180,7 @@ def gaussian_mixture(d2: torch.Tensor, *, bandwidths: Sequence[float]) -> torch.
     Returns:
       `[...]` kernel values in (0, 1], elementwise.
     """
-    scales = _check_bandwidths(bandwidths)
-    inv_two_s2 = torch.tensor([0.5 / (s * s) for s in scales], dtype=d2.dtype, device=d2.device)
+    inv_two_s2 = _inverse_two_s2(_check_bandwidths(bandwidths), d2)
     return torch.exp(-d2[..., None] * inv_two_s2).mean(-1)
 
 
@@ -189,8 +188,7 @@ def gaussian_mixture_and_derivative(
     d2: torch.Tensor, *, bandwidths: Sequence[float]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`(k, dk/d(d2))` of `gaussian_mixture`: `mean_s e_s`, `mean_s -e_s / (2 s²)`."""
-    inv_two_s2 = torch.tensor([0.5 / (s * s) for s in bandwidths], dtype=d2.dtype,
-                              device=d2.device)
+    inv_two_s2 = _inverse_two_s2(bandwidths, d2)
     e = torch.exp(-d2[..., None] * inv_two_s2)  # [..., S]
     return e.mean(-1), (-e * inv_two_s2).mean(-1)
 
@@ -230,6 +228,11 @@ def make_kernel(name: str, **params: object) -> RadialKernel:
                             functools.partial(multiquadric_and_derivative, h=h))
     return RadialKernel(functools.partial(inverse_multiquadric, h=h),
                         functools.partial(inverse_multiquadric_and_derivative, h=h))
+
+
+def _inverse_two_s2(bandwidths: Sequence[float], d2: torch.Tensor) -> torch.Tensor:
+    """`[S]` tensor of `1 / (2 s²)` per bandwidth, in d2's dtype and device."""
+    return torch.tensor([0.5 / (s * s) for s in bandwidths], dtype=d2.dtype, device=d2.device)
 
 
 def _check_bandwidths(bandwidths: Sequence[float]) -> tuple[float, ...]:
