@@ -56,11 +56,13 @@ def train_critic(
     batch_size: int,
     generator: torch.Generator | None = None,
     callback: Callable[[int, dict[str, torch.Tensor]], None] | None = None,
+    polyak: bool = True,
 ) -> torch.Tensor:
     """Train `agent.critic` for the agent's fixed actor on transitions from its world model.
 
     Each update draws `(s, a)` pairs, one model transition per pair (for the real-transition
-    `td3` loss), takes a critic step, and Polyak-updates the target critic only.
+    `td3` loss), takes a critic step, and Polyak-updates the target critic only (`polyak=False`
+    leaves the target critic alone: a fixed stand-in such as `dvg_core.fidelity.MonteCarloCritic`).
 
     Returns:
       the critic loss of every update, `[n_updates]` (one host sync, at the end).
@@ -74,7 +76,8 @@ def train_critic(
             noise = agent.world_model.sample_noise((batch_size,), generator=generator)
             next_state, reward, done = agent.world_model.sample(state, action, noise)
         info = agent.update_critic(Batch(state, action, reward, next_state, done), generator)
-        agent.update_targets(actor=False)
+        if polyak:
+            agent.update_targets(actor=False)
         losses.append(info["critic_loss"])
         if callback is not None:
             callback(i, info)

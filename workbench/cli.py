@@ -37,6 +37,17 @@ def _seeds(text: str) -> tuple[int, ...]:
     return values
 
 
+def _float_list(text: str) -> tuple[float, ...]:
+    """`0.5,0.9` -> (0.5, 0.9)."""
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
 def _names(text: str) -> tuple[str, ...]:
     """`td3,mage` -> ("td3", "mage")."""
     values = tuple(x.strip() for x in text.split(",") if x.strip())
@@ -148,6 +159,69 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                        help="also write the result as JSON to PATH")
 
 
+def _add_fidelity(sub: argparse._SubParsersAction) -> None:
+    fidelity = sub.add_parser(
+        "fidelity", help="measure each critic's law against the Monte-Carlo truth (toy)",
+        description="Policy evaluation of a fixed actor on dvg/PointMass-v0 with the oracle model: "
+                    "each critic is trained by its own loss and measured at fixed probe pairs "
+                    "against Monte-Carlo (G, grad_a G): mean bias, relative mean and "
+                    "mean-gradient errors, return-spread ratio, joint energy and MMD^2. Prints a "
+                    "markdown table and the acceptance criteria; rows go to --json as they "
+                    "finish, and a re-run resumes (docs/fidelity.md).",
+    )
+    fidelity.add_argument("--n-locations", type=_int_list, default=(1, 3, 5),
+                          help="comma-separated reward-location counts N (default: 1,3,5)")
+    fidelity.add_argument("--gamma", type=_float_list, default=(0.5, 0.9),
+                          help="comma-separated discounts (default: 0.5,0.9)")
+    fidelity.add_argument("--noise", type=_float_list, default=(0.0, 0.05),
+                          help="comma-separated dynamics-noise scales (default: 0,0.05)")
+    fidelity.add_argument("--algos", type=_names, default=ALGORITHMS,
+                          help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
+    fidelity.add_argument("--variants", type=_names, default=("default",),
+                          help="algorithm settings: default and/or paper (default: default)")
+    fidelity.add_argument("--updates", type=int, default=4000,
+                          help="critic updates per row (default: 4000)")
+    fidelity.add_argument("--checkpoints", type=int, default=4,
+                          help="measurements per row, evenly spaced (default: 4)")
+    fidelity.add_argument("--seeds", type=_seeds, default=(0, 1, 2),
+                          help="critic seeds, a list or a count (default: 3)")
+    fidelity.add_argument("--no-references", dest="references", action="store_false",
+                          help="skip the exact-targets and regression reference rows")
+    fidelity.add_argument("--exact-updates", type=int, default=2000,
+                          help="updates of the exact-targets reference row (default: 2000)")
+    fidelity.add_argument("--json", type=str, default="runs/fidelity/fidelity.json",
+                          help="rows are written here (and resumed from <json>.d/)")
+    fidelity.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                          help="settings run at once, one process each (default: the CPU count)")
+    fidelity.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="no progress bar")
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from workbench.fidelity import (
+        FidelityOptions, criteria, format_criteria, format_table, run_fidelity,
+    )
+
+    try:
+        if args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        options = FidelityOptions(
+            n_locations=args.n_locations, gammas=args.gamma, noises=args.noise,
+            algos=args.algos, variants=args.variants, seeds=args.seeds, updates=args.updates,
+            n_checkpoints=args.checkpoints, references=args.references,
+            exact_updates=args.exact_updates,
+        )
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
+    print(format_table(rows))
+    print()
+    print(format_criteria(criteria(rows)))
+    print(f"\nrows: {args.json}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
 
@@ -177,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reproduce(sub)
     _add_train(sub)
     _add_bench(sub)
+    _add_fidelity(sub)
     return parser
 
 
@@ -240,4 +315,6 @@ def main(argv: list[str] | None = None) -> int:
         return _train(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "fidelity":
+        return _fidelity(args)
     return 2

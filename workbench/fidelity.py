@@ -1,0 +1,342 @@
+"""The critic-fidelity benchmark as a grid: `python -m workbench fidelity`.
+
+For every setting (N reward locations × γ × dynamics noise), algorithm, variant (the defaults, or
+the paper's settings) and seed, `dvg_core.fidelity_runs.evaluate_critic` trains one critic by
+policy evaluation and measures it against the Monte-Carlo truth at several update counts; the two
+reference rows (`exact_targets`, `regression`) say what the network can reach. Rows are written as
+they finish to `<json>.d/<setting>.jsonl` (one file per setting, one writer each), so an
+interrupted grid resumes where it stopped; the merged list goes to the JSON file at the end.
+
+Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `n_locations`, `gamma`, `noise`,
+`updates`, `seconds` and the metrics of `dvg_core.fidelity.FIDELITY_METRICS`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from dvg_core.algorithms import ALGORITHM_VARIANTS, ALGORITHMS, AlgorithmConfig
+from dvg_core.fidelity import FIDELITY_METRICS, FidelitySetting
+from workbench.runs import atomic_write_text
+
+__all__ = [
+    "CRITERIA",
+    "FidelityOptions",
+    "REFERENCE_ALGORITHM",
+    "algorithm_config",
+    "criteria",
+    "final_rows",
+    "format_criteria",
+    "format_table",
+    "load_rows",
+    "run_fidelity",
+]
+
+REFERENCE_ALGORITHM = "dsdpg_msmmd"
+"""The network and loss of the reference rows (the method's own critic)."""
+
+
+@dataclass(frozen=True)
+class FidelityOptions:
+    """What `run_fidelity` runs; validated on construction."""
+
+    n_locations: tuple[int, ...] = (1, 3, 5)
+    """Reward locations N of the toy."""
+    gammas: tuple[float, ...] = (0.5, 0.9)
+    """Discounts γ."""
+    noises: tuple[float, ...] = (0.0, 0.05)
+    """Dynamics noise σ of the toy."""
+    algos: tuple[str, ...] = ALGORITHMS
+    """Algorithms whose critics are measured."""
+    variants: tuple[str, ...] = ("default",)
+    """Algorithm settings: `default` (the workbench's) and/or `paper` (`ALGORITHM_VARIANTS`)."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """Critic seeds (initialisation and training stream; probes and actor are fixed)."""
+    updates: int = 4000
+    """Critic updates per row."""
+    n_checkpoints: int = 4
+    """Measurements per row, evenly spaced up to `updates`."""
+    references: bool = True
+    """Add the `exact_targets` and `regression` reference rows (the `REFERENCE_ALGORITHM`)."""
+    exact_updates: int = 2000
+    """Updates of the `exact_targets` row (its Monte-Carlo targets cost ~10x an update)."""
+    exact_seeds: int = 1
+    """Seeds of the `exact_targets` row (the first ones of `seeds`)."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Critic hidden sizes."""
+    batch_size: int = 64
+    """Pairs per update."""
+    n_probes: int = 64
+    """Probe pairs per setting."""
+    n_truth: int = 256
+    """Monte-Carlo samples per probe."""
+
+    def __post_init__(self) -> None:
+        for name in ("n_locations", "gammas", "noises", "algos", "variants", "seeds"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} must not be empty")
+        for name in self.algos:
+            if name not in ALGORITHMS:
+                raise ValueError(f"algos: {name!r} is not one of {list(ALGORITHMS)}")
+        for name in self.variants:
+            if name not in ALGORITHM_VARIANTS:
+                raise ValueError(f"variants: {name!r} is not one of {list(ALGORITHM_VARIANTS)}")
+        for name in ("updates", "n_checkpoints", "exact_updates", "batch_size", "n_probes",
+                     "n_truth"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
+        if self.n_checkpoints > min(self.updates, self.exact_updates):
+            raise ValueError(f"n_checkpoints={self.n_checkpoints} exceeds the updates")
+        for n, g, s in self.settings():  # validates each value
+            FidelitySetting(n, g, s)
+        AlgorithmConfig(hidden=self.hidden)
+
+    def settings(self) -> list[tuple[int, float, float]]:
+        """Every `(n_locations, gamma, noise)` of the grid."""
+        return [(n, g, s) for n in self.n_locations for g in self.gammas for s in self.noises]
+
+    def jobs(self) -> list[tuple[str, str, str, int, int]]:
+        """Every `(algorithm, kind, variant, seed, updates)` of one setting."""
+        jobs = [(a, "critic", v, seed, self.updates)
+                for v in self.variants for a in self.algos for seed in self.seeds]
+        if self.references:
+            jobs += [(REFERENCE_ALGORITHM, "regression", "default", seed, self.updates)
+                     for seed in self.seeds]
+            jobs += [(REFERENCE_ALGORITHM, "exact_targets", "default", seed, self.exact_updates)
+                     for seed in self.seeds[: self.exact_seeds]]
+        return jobs
+
+
+def algorithm_config(name: str, variant: str, gamma: float, hidden: tuple[int, ...]) -> AlgorithmConfig:
+    """The fidelity benchmark's config of one algorithm: its `variant`, γ and hidden sizes."""
+    return AlgorithmConfig(name=name, gamma=gamma, hidden=hidden, **ALGORITHM_VARIANTS[variant])
+
+
+def _checkpoints(updates: int, n: int) -> tuple[int, ...]:
+    return tuple(sorted({round(updates * (i + 1) / n) for i in range(n)}))
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return (row["algorithm"], row["kind"], row["variant"], row["seed"])
+
+
+def _part_path(parts: Path, setting: tuple[int, float, float]) -> Path:
+    n, gamma, noise = setting
+    return parts / f"n{n}_gamma{gamma}_noise{noise}.jsonl"
+
+
+def _run_setting(task: tuple[FidelityOptions, tuple[int, float, float], str]) -> int:
+    """Worker: every pending job of one setting, each appended to the setting's part file."""
+    import torch
+
+    from dvg_core.fidelity_runs import evaluate_critic, make_probe
+
+    options, setting, part = task
+    torch.set_num_threads(1)
+    path = Path(part)
+    done = {_key(row) for row in _read_jsonl(path)}
+    pending = [job for job in options.jobs() if job[:4] not in done]
+    if not pending:
+        return 0
+    fidelity_setting = FidelitySetting(*setting)
+    probe = make_probe(fidelity_setting, n_probes=options.n_probes, n_truth=options.n_truth)
+    for name, kind, variant, seed, updates in pending:
+        config = algorithm_config(name, variant, fidelity_setting.gamma, options.hidden)
+        rows = evaluate_critic(config, probe, kind=kind, seed=seed,
+                               checkpoints=_checkpoints(updates, options.n_checkpoints),
+                               batch_size=options.batch_size)
+        with path.open("a") as f:
+            for row in rows:
+                f.write(json.dumps({"algorithm": name, "kind": kind, "variant": variant,
+                                    "seed": seed, "n_locations": setting[0],
+                                    "gamma": setting[1], "noise": setting[2], **row}) + "\n")
+            f.flush()
+    return len(pending)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a part file; a torn last line (a killed writer) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def load_rows(json_path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a fidelity JSON file (a list of row dicts), with a clear error if unreadable."""
+    path = Path(json_path)
+    try:
+        rows = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"fidelity file {path} cannot be read as JSON: {err}") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ValueError(f"fidelity file {path} must hold a JSON list of rows")
+    missing = [k for k in ("algorithm", "n_locations", "gamma", "noise", "updates",
+                           *FIDELITY_METRICS) if rows and k not in rows[0]]
+    if missing:
+        raise ValueError(f"fidelity file {path}: rows lack the keys {missing}")
+    return rows
+
+
+def run_fidelity(
+    options: FidelityOptions, json_path: str | Path, *, workers: int = 1, progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Run (or resume) the grid; write and return every row (see the module docstring)."""
+    json_path = Path(json_path)
+    parts = json_path.with_name(json_path.name + ".d")
+    parts.mkdir(parents=True, exist_ok=True)
+    settings = options.settings()
+    tasks = [(options, s, str(_part_path(parts, s))) for s in settings]
+    bar = tqdm(total=len(tasks), unit="setting", desc="fidelity", file=sys.stderr,
+               disable=not progress)
+    if workers <= 1:
+        for task in tasks:
+            _run_setting(task)
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(tasks))) as pool:
+            for _ in pool.imap_unordered(_run_setting, tasks):
+                bar.update()
+    bar.close()
+    wanted = {(a, k, v, s) for a, k, v, s, _ in options.jobs()}
+    rows = [row for s in settings for row in _read_jsonl(_part_path(parts, s))
+            if _key(row) in wanted]
+    atomic_write_text(json_path, json.dumps(rows, indent=1))
+    return rows
+
+
+def _label(row: dict[str, Any]) -> str:
+    label = row["algorithm"]
+    if row["kind"] != "critic":
+        label += f" [{row['kind'].replace('_', ' ')}]"
+    if row["variant"] != "default":
+        label += f" ({row['variant']})"
+    return label
+
+
+def _summary(values: Sequence[float]) -> str:
+    finite = [v for v in values if not math.isnan(v)]
+    if not finite:
+        return "—"
+    mean = sum(finite) / len(finite)
+    if len(finite) == 1:
+        return f"{mean:.2f}"
+    sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
+    return f"{mean:.2f} ± {sd / math.sqrt(len(finite)):.2f}"
+
+
+def final_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (setting, algorithm, kind, variant, seed)'s row at its largest update count."""
+    best: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["n_locations"], row["gamma"], row["noise"], *_key(row))
+        if key not in best or row["updates"] > best[key]["updates"]:
+            best[key] = row
+    return list(best.values())
+
+
+def format_table(rows: Iterable[dict[str, Any]]) -> str:
+    """Markdown: one table per setting, one line per row label, mean ± s.e. over seeds."""
+    groups: dict[tuple, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for row in final_rows(rows):
+        groups[(row["n_locations"], row["gamma"], row["noise"])][_label(row)].append(row)
+    header = ("| critic | updates | " + " | ".join(FIDELITY_METRICS) + " | s/row |\n|---|---|"
+              + "---|" * (len(FIDELITY_METRICS) + 1))
+    lines = []
+    for (n, gamma, noise), by_label in sorted(groups.items()):
+        lines += [f"\n**N = {n}, γ = {gamma}, noise = {noise}**\n", header]
+        for label, group in by_label.items():
+            cells = [_summary([r[m] for r in group]) for m in FIDELITY_METRICS]
+            seconds = sum(r["seconds"] for r in group) / len(group)
+            lines.append(f"| {label} | {group[0]['updates']} | " + " | ".join(cells)
+                         + f" | {seconds:.0f} |")
+    return "\n".join(lines).lstrip("\n")
+
+
+CRITERIA: dict[str, tuple[str, ...]] = {
+    "dsdpg_msmmd": ("mean", "spread", "energy", "gradient"),
+    "dsdpg_mmd": ("mean", "spread", "energy", "gradient"),
+    "mmd": ("mean", "spread"),
+    "iqn": ("mean",),
+}
+"""Which acceptance criteria each critic must meet (see `criteria`)."""
+
+
+def criteria(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The acceptance criteria of the default critics, per setting (means over seeds, last update).
+
+    * `mean`: mean error ≤ 1.2 × td3's;
+    * `spread`: spread ratio in [0.7, 1.3] (skipped where the truth is a point mass);
+    * `energy`: joint energy ≤ iqn's;
+    * `gradient`: mean-gradient error ≤ min(td3's, mage's).
+
+    Returns:
+      one dict per (setting, algorithm, criterion): `setting`, `algorithm`, `criterion`,
+      `value`, `bound` (text) and `passed` (None where undefined or a comparison row is missing).
+    """
+    means: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in final_rows(rows):
+        if row["kind"] == "critic" and row["variant"] == "default":
+            key = ((row["n_locations"], row["gamma"], row["noise"]), row["algorithm"])
+            for metric in FIDELITY_METRICS:
+                means[key][metric].append(row[metric])
+
+    def mean_of(setting, algorithm, metric) -> float | None:
+        values = means.get((setting, algorithm), {}).get(metric)
+        return None if not values else sum(values) / len(values)
+
+    results = []
+    for setting, algorithm in sorted(means):
+        for criterion in CRITERIA.get(algorithm, ()):
+            bound, value, passed = "", None, None
+            if criterion == "mean":
+                value, ref = mean_of(setting, algorithm, "mean_error"), mean_of(setting, "td3", "mean_error")
+                bound = "—" if ref is None else f"≤ {1.2 * ref:.2f} (1.2 × td3)"
+                passed = None if ref is None else value <= 1.2 * ref
+            elif criterion == "spread":
+                value, bound = mean_of(setting, algorithm, "spread_ratio"), "in [0.7, 1.3]"
+                passed = None if math.isnan(value) else 0.7 <= value <= 1.3
+            elif criterion == "energy":
+                value, ref = mean_of(setting, algorithm, "energy"), mean_of(setting, "iqn", "energy")
+                bound = "—" if ref is None else f"≤ {ref:.2f} (iqn)"
+                passed = None if ref is None else value <= ref
+            else:
+                value = mean_of(setting, algorithm, "gradient_error")
+                refs = [r for r in (mean_of(setting, "td3", "gradient_error"),
+                                    mean_of(setting, "mage", "gradient_error")) if r is not None]
+                bound = "—" if len(refs) < 2 else f"≤ {min(refs):.2f} (min td3, mage)"
+                passed = None if len(refs) < 2 else value <= min(refs)
+            results.append({"setting": setting, "algorithm": algorithm, "criterion": criterion,
+                            "value": value, "bound": bound, "passed": passed})
+    return results
+
+
+def format_criteria(results: Sequence[dict[str, Any]]) -> str:
+    """Markdown table of `criteria`, with a pass count."""
+    marks = {True: "pass", False: "**FAIL**", None: "n/a"}
+    lines = ["| N | γ | noise | critic | criterion | value | bound | |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        n, gamma, noise = r["setting"]
+        value = "—" if r["value"] is None or math.isnan(r["value"]) else f"{r['value']:.2f}"
+        lines.append(f"| {n} | {gamma} | {noise} | {r['algorithm']} | {r['criterion']} | "
+                     f"{value} | {r['bound']} | {marks[r['passed']]} |")
+    decided = [r for r in results if r["passed"] is not None]
+    passed = sum(bool(r["passed"]) for r in decided)
+    lines.append(f"\n{passed} of {len(decided)} decided criteria pass.")
+    return "\n".join(lines)
