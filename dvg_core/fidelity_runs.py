@@ -30,10 +30,22 @@ from dvg_core.policy_evaluation import critic_joint_samples, train_critic, unifo
 from dvg_core.validation import check_choice, check_int_at_least
 from dvg_core.world_models import OracleWorldModel
 
-__all__ = ["ROW_KINDS", "FidelityProbe", "evaluate_critic", "make_probe", "sample_pairs"]
+__all__ = [
+    "ROW_KINDS",
+    "FidelityProbe",
+    "evaluate_critic",
+    "load_probe",
+    "make_probe",
+    "sample_pairs",
+    "save_probe",
+    "showcase_probe",
+]
 
 ROW_KINDS = ("critic", "exact_targets", "regression")
 """How a row's critic is trained (see the module docstring)."""
+
+SHOWN_TRUTH = 128
+"""Monte-Carlo samples of the showcase probe kept in a row (for figures)."""
 
 PROBE_BOX = 1.5
 """Probe and training states are uniform in `[-PROBE_BOX, PROBE_BOX]²` (the toy's box is 2)."""
@@ -63,6 +75,29 @@ class FidelityProbe:
 
 sample_pairs = uniform_pairs(torch.full((2,), -PROBE_BOX), torch.full((2,), PROBE_BOX), 2)
 """Probe and training pairs: states uniform in the probe box, actions uniform in `[-1, 1]²`."""
+
+
+def save_probe(probe: FidelityProbe, path) -> None:
+    """Write a probe's tensors and actor weights (`torch.save`, atomically via a temp file)."""
+    import os
+
+    tensors = {name: getattr(probe, name) for name in _PROBE_TENSORS}
+    tmp = f"{path}.{os.getpid()}.tmp"
+    torch.save({"actor": probe.actor.state_dict(), **tensors}, tmp)
+    os.replace(tmp, path)
+
+
+def load_probe(setting: FidelitySetting, path) -> FidelityProbe:
+    """The probe `save_probe` wrote for `setting` (loaded with `weights_only=True`)."""
+    state = torch.load(path, weights_only=True)
+    actor = Actor(2, 2, hidden=(32, 32)).requires_grad_(False)
+    actor.load_state_dict(state["actor"])
+    return FidelityProbe(setting, setting.dynamics(), actor,
+                         *(state[name] for name in _PROBE_TENSORS))
+
+
+_PROBE_TENSORS = ("state", "action", "truth", "regression_state", "regression_action",
+                  "regression_target")
 
 
 def make_probe(
@@ -106,7 +141,9 @@ def evaluate_critic(
       n_eval_samples: critic samples per probe (per member) for the metrics.
 
     Returns:
-      one dict per checkpoint: `updates`, `seconds` (training time so far) and the metrics.
+      one dict per checkpoint: `updates`, `seconds` (training time so far) and the metrics; the
+      last also holds `probe_samples` `[E·M, 1+d_a]` and `probe_truth` `[SHOWN_TRUTH, 1+d_a]`
+      (nested lists) at the `showcase_probe`, for figures.
     """
     check_choice("kind", kind, ROW_KINDS)
     if config.gamma != probe.setting.gamma:
@@ -140,4 +177,12 @@ def evaluate_critic(
                                        generator=torch.Generator().manual_seed(seed + 3000))
         rows.append({"updates": updates, "seconds": seconds,
                      **fidelity_metrics(samples, probe.truth, distributional=distributional)})
+    shown = showcase_probe(probe)
+    rows[-1]["probe_samples"] = samples[shown].tolist()
+    rows[-1]["probe_truth"] = probe.truth[shown, :SHOWN_TRUTH].tolist()
     return rows
+
+
+def showcase_probe(probe: FidelityProbe) -> int:
+    """The probe whose true return is the most spread out: where the laws differ most visibly."""
+    return int(probe.truth[..., 0].std(dim=1).argmax())

@@ -4,8 +4,9 @@ For every setting (N reward locations × γ × dynamics noise), algorithm, varia
 the paper's settings) and seed, `dvg_core.fidelity_runs.evaluate_critic` trains one critic by
 policy evaluation and measures it against the Monte-Carlo truth at several update counts; the two
 reference rows (`exact_targets`, `regression`) say what the network can reach. Rows are written as
-they finish to `<json>.d/<setting>.jsonl` (one file per setting, one writer each), so an
-interrupted grid resumes where it stopped; the merged list goes to the JSON file at the end.
+they finish to `<json>.d/<setting>_seed<k>.jsonl` (one file per setting and seed, one writer
+each; the setting's probes and truth are cached beside them), so an interrupted grid resumes where
+it stopped; the merged list goes to the JSON file at the end.
 
 Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `n_locations`, `gamma`, `noise`,
 `updates`, `seconds` and the metrics of `dvg_core.fidelity.FIDELITY_METRICS`.
@@ -31,6 +32,7 @@ from workbench.runs import atomic_write_text
 
 __all__ = [
     "CRITERIA",
+    "DISTRIBUTIONAL",
     "FidelityOptions",
     "REFERENCE_ALGORITHM",
     "algorithm_config",
@@ -39,8 +41,12 @@ __all__ = [
     "format_criteria",
     "format_table",
     "load_rows",
+    "row_label",
     "run_fidelity",
 ]
+
+DISTRIBUTIONAL = ("iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
+"""The critics a variant's settings (truncation, estimator, noise) apply to."""
 
 REFERENCE_ALGORITHM = "dsdpg_msmmd"
 """The network and loss of the reference rows (the method's own critic)."""
@@ -105,15 +111,16 @@ class FidelityOptions:
         """Every `(n_locations, gamma, noise)` of the grid."""
         return [(n, g, s) for n in self.n_locations for g in self.gammas for s in self.noises]
 
-    def jobs(self) -> list[tuple[str, str, str, int, int]]:
-        """Every `(algorithm, kind, variant, seed, updates)` of one setting."""
-        jobs = [(a, "critic", v, seed, self.updates)
-                for v in self.variants for a in self.algos for seed in self.seeds]
+    def jobs(self, seed: int) -> list[tuple[str, str, str, int, int]]:
+        """Every `(algorithm, kind, variant, seed, updates)` of one setting and seed. The
+        `paper` variant only changes the distributional critics (`DISTRIBUTIONAL`)."""
+        jobs = [(a, "critic", v, seed, self.updates) for v in self.variants for a in self.algos
+                if v == "default" or a in DISTRIBUTIONAL]
         if self.references:
-            jobs += [(REFERENCE_ALGORITHM, "regression", "default", seed, self.updates)
-                     for seed in self.seeds]
-            jobs += [(REFERENCE_ALGORITHM, "exact_targets", "default", seed, self.exact_updates)
-                     for seed in self.seeds[: self.exact_seeds]]
+            jobs.append((REFERENCE_ALGORITHM, "regression", "default", seed, self.updates))
+            if seed in self.seeds[: self.exact_seeds]:
+                jobs.append((REFERENCE_ALGORITHM, "exact_targets", "default", seed,
+                             self.exact_updates))
         return jobs
 
 
@@ -130,26 +137,36 @@ def _key(row: dict[str, Any]) -> tuple:
     return (row["algorithm"], row["kind"], row["variant"], row["seed"])
 
 
-def _part_path(parts: Path, setting: tuple[int, float, float]) -> Path:
+def _part_path(parts: Path, setting: tuple[int, float, float], seed: int) -> Path:
     n, gamma, noise = setting
-    return parts / f"n{n}_gamma{gamma}_noise{noise}.jsonl"
+    return parts / f"n{n}_gamma{gamma}_noise{noise}_seed{seed}.jsonl"
 
 
-def _run_setting(task: tuple[FidelityOptions, tuple[int, float, float], str]) -> int:
-    """Worker: every pending job of one setting, each appended to the setting's part file."""
+def _probe_path(parts: Path, setting: tuple[int, float, float], options: FidelityOptions) -> Path:
+    n, gamma, noise = setting
+    return parts / f"n{n}_gamma{gamma}_noise{noise}_probes{options.n_probes}x{options.n_truth}.pt"
+
+
+def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) -> int:
+    """Worker: every pending job of one setting and seed, each appended to its part file."""
     import torch
 
-    from dvg_core.fidelity_runs import evaluate_critic, make_probe
+    from dvg_core.fidelity_runs import evaluate_critic, load_probe, make_probe, save_probe
 
-    options, setting, part = task
+    options, setting, seed, parts = task
     torch.set_num_threads(1)
-    path = Path(part)
+    path = _part_path(Path(parts), setting, seed)
     done = {_key(row) for row in _read_jsonl(path)}
-    pending = [job for job in options.jobs() if job[:4] not in done]
+    pending = [job for job in options.jobs(seed) if job[:4] not in done]
     if not pending:
         return 0
     fidelity_setting = FidelitySetting(*setting)
-    probe = make_probe(fidelity_setting, n_probes=options.n_probes, n_truth=options.n_truth)
+    probe_path = _probe_path(Path(parts), setting, options)
+    if probe_path.exists():
+        probe = load_probe(fidelity_setting, probe_path)
+    else:
+        probe = make_probe(fidelity_setting, n_probes=options.n_probes, n_truth=options.n_truth)
+        save_probe(probe, probe_path)
     for name, kind, variant, seed, updates in pending:
         config = algorithm_config(name, variant, fidelity_setting.gamma, options.hidden)
         rows = evaluate_critic(config, probe, kind=kind, seed=seed,
@@ -201,27 +218,29 @@ def run_fidelity(
     parts = json_path.with_name(json_path.name + ".d")
     parts.mkdir(parents=True, exist_ok=True)
     settings = options.settings()
-    tasks = [(options, s, str(_part_path(parts, s))) for s in settings]
-    bar = tqdm(total=len(tasks), unit="setting", desc="fidelity", file=sys.stderr,
+    # Seed-major: an interrupted grid holds whole seeds of every setting, not whole settings.
+    tasks = [(options, setting, seed, str(parts)) for seed in options.seeds for setting in settings]
+    bar = tqdm(total=len(tasks), unit="task", desc="fidelity", file=sys.stderr,
                disable=not progress)
     if workers <= 1:
         for task in tasks:
-            _run_setting(task)
+            _run_task(task)
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
         with context.Pool(min(workers, len(tasks))) as pool:
-            for _ in pool.imap_unordered(_run_setting, tasks):
+            for _ in pool.imap_unordered(_run_task, tasks):
                 bar.update()
     bar.close()
-    wanted = {(a, k, v, s) for a, k, v, s, _ in options.jobs()}
-    rows = [row for s in settings for row in _read_jsonl(_part_path(parts, s))
-            if _key(row) in wanted]
+    wanted = {job[:4] for seed in options.seeds for job in options.jobs(seed)}
+    rows = [row for setting in settings for seed in options.seeds
+            for row in _read_jsonl(_part_path(parts, setting, seed)) if _key(row) in wanted]
     atomic_write_text(json_path, json.dumps(rows, indent=1))
     return rows
 
 
-def _label(row: dict[str, Any]) -> str:
+def row_label(row: dict[str, Any]) -> str:
+    """A row's name in tables and legends: algorithm, [reference kind], (variant)."""
     label = row["algorithm"]
     if row["kind"] != "critic":
         label += f" [{row['kind'].replace('_', ' ')}]"
@@ -255,7 +274,7 @@ def format_table(rows: Iterable[dict[str, Any]]) -> str:
     """Markdown: one table per setting, one line per row label, mean ± s.e. over seeds."""
     groups: dict[tuple, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for row in final_rows(rows):
-        groups[(row["n_locations"], row["gamma"], row["noise"])][_label(row)].append(row)
+        groups[(row["n_locations"], row["gamma"], row["noise"])][row_label(row)].append(row)
     header = ("| critic | updates | " + " | ".join(FIDELITY_METRICS) + " | s/row |\n|---|---|"
               + "---|" * (len(FIDELITY_METRICS) + 1))
     lines = []
