@@ -58,6 +58,9 @@ INVALID = [
     ("critic_noise", ["algorithm.critic_noise=middle"],
      lambda: AlgorithmConfig(critic_noise="middle")),
     ("xi_dim", ["algorithm.xi_dim=0"], lambda: AlgorithmConfig(xi_dim=0)),
+    ("critic_activation", ["algorithm.critic_activation=sigmoid"],
+     lambda: AlgorithmConfig(critic_activation="sigmoid")),
+    ("unbiased", ["algorithm.unbiased=maybe"], lambda: AlgorithmConfig(unbiased=1)),
     ("hidden", ["algorithm.hidden=64,0"], lambda: AlgorithmConfig(hidden=(64, 0))),
     ("hidden", ["algorithm.hidden=64.5"], lambda: AlgorithmConfig(hidden=())),
     ("critic_lr", ["algorithm.critic_lr=0"], lambda: AlgorithmConfig(critic_lr=0.0)),
@@ -260,3 +263,14 @@ def test_preset_applies_overrides_and_rejects_unknown_names():
     assert preset("toy-paper", ["seed=4"]).seed == 4
     with pytest.raises(ValueError, match="toy-quick"):
         preset("toy-slow")
+
+
+def test_variant_override_sets_the_papers_critic_fields_and_later_overrides_win():
+    paper = preset("toy-quick", ["variant=paper"]).algorithm
+    assert (paper.truncate, paper.unbiased, paper.critic_noise) == (0.1, False, "input")
+    later = preset("toy-quick", ["algorithm.variant=paper", "algorithm.truncate=0.2"]).algorithm
+    assert later.truncate == 0.2 and later.unbiased is False
+    default = preset("toy-quick").algorithm
+    assert (default.truncate, default.unbiased, default.critic_noise) == (0.0, True, "quantile")
+    with pytest.raises(ValueError, match="algorithm.variant must be one of"):
+        preset("toy-quick", ["variant=papr"])

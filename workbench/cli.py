@@ -189,6 +189,12 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
                           help="skip the exact-targets and regression reference rows")
     fidelity.add_argument("--exact-updates", type=int, default=2000,
                           help="updates of the exact-targets reference row (default: 2000)")
+    fidelity.add_argument("--probes", type=int, default=64,
+                          help="probe pairs per setting (default: 64)")
+    fidelity.add_argument("--truth-samples", type=int, default=256,
+                          help="Monte-Carlo samples per probe (default: 256)")
+    fidelity.add_argument("--regression-pairs", type=int, default=8192,
+                          help="pairs of the regression reference's data set (default: 8192)")
     fidelity.add_argument("--json", type=str, default="runs/fidelity/fidelity.json",
                           help="rows are written here (and resumed from <json>.d/)")
     fidelity.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -209,7 +215,8 @@ def _fidelity(args: argparse.Namespace) -> int:
             n_locations=args.n_locations, gammas=args.gamma, noises=args.noise,
             algos=args.algos, variants=args.variants, seeds=args.seeds, updates=args.updates,
             n_checkpoints=args.checkpoints, references=args.references,
-            exact_updates=args.exact_updates,
+            exact_updates=args.exact_updates, n_probes=args.probes,
+            n_truth=args.truth_samples, n_regression=args.regression_pairs,
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.algorithms import ALGORITHM_VARIANTS, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.validation import check_int_at_least
@@ -48,7 +48,7 @@ ALIASES: dict[str, str] = {
     "algo": "algorithm.name", "lam": "algorithm.lam", "gamma": "algorithm.gamma",
     "samples": "algorithm.n_samples", "steps": "loop.total_steps", "env": "env.env_id",
     "n_locations": "env.kwargs.n_locations", "noise": "env.noise",
-    "noise_scale": "env.noise_scale", "model": "model.kind",
+    "noise_scale": "env.noise_scale", "model": "model.kind", "variant": "algorithm.variant",
 }
 """Short override keys -> full dotted keys."""
 
@@ -267,7 +267,9 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     """A new config with `key=value` overrides applied (later ones win).
 
     Keys: `seed`, `device`, `experiment`, `run_root`; `SECTION.FIELD` for the sections of
-    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; or an alias of `ALIASES`. Values
+    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.variant=paper` for the
+    paper's critic settings (`dvg_core.algorithms.ALGORITHM_VARIANTS`, fields set in its place, so
+    later overrides win); or an alias of `ALIASES`. Values
     are parsed by the field's declared type (`hidden=64,64`, `target_policy_noise=none`); toy
     kwargs by `PointMassSpec`'s. Changing `env.env_id` drops the old env's kwargs unless
     `env.kwargs` itself is set in the same call (the toy's `n_locations` means nothing to Ant).
@@ -287,6 +289,11 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
             top[section] = _parse(_hints(ExperimentConfig)[section], text, section)
         elif section not in SECTIONS:
             raise ValueError(f"unknown config section {section!r}; valid: {list(SECTIONS)}")
+        elif parts == ["algorithm", "variant"]:  # a named set of algorithm fields
+            if text.strip() not in ALGORITHM_VARIANTS:
+                raise ValueError(f"algorithm.variant must be one of {list(ALGORITHM_VARIANTS)}, "
+                                 f"got {text.strip()!r}")
+            changes["algorithm"].update(ALGORITHM_VARIANTS[text.strip()])
         elif parts[:2] == ["env", "kwargs"] and len(parts) == 3:
             kwarg_texts[parts[2]] = text
         elif len(parts) == 2:

@@ -86,6 +86,8 @@ class FidelityOptions:
     """Probe pairs per setting."""
     n_truth: int = 256
     """Monte-Carlo samples per probe."""
+    n_regression: int = 8192
+    """Pairs of the regression reference's data set (32 Monte-Carlo rollouts each)."""
 
     def __post_init__(self) -> None:
         for name in ("n_locations", "gammas", "noises", "algos", "variants", "seeds"):
@@ -98,7 +100,7 @@ class FidelityOptions:
             if name not in ALGORITHM_VARIANTS:
                 raise ValueError(f"variants: {name!r} is not one of {list(ALGORITHM_VARIANTS)}")
         for name in ("updates", "n_checkpoints", "exact_updates", "batch_size", "n_probes",
-                     "n_truth"):
+                     "n_truth", "n_regression"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {getattr(self, name)!r}")
         if self.n_checkpoints > min(self.updates, self.exact_updates):
@@ -144,7 +146,8 @@ def _part_path(parts: Path, setting: tuple[int, float, float], seed: int) -> Pat
 
 def _probe_path(parts: Path, setting: tuple[int, float, float], options: FidelityOptions) -> Path:
     n, gamma, noise = setting
-    return parts / f"n{n}_gamma{gamma}_noise{noise}_probes{options.n_probes}x{options.n_truth}.pt"
+    sizes = f"{options.n_probes}x{options.n_truth}_{options.n_regression}"
+    return parts / f"n{n}_gamma{gamma}_noise{noise}_probes{sizes}.pt"
 
 
 def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) -> int:
@@ -165,7 +168,8 @@ def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) 
     if probe_path.exists():
         probe = load_probe(fidelity_setting, probe_path)
     else:
-        probe = make_probe(fidelity_setting, n_probes=options.n_probes, n_truth=options.n_truth)
+        probe = make_probe(fidelity_setting, n_probes=options.n_probes, n_truth=options.n_truth,
+                           n_regression=options.n_regression)
         save_probe(probe, probe_path)
     for name, kind, variant, seed, updates in pending:
         config = algorithm_config(name, variant, fidelity_setting.gamma, options.hidden)
