@@ -139,3 +139,20 @@ def test_regression_reference_learns_the_mean(small_probe):
     rows = evaluate_critic(config, small_probe, kind="regression", checkpoints=(1, 300),
                            batch_size=64, n_eval_samples=8)
     assert rows[-1]["mean_error"] < 0.8 * rows[0]["mean_error"]
+
+
+@pytest.mark.slow
+def test_default_dsdpg_msmmd_meets_the_mean_and_spread_criteria():
+    """Regression guard of the defaults (docs/fidelity.md). Measured here (seeded, CPU):
+    N = 3, γ = 0.5, noise 0.05, 2000 updates: td3 mean error 0.448; dsdpg_msmmd mean error 0.413
+    (bound 1.2 × 0.448 = 0.538, margin 0.125) and spread ratio 1.109 (bound [0.7, 1.3], margin
+    0.19)."""
+    probe = make_probe(FidelitySetting(n_locations=3, gamma=0.5, noise=0.05), n_probes=32,
+                       n_truth=128, n_regression=2, regression_samples=2)
+    td3, dsdpg = (evaluate_critic(AlgorithmConfig(name=name, gamma=0.5, hidden=(64, 64)), probe,
+                                  checkpoints=(2000,))[-1]
+                  for name in ("td3", "dsdpg_msmmd"))
+    print(f"td3 mean error {td3['mean_error']:.3f}; dsdpg_msmmd mean error "
+          f"{dsdpg['mean_error']:.3f}, spread ratio {dsdpg['spread_ratio']:.3f}")
+    assert dsdpg["mean_error"] <= 1.2 * td3["mean_error"]
+    assert 0.7 <= dsdpg["spread_ratio"] <= 1.3
