@@ -66,8 +66,9 @@ class BenchConfig:
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False
-    critic_noise: str = "input"
-    """Where ξ enters the generative critics (`input` or `head`, see `AlgorithmConfig`)."""
+    critic_noise: str = AlgorithmConfig.critic_noise
+    """Where the noise enters the generative critics (`quantile`, `input` or `head`, see
+    `AlgorithmConfig`; default: the algorithms' default)."""
 
     def __post_init__(self) -> None:
         for name in self.algorithms:

@@ -154,7 +154,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
     bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                        help="torch.compile the update")
-    bench.add_argument("--critic-noise", type=str, help="where ξ enters: input or head")
+    bench.add_argument("--critic-noise", type=str, help="where the generative critics' noise enters: quantile (the "
+                            "default), input or head")
     bench.add_argument("--json", type=str, default=None, metavar="PATH",
                        help="also write the result as JSON to PATH")
 
