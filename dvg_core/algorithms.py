@@ -120,7 +120,8 @@ class AlgorithmConfig:
     slicing_axes: bool = False
     """Also start max-slicing from every coordinate axis (1 + d_a more starts)."""
     xi_dim: int = 8
-    """Dimension of the generative critic's noise ξ."""
+    """Dimension of the generative critic's noise ξ (`input` and `head` critics; the `quantile`
+    critic's noise is the scalar τ)."""
     critic_noise: str = "quantile"
     """How the noise enters the generative critic: `quantile` (ξ = τ ~ U(0, 1) through IQN's
     cosine embedding, multiplied into the (s, a) features: `QuantileCritic` read as a generative
