@@ -13,7 +13,13 @@ from test_notebooks import NOTEBOOKS, _unstripped
 
 from workbench import cli
 from workbench.batch import IpcKernelManager
-from workbench.fidelity import FidelityOptions, criteria, format_table, load_rows
+from workbench.fidelity import (
+    FidelityOptions,
+    criteria,
+    format_criteria_summary,
+    format_table,
+    load_rows,
+)
 
 TINY = ["fidelity", "--n-locations", "3", "--gamma", "0.5", "--noise", "0.05", "--algos",
         "td3,iqn,dsdpg_msmmd", "--updates", "6", "--checkpoints", "2", "--seeds", "2",
@@ -88,6 +94,9 @@ def test_criteria_compare_with_td3_iqn_and_mage():
                        ("dsdpg_msmmd", "spread"): False, ("dsdpg_msmmd", "energy"): True,
                        ("dsdpg_msmmd", "gradient"): False}
     assert "| dsdpg_msmmd | 10 | 0.00 | 0.59 |" in format_table(rows)
+    summary = format_criteria_summary(criteria(rows))
+    assert "| dsdpg_msmmd | 1 / 1 | 0 / 1 | 1 / 1 | 0 / 1 |" in summary
+    assert "| iqn | 0 / 1 | — | — | — |" in summary
 
 
 NOTEBOOK = NOTEBOOKS / "fidelity.ipynb"
@@ -117,6 +126,6 @@ def test_fidelity_notebook_runs_under_papermill_and_draws_its_figures(tmp_path):
                if "application/vnd.plotly.v1+json" in o.get("data", {})]
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert titles[0].startswith("Critic fidelity against updates: N = 1, γ = 0.5")
-    assert sum(t.startswith("td3 after 4 updates") for t in titles) == 1
+    assert sum(t.startswith("td3 after 4 updates<br>N = 1") for t in titles) == 1
     assert any(t.startswith("dsdpg_msmmd [exact targets] after 2 updates") for t in titles)
     assert len(json.loads((tmp_path / "rows.json").read_text())) == 8  # 4 row series x 2

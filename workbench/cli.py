@@ -206,7 +206,8 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
 
 def _fidelity(args: argparse.Namespace) -> int:
     from workbench.fidelity import (
-        FidelityOptions, criteria, format_criteria, format_table, run_fidelity,
+        FidelityOptions, criteria, format_criteria, format_criteria_summary, format_table,
+        run_fidelity,
     )
 
     try:
@@ -223,9 +224,12 @@ def _fidelity(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
+    results = criteria(rows)
     print(format_table(rows))
     print()
-    print(format_criteria(criteria(rows)))
+    print(format_criteria(results))
+    print()
+    print(format_criteria_summary(results))
     print(f"\nrows: {args.json}")
     return 0
 

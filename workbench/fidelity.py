@@ -39,6 +39,7 @@ __all__ = [
     "criteria",
     "final_rows",
     "format_criteria",
+    "format_criteria_summary",
     "format_table",
     "load_rows",
     "row_label",
@@ -362,4 +363,20 @@ def format_criteria(results: Sequence[dict[str, Any]]) -> str:
     decided = [r for r in results if r["passed"] is not None]
     passed = sum(bool(r["passed"]) for r in decided)
     lines.append(f"\n{passed} of {len(decided)} decided criteria pass.")
+    return "\n".join(lines)
+
+
+def format_criteria_summary(results: Sequence[dict[str, Any]]) -> str:
+    """Markdown: per critic and criterion, how many settings pass (of those decided)."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in results:
+        if r["passed"] is not None:
+            counts[(r["algorithm"], r["criterion"])][0] += bool(r["passed"])
+            counts[(r["algorithm"], r["criterion"])][1] += 1
+    criteria_names = ("mean", "spread", "energy", "gradient")
+    lines = ["| critic | " + " | ".join(criteria_names) + " |", "|---|---|---|---|---|"]
+    for algorithm, names in CRITERIA.items():
+        cells = [f"{counts[(algorithm, c)][0]} / {counts[(algorithm, c)][1]}"
+                 if c in names and counts[(algorithm, c)][1] else "—" for c in criteria_names]
+        lines.append(f"| {algorithm} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

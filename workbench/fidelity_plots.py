@@ -18,7 +18,11 @@ from dvg_core.fidelity import FIDELITY_METRICS
 from workbench.fidelity import final_rows, row_label
 from workbench.plots import ALGORITHM_COLORS, joint_samples_vs_truth
 
-__all__ = ["metric_curves", "probe_figures"]
+__all__ = ["REFERENCE_STYLES", "metric_curves", "probe_figures"]
+
+REFERENCE_STYLES = {"exact_targets": ("#222222", "dash"), "regression": ("#999999", "dot")}
+"""Colour and dash of the reference rows (critic rows: the algorithm's colour, solid; the paper
+variant dash-dotted)."""
 
 
 def _setting(row: dict[str, Any]) -> tuple:
@@ -31,7 +35,8 @@ def _title(setting: tuple) -> str:
 
 
 def metric_curves(rows: Iterable[dict[str, Any]]) -> list[go.Figure]:
-    """One figure per setting: a panel per metric, its seed mean against updates per critic."""
+    """One figure per setting: a panel per metric, its seed mean against updates per critic (the
+    exact values, 0 bias and spread ratio 1, drawn as lines)."""
     by_setting: dict[tuple, dict[str, dict[int, list[dict]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list)))
     for row in rows:
@@ -41,8 +46,10 @@ def metric_curves(rows: Iterable[dict[str, Any]]) -> list[go.Figure]:
         figure = make_subplots(rows=2, cols=3, subplot_titles=list(FIDELITY_METRICS))
         for label, by_updates in by_label.items():
             updates = sorted(by_updates)
-            color = ALGORITHM_COLORS.get(label, "#7f7f7f")
-            dash = "solid" if label in ALGORITHM_COLORS else "dot"
+            first = next(iter(by_updates.values()))[0]
+            color, dash = REFERENCE_STYLES.get(
+                first["kind"], (ALGORITHM_COLORS.get(first["algorithm"], "#7f7f7f"),
+                                "solid" if first["variant"] == "default" else "dashdot"))
             for i, metric in enumerate(FIDELITY_METRICS):
                 values = [np.nanmean([r[metric] for r in by_updates[u]]) if any(
                     np.isfinite(r[metric]) for r in by_updates[u]) else np.nan for u in updates]
@@ -50,6 +57,8 @@ def metric_curves(rows: Iterable[dict[str, Any]]) -> list[go.Figure]:
                     x=updates, y=values, mode="lines+markers", name=label, legendgroup=label,
                     showlegend=i == 0, line={"color": color, "dash": dash}),
                     row=i // 3 + 1, col=i % 3 + 1)
+        figure.add_hline(y=0.0, line={"color": "black", "width": 1}, row=1, col=1)
+        figure.add_hline(y=1.0, line={"color": "black", "width": 1}, row=2, col=1)
         figure.update_xaxes(title_text="critic updates")
         figure.update_layout(title={"text": f"Critic fidelity against updates: {_title(setting)}"},
                              height=620, width=1000, margin={"t": 90})
@@ -69,6 +78,7 @@ def probe_figures(rows: Iterable[dict[str, Any]]) -> list[go.Figure]:
         samples, truth = np.asarray(row["probe_samples"]), np.asarray(row["probe_truth"])
         figures.append(joint_samples_vs_truth(
             samples, truth, mmd=row["mmd2"],
-            title=f"{row_label(row)} after {row['updates']} updates, {_title(key[0])} "
-                  f"(seed {row['seed']}, the probe with the widest true return)"))
+            title=f"{row_label(row)} after {row['updates']} updates<br>{_title(key[0])}, "
+                  f"seed {row['seed']}, the probe with the widest true return"))
+        figures[-1].update_layout(margin={"t": 130})
     return figures
