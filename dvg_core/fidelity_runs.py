@@ -73,8 +73,15 @@ class FidelityProbe:
     """Monte-Carlo means of `(G, ∇ₐG)` at the regression pairs, `[P, 3]`."""
 
 
-sample_pairs = uniform_pairs(torch.full((2,), -PROBE_BOX), torch.full((2,), PROBE_BOX), 2)
-"""Probe and training pairs: states uniform in the probe box, actions uniform in `[-1, 1]²`."""
+
+def sample_pairs(batch: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probe and training pairs: states uniform in the probe box, actions uniform in `[-1, 1]²`.
+
+    Returns:
+      `(state [batch, 2], action [batch, 2])`.
+    """
+    box = torch.full((2,), PROBE_BOX)
+    return uniform_pairs(-box, box, 2)(batch, generator)
 
 
 def save_probe(probe: FidelityProbe, path) -> None:
