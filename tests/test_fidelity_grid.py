@@ -129,3 +129,17 @@ def test_fidelity_notebook_runs_under_papermill_and_draws_its_figures(tmp_path):
     assert sum(t.startswith("td3 after 4 updates<br>N = 1") for t in titles) == 1
     assert any(t.startswith("dsdpg_msmmd [exact targets] after 2 updates") for t in titles)
     assert len(json.loads((tmp_path / "rows.json").read_text())) == 8  # 4 row series x 2
+
+
+def test_rows_of_another_config_are_not_resumed(grid, capsys):
+    """A row written under other settings (an older default) is trained again, not reused."""
+    part = sorted(grid.with_name(grid.name + ".d").glob("*seed1.jsonl"))[0]
+    rows = [json.loads(line) for line in part.read_text().splitlines()]
+    stale = [r | {"config": "0" * 12} if r["algorithm"] == "td3" else r for r in rows]
+    part.write_text("".join(json.dumps(r) + "\n" for r in stale))
+    assert cli.main([*TINY, "--json", str(grid)]) == 0
+    after = [json.loads(line) for line in part.read_text().splitlines()]
+    td3 = [r for r in after if r["algorithm"] == "td3"]
+    assert len(td3) == 4 and sum(r["config"] == "0" * 12 for r in td3) == 2
+    merged = [r for r in load_rows(grid) if r["algorithm"] == "td3" and r["seed"] == 1]
+    assert len(merged) == 2 and all(r["config"] != "0" * 12 for r in merged)

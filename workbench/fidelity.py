@@ -8,12 +8,15 @@ they finish to `<json>.d/<setting>_seed<k>.jsonl` (one file per setting and seed
 each; the setting's probes and truth are cached beside them), so an interrupted grid resumes where
 it stopped; the merged list goes to the JSON file at the end.
 
-Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `n_locations`, `gamma`, `noise`,
-`updates`, `seconds` and the metrics of `dvg_core.fidelity.FIDELITY_METRICS`.
+Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `config` (a fingerprint of the
+row's `AlgorithmConfig`: a resumed grid re-trains rows whose settings changed), `n_locations`,
+`gamma`, `noise`, `updates`, `seconds` and the metrics of `dvg_core.fidelity.FIDELITY_METRICS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import multiprocessing
@@ -36,6 +39,7 @@ __all__ = [
     "FidelityOptions",
     "REFERENCE_ALGORITHM",
     "algorithm_config",
+    "config_fingerprint",
     "criteria",
     "final_rows",
     "format_criteria",
@@ -140,6 +144,23 @@ def _key(row: dict[str, Any]) -> tuple:
     return (row["algorithm"], row["kind"], row["variant"], row["seed"])
 
 
+def config_fingerprint(config: AlgorithmConfig) -> str:
+    """A short hash of every field of `config`: rows trained under other settings (an older
+    default, say) are never taken for this config's on resume."""
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _job_key(options: FidelityOptions, setting: tuple[int, float, float], job: tuple) -> tuple:
+    """A job's row key with its config's fingerprint."""
+    config = algorithm_config(job[0], job[2], setting[1], options.hidden)
+    return (*job[:4], config_fingerprint(config))
+
+
+def _row_key(row: dict[str, Any]) -> tuple:
+    return (*_key(row), row.get("config"))
+
+
 def _part_path(parts: Path, setting: tuple[int, float, float], seed: int) -> Path:
     n, gamma, noise = setting
     return parts / f"n{n}_gamma{gamma}_noise{noise}_seed{seed}.jsonl"
@@ -160,8 +181,8 @@ def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) 
     options, setting, seed, parts = task
     torch.set_num_threads(1)
     path = _part_path(Path(parts), setting, seed)
-    done = {_key(row) for row in _read_jsonl(path)}
-    pending = [job for job in options.jobs(seed) if job[:4] not in done]
+    done = {_row_key(row) for row in _read_jsonl(path)}
+    pending = [job for job in options.jobs(seed) if _job_key(options, setting, job) not in done]
     if not pending:
         return 0
     fidelity_setting = FidelitySetting(*setting)
@@ -180,7 +201,8 @@ def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) 
         with path.open("a") as f:
             for row in rows:
                 f.write(json.dumps({"algorithm": name, "kind": kind, "variant": variant,
-                                    "seed": seed, "n_locations": setting[0],
+                                    "seed": seed, "config": config_fingerprint(config),
+                                    "n_locations": setting[0],
                                     "gamma": setting[1], "noise": setting[2], **row}) + "\n")
             f.flush()
     return len(pending)
@@ -237,9 +259,12 @@ def run_fidelity(
             for _ in pool.imap_unordered(_run_task, tasks):
                 bar.update()
     bar.close()
-    wanted = {job[:4] for seed in options.seeds for job in options.jobs(seed)}
-    rows = [row for setting in settings for seed in options.seeds
-            for row in _read_jsonl(_part_path(parts, setting, seed)) if _key(row) in wanted]
+    rows = []
+    for setting in settings:
+        for seed in options.seeds:
+            wanted = {_job_key(options, setting, job) for job in options.jobs(seed)}
+            rows += [row for row in _read_jsonl(_part_path(parts, setting, seed))
+                     if _row_key(row) in wanted]
     atomic_write_text(json_path, json.dumps(rows, indent=1))
     return rows
 
