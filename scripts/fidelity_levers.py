@@ -42,11 +42,15 @@ LEVERS = [
     ("  + truncation off, quantile ξ (V-statistic)", {"name": "dsdpg_mmd", **PAPER,
                                                       "truncate": 0.0,
                                                       "critic_noise": "quantile"}),
-    ("dsdpg_mmd, default (all three)", {"name": "dsdpg_mmd"}),
+    ("  + all three (U-statistic, quantile ξ, truncation off)",
+     {"name": "dsdpg_mmd", "bandwidth": 100.0}),
+    ("  + h = 10: dsdpg_mmd, default", {"name": "dsdpg_mmd"}),
     ("dsdpg_msmmd, paper = old defaults", {"name": "dsdpg_msmmd", **PAPER}),
-    ("dsdpg_msmmd, default", {"name": "dsdpg_msmmd"}),
+    ("dsdpg_msmmd, all three, h = 100", {"name": "dsdpg_msmmd", "bandwidth": 100.0}),
+    ("dsdpg_msmmd, all three, h = 1", {"name": "dsdpg_msmmd", "bandwidth": 1.0}),
+    ("dsdpg_msmmd, default (h = 10)", {"name": "dsdpg_msmmd"}),
     ("mmd, paper = old defaults", {"name": "mmd", **PAPER}),
-    ("mmd, default", {"name": "mmd"}),
+    ("mmd, all three, h = 100", {"name": "mmd", "bandwidth": 100.0}),
 ]
 
 

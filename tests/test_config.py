@@ -267,7 +267,8 @@ def test_preset_applies_overrides_and_rejects_unknown_names():
 
 def test_variant_override_sets_the_papers_critic_fields_and_later_overrides_win():
     paper = preset("toy-quick", ["variant=paper"]).algorithm
-    assert (paper.truncate, paper.unbiased, paper.critic_noise) == (0.1, False, "input")
+    assert (paper.truncate, paper.unbiased, paper.critic_noise, paper.bandwidth) == (
+        0.1, False, "input", 100.0)
     later = preset("toy-quick", ["algorithm.variant=paper", "algorithm.truncate=0.2"]).algorithm
     assert later.truncate == 0.2 and later.unbiased is False
     default = preset("toy-quick").algorithm
