@@ -89,7 +89,7 @@ def test_sobolev_targets_through_monte_carlo_critic_have_the_truth_law():
     actor = Actor(2, 2, hidden=(32, 32)).requires_grad_(False)
     generator = torch.Generator().manual_seed(1)
     state, action = sample_pairs(8, generator)
-    k = 2048
+    k = 1024
     truth = sobolev_return_samples(dynamics, actor, state, action, gamma=setting.gamma,
                                    n_samples=k, generator=generator)
     critic = MonteCarloCritic(dynamics, actor, gamma=setting.gamma, n_members=2)
