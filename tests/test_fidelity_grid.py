@@ -13,13 +13,8 @@ from test_notebooks import NOTEBOOKS, _unstripped
 
 from workbench import cli
 from workbench.batch import IpcKernelManager
-from workbench.fidelity import (
-    FidelityOptions,
-    criteria,
-    format_criteria_summary,
-    format_table,
-    load_rows,
-)
+from workbench.fidelity import FidelityOptions, load_rows
+from workbench.fidelity_report import criteria, format_criteria_summary, format_table
 
 TINY = ["fidelity", "--n-locations", "3", "--gamma", "0.5", "--noise", "0.05", "--algos",
         "td3,iqn,dsdpg_msmmd", "--updates", "6", "--checkpoints", "2", "--seeds", "2",

@@ -205,9 +205,9 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity import (
-        FidelityOptions, criteria, format_criteria, format_criteria_summary, format_table,
-        run_fidelity,
+    from workbench.fidelity import FidelityOptions, run_fidelity
+    from workbench.fidelity_report import (
+        criteria, format_criteria, format_criteria_summary, format_table,
     )
 
     try:

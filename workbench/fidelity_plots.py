@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dvg_core.fidelity import FIDELITY_METRICS
-from workbench.fidelity import final_rows, row_label
+from workbench.fidelity_report import final_rows, row_label
 from workbench.plots import ALGORITHM_COLORS, joint_samples_vs_truth
 
 __all__ = ["REFERENCE_STYLES", "metric_curves", "probe_figures"]
