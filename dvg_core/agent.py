@@ -23,7 +23,7 @@ from dvg_core.algorithms import AlgorithmConfig, Batch, CriticStrategy, Targets,
 from dvg_core.nets import Actor
 from dvg_core.normalization import RunningNormalizer
 
-__all__ = ["Agent", "soft_update"]
+__all__ = ["Agent", "gradient_step", "soft_update"]
 
 
 @torch.no_grad()
@@ -33,7 +33,10 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     torch._foreach_lerp_(target_params, list(online.parameters()), tau)
 
 
-def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]) -> None:
+def gradient_step(
+    optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]
+) -> None:
+    """One optimiser step on `loss`, its gradients taken for `params` only (`autograd.grad`)."""
     grads = torch.autograd.grad(loss, params)
     for p, g in zip(params, grads):
         p.grad = g
@@ -114,7 +117,7 @@ class Agent(nn.Module):
         """One critic step on the strategy's loss; returns detached diagnostics."""
         loss, info = self.strategy.critic_loss(self.critic, self.targets, batch, generator)
         loss = loss.mean()
-        _step(self.critic_optimizer, loss, list(self.critic.parameters()))
+        gradient_step(self.critic_optimizer, loss, list(self.critic.parameters()))
         self.n_critic_updates += 1
         return {"critic_loss": loss.detach(), **info}
 
@@ -122,7 +125,7 @@ class Agent(nn.Module):
         """One actor step ascending the strategy's value at `(s, π(s))`."""
         value = self.strategy.actor_value(self.critic, batch.state, self.actor(batch.state))
         loss = -value.mean()
-        _step(self.actor_optimizer, loss, list(self.actor.parameters()))
+        gradient_step(self.actor_optimizer, loss, list(self.actor.parameters()))
         return {"actor_loss": loss.detach()}
 
     def update_targets(self, *, actor: bool = True) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from dvg_core.agent import gradient_step
 from dvg_core.distances import energy_distance
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.ground_truth import discounted_horizon, rollout_return
@@ -195,7 +196,4 @@ def fit_regression(
             xi = critic.sample_xi((batch_size, n_samples), generator=generator)
         x = joint_samples(critic, s, a, xi, lam=1.0).mean(dim=2)  # [E, B, 1+d_a]
         loss = (x - y).square().sum(-1).sum(0).mean()
-        grads = torch.autograd.grad(loss, params)
-        for p, g in zip(params, grads):
-            p.grad = g
-        optimizer.step()
+        gradient_step(optimizer, loss, params)
