@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from dvg_core.algorithms import ALGORITHMS
-from dvg_core.loop import TIMING_METRICS
+from dvg_core.agents import ALGORITHMS
+from dvg_core.training.trainer import TIMING_METRICS
 from workbench.config import preset
 from workbench.runs import read_metrics
 from workbench.training import train

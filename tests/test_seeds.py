@@ -1,4 +1,4 @@
-"""Seed-vectorised training (dvg_core.seeds, dvg_core.seed_loop, workbench.training.train_seeds):
+"""Seed-vectorised training (dvg_core.agents.seed_stack, dvg_core.training.seed_trainer, workbench.training.train_seeds):
 a stack of one seed updates exactly as the agent itself, every seed of a stack learns only from
 its own data and equals its separate run where the update is deterministic, the vectorised loop
 of one seed logs what `Trainer` logs, and records resume exactly."""
@@ -11,11 +11,11 @@ import dataclasses
 import pytest
 import torch
 
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
-from dvg_core.build import build_agent, build_envs, build_seed_trainer, build_trainer
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.training.build import build_agent, build_envs, build_seed_trainer, build_trainer
 from dvg_core.configs import EnvConfig, ModelConfig
-from dvg_core.loop import TIMING_METRICS
-from dvg_core.seeds import SeedReplay, SeedStack
+from dvg_core.training.trainer import TIMING_METRICS
+from dvg_core.agents import SeedReplay, SeedStack
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import train_seeds
 from tests.test_training import SimulatedKill, kill_metric_writes_after, tiny

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dvg_core.loop import TIMING_METRICS
+from dvg_core.training.trainer import TIMING_METRICS
 from workbench import training
 from workbench.cli import main
 from workbench.config import apply_overrides, preset
@@ -187,7 +187,7 @@ def test_cli_train_exits_1_on_divergence(tmp_path, capsys):
 def test_a_metric_reported_every_other_update_is_averaged_over_its_own_updates(tmp_path,
                                                                                monkeypatch):
     """The actor steps every `policy_delay` critic steps: its logged loss is the mean of those."""
-    from dvg_core.agent import Agent
+    from dvg_core.agents.agent import Agent
 
     monkeypatch.setattr(Agent, "update_actor", lambda self, batch: {"actor_loss": torch.tensor(1.0)})
     record = train(tiny(tmp_path, "algo=td3"), progress=False)

@@ -30,11 +30,11 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import dvg_core  # noqa: F401  (registers the toy)
-from dvg_core.agent import Agent
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.agents.agent import Agent
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig, Batch
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.world_models import CVAEWorldModel, OracleWorldModel
-from dvg_core.validation import check_choice, check_int_at_least
+from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
+from dvg_core.util.validation import check_choice, check_int_at_least
 
 __all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
 
@@ -98,7 +98,7 @@ class UpdateResult:
     ratio_to_td3: float = float("nan")
     peak_fraction: float = float("nan")
     stacked_ms_per_update: float = float("nan")
-    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.seeds.SeedStack`)."""
+    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.agents.seed_stack.SeedStack`)."""
 
 
 @dataclass
@@ -193,7 +193,7 @@ def time_updates(config: BenchConfig, name: str, problem: str, device: torch.dev
 def time_stacked_updates(config: BenchConfig, name: str, problem: str, device: torch.device
                          ) -> float:
     """ms per update of `config.seeds` agents stacked in a `SeedStack` (one vmapped update)."""
-    from dvg_core.seeds import SeedStack
+    from dvg_core.agents import SeedStack
 
     agents = []
     for seed in range(config.seeds):

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from dvg_core.algorithms import ALGORITHMS
+from dvg_core.agents import ALGORITHMS
 from dvg_core.configs import ENV_IDS
 from workbench.config import ALIASES, PRESETS, preset
 from workbench.training import TrainingRun

@@ -22,12 +22,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import torch
 
-from dvg_core.agent import Agent
-from dvg_core.build import build_agent, build_envs
-from dvg_core.device import resolve_device
+from dvg_core.agents.agent import Agent
+from dvg_core.training.build import build_agent, build_envs
+from dvg_core.util.device import resolve_device
 from dvg_core.envs import POINT_MASS_ID
-from dvg_core.policy_evaluation import critic_joint_samples
-from dvg_core.validation import check_int_at_least
+from dvg_core.analysis.policy_evaluation import critic_joint_samples
+from dvg_core.util.validation import check_int_at_least
 from workbench import plots
 from workbench.config import ExperimentConfig, preset
 from workbench.runs import RunRecord, load_metrics, load_statuses

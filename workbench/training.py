@@ -3,7 +3,7 @@
 `TrainingRun(config)` does everything that can reject a config (device, the record's params, the
 builders) before it writes anything; `execute()` then trains. `train(config)` does both.
 `train_seeds(configs)` trains configs that differ only in their seed at once, one record each
-(seed-vectorised, `dvg_core.seed_loop`).
+(seed-vectorised, `dvg_core.training.seed_trainer`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from dvg_core.build import build_seed_trainer, build_trainer
-from dvg_core.device import resolve_device
-from dvg_core.loop import Trainer
+from dvg_core.training.build import build_seed_trainer, build_trainer
+from dvg_core.util.device import resolve_device
+from dvg_core.training.trainer import Trainer
 from workbench.config import ExperimentConfig, identity_dict
 from workbench.runs import MetricsWriter, RunRecord, create_or_open, record_path
 
