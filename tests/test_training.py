@@ -135,7 +135,7 @@ def test_divergence_ends_the_run_with_a_diverged_status_and_a_loadable_checkpoin
 def test_a_config_the_builders_reject_writes_nothing(tmp_path, overrides, named):
     config = preset("toy-quick", [f"run_root={tmp_path}", "device=cpu", *overrides])
     with pytest.raises(ValueError, match=named):
-        TrainingRun(config, progress=False)
+        TrainingRun([config], progress=False)
     assert not any(tmp_path.iterdir())
 
 
@@ -147,7 +147,7 @@ def test_a_record_holding_other_parameters_is_refused_before_training(tmp_path):
     (path / "params.json").write_text(
         '{"run_id": "%s", "config": %s}' % (path.name, other.to_json()))
     with pytest.raises(ValueError, match="other parameters"):
-        TrainingRun(config, progress=False)
+        TrainingRun([config], progress=False)
     assert sorted(p.name for p in path.iterdir()) == ["params.json"]
 
 

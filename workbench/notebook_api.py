@@ -125,7 +125,7 @@ def use_threads(threads: int | None) -> None:
 def train_run(config: ExperimentConfig, *, interactive: bool = False) -> RunRecord:
     """Train `config` into its record, resuming from its checkpoint (a `done` record is returned
     untouched); prints the final status. `interactive` shows a progress bar."""
-    record = TrainingRun(config, resume=True, progress=interactive).execute()
+    (record,) = TrainingRun([config], resume=True, progress=interactive).execute()
     state = record.read_status() or {}
     print(f"status: {state.get('status')} ({state.get('message', '')})")
     return record

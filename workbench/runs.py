@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from dvg_core.training.trainer import CHECKPOINT_NAME
+from dvg_core.training import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
 
 __all__ = [

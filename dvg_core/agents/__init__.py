@@ -13,9 +13,10 @@ from dvg_core.agents.replay import Batch, ReplayBuffer, SeedReplay
 from dvg_core.agents.strategies import STRATEGIES, CriticStrategy, Targets, make_strategy
 from dvg_core.agents.agent import Agent, gradient_step, soft_update
 from dvg_core.agents.seed_stack import SeedStack
+from dvg_core.agents.single_seed import SingleSeed, make_learner
 
 __all__ = [
     "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "STRATEGIES", "Agent",
-    "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack",
-    "Targets", "gradient_step", "make_strategy", "soft_update",
+    "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack", "SingleSeed",
+    "Targets", "gradient_step", "make_learner", "make_strategy", "soft_update",
 ]

@@ -228,35 +228,66 @@ class SeedStack:
             include = torch.ones(self.n_seeds, device=self.device)
         self.map(_observe, observation, include.to(self.device), modules=())
 
-    # ----------------------------------------------------------------- per-seed agents
-    def agent_state_dict(self, seed_index: int) -> dict[str, torch.Tensor]:
-        """Seed `seed_index`'s `Agent.state_dict()` (load it into an agent of the config)."""
-        return {name: t[seed_index].detach().clone()
-                for name, t in (self.params | self.buffers).items()}
+    @property
+    def fits_model(self) -> bool:
+        """Whether there is a learned world model to fit."""
+        return self.model_optimizer is not None
 
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume the stack."""
+    # ----------------------------------------------------------------- per-seed checkpoints
+    def seed_checkpoint_state(self, seed_index: int, agent: Agent) -> dict[str, Any]:
+        """Seed `seed_index`'s `Agent.checkpoint_state()`, from its slice of the stack
+        (`agent`, one of the agents the stack was built from, receives the slice first)."""
+        with torch.no_grad():
+            for name, tensor in self.params.items():
+                agent.get_parameter(name).copy_(tensor[seed_index])
+            for name, tensor in self.buffers.items():
+                agent.get_buffer(name).copy_(tensor[seed_index])
+        optimizers = {"actor_optimizer": self.actor_optimizer,
+                      "critic_optimizer": self.critic_optimizer,
+                      "model_optimizer": self.model_optimizer}
         return {
-            "params": {k: v.detach() for k, v in self.params.items()},
-            "buffers": dict(self.buffers),
-            "strategy_state": dict(self.strategy_state),
-            "actor_optimizer": self.actor_optimizer.state_dict(),
-            "critic_optimizer": self.critic_optimizer.state_dict(),
-            "model_optimizer": (None if self.model_optimizer is None
-                                else self.model_optimizer.state_dict()),
+            "networks": agent.state_dict(),
+            **{name: None if opt is None else _slice_optimizer_state(opt.state_dict(), seed_index)
+               for name, opt in optimizers.items()},
+            "strategy": {key: v[seed_index] for key, v in self.strategy_state.items()},
             "n_critic_updates": self.n_critic_updates,
         }
 
-    @torch.no_grad()
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore `state_dict()`."""
-        for name, value in state["params"].items():
-            self.params[name].copy_(value)
-        for name, value in state["buffers"].items():
-            self.buffers[name].copy_(value)
-        self.strategy_state = {k: v.to(self.device) for k, v in state["strategy_state"].items()}
-        self.actor_optimizer.load_state_dict(state["actor_optimizer"])
-        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
-        if self.model_optimizer is not None:
-            self.model_optimizer.load_state_dict(state["model_optimizer"])
-        self.n_critic_updates = int(state["n_critic_updates"])
+    def load_seed_checkpoint_states(self, states: Sequence[dict[str, Any]],
+                                    agents: Sequence[Agent]) -> None:
+        """Restore every seed from its `Agent.checkpoint_state()` (the inverse of
+        `seed_checkpoint_state`, over all seeds; `agents` are loaded on the way)."""
+        for agent, state in zip(agents, states, strict=True):
+            agent.load_checkpoint_state(state)
+        with torch.no_grad():
+            for name, tensor in self.params.items():
+                tensor.copy_(torch.stack([a.get_parameter(name) for a in agents]))
+            for name, tensor in self.buffers.items():
+                tensor.copy_(torch.stack([a.get_buffer(name) for a in agents]))
+        self.strategy_state = {key: torch.stack([s["strategy"][key] for s in states])
+                               for key in states[0]["strategy"]}
+        for name in ("actor_optimizer", "critic_optimizer", "model_optimizer"):
+            optimizer = getattr(self, name)
+            if optimizer is not None:
+                optimizer.load_state_dict(_stack_optimizer_states([s[name] for s in states]))
+        self.n_critic_updates = int(states[0]["n_critic_updates"])
+
+
+def _slice_optimizer_state(state: dict[str, Any], index: int) -> dict[str, Any]:
+    """One seed's view of a stacked optimiser's `state_dict()` (moments `[S, ...]` sliced)."""
+    return {
+        "state": {i: {k: (v[index].clone() if k != "step" and v.dim() > 0 else v.clone())
+                      for k, v in s.items()} for i, s in state["state"].items()},
+        "param_groups": state["param_groups"],
+    }
+
+
+def _stack_optimizer_states(states: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The inverse of `_slice_optimizer_state` over all seeds."""
+    first = states[0]
+    return {
+        "state": {i: {k: (torch.stack([s["state"][i][k] for s in states])
+                          if k != "step" and v.dim() > 0 else v) for k, v in st.items()}
+                  for i, st in first["state"].items()},
+        "param_groups": first["param_groups"],
+    }

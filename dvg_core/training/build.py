@@ -15,12 +15,11 @@ from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.training.trainer import MetricsSink, Trainer
 from dvg_core.models.normalization import RunningNormalizer
-from dvg_core.training.seed_trainer import SeedTrainer
 from dvg_core.models.world_models.termination import termination_fn
 from dvg_core.models.world_models import CVAEWorldModel, GaussianEnsembleWorldModel, OracleWorldModel
 
 __all__ = [
-    "build_agent", "build_envs", "build_seed_trainer", "build_trainer", "build_world_model",
+    "build_agent", "build_envs", "build_trainer", "build_world_model",
 ]
 
 def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
@@ -73,23 +72,11 @@ def build_agent(
 
 def build_trainer(
     algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, loop: LoopConfig, *,
-    seed: int, device: torch.device, run_dir: Path, log: MetricsSink, progress: bool = False,
-) -> Trainer:
-    """Seed torch, build envs and agent, and wrap them in a `Trainer`."""
-    torch.manual_seed(seed)
-    env, eval_env = build_envs(env_config, seed)
-    agent = build_agent(algorithm, model, env_config, env, device)
-    return Trainer(agent, env, eval_env, loop=loop, model=model, seed=seed, run_dir=run_dir,
-                   log=log, progress=progress)
-
-
-def build_seed_trainer(
-    algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, loop: LoopConfig, *,
     seeds: Sequence[int], device: torch.device, run_dirs: Sequence[Path],
     logs: Sequence[MetricsSink], progress: bool = False,
-) -> SeedTrainer:
-    """`build_trainer` for several seeds at once: each seed's envs and agent are built exactly
-    as its own `build_trainer` would build them, then trained together (`dvg_core.training.seed_trainer`)."""
+) -> Trainer:
+    """The `Trainer` of S >= 1 seeds: each seed's envs and agent are built exactly as a run of
+    that seed alone builds them (torch seeded with the seed first), then trained together."""
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {list(seeds)}")
     agents, envs, eval_envs = [], [], []
@@ -99,5 +86,5 @@ def build_seed_trainer(
         agents.append(build_agent(algorithm, model, env_config, env, device))
         envs.append(env)
         eval_envs.append(eval_env)
-    return SeedTrainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,
-                       run_dirs=run_dirs, logs=logs, progress=progress)
+    return Trainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,
+                   run_dirs=run_dirs, logs=logs, progress=progress)
