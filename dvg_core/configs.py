@@ -124,6 +124,13 @@ class LoopConfig:
     """Env steps between checkpoints (taken at the first episode end after each multiple)."""
     divergence_bound: float = 1e6
     """A critic value beyond ± this stops the run as diverged."""
+    fidelity_probes: int = 16
+    """On the toy, after each evaluation: the critic's fidelity at this many states of the
+    policy's own first evaluation episode, against Monte-Carlo truth (a `fidelity` metric row,
+    `dvg_core.training.FidelityMonitor`); 0 turns it off. Ignored where there is no
+    differentiable simulator (MuJoCo, observation noise)."""
+    fidelity_truth_samples: int = 64
+    """Monte-Carlo samples of `(G, ∇ₐG)` per probe state for the fidelity row."""
 
     def __post_init__(self) -> None:
         check_int_at_least("total_steps", self.total_steps, 1)
@@ -136,3 +143,5 @@ class LoopConfig:
         check_int_at_least("log_every", self.log_every, 1)
         check_int_at_least("checkpoint_every", self.checkpoint_every, 1)
         check_positive("divergence_bound", self.divergence_bound)
+        check_int_at_least("fidelity_probes", self.fidelity_probes, 0)
+        check_int_at_least("fidelity_truth_samples", self.fidelity_truth_samples, 2)

@@ -234,14 +234,20 @@ class SeedStack:
         return self.model_optimizer is not None
 
     # ----------------------------------------------------------------- per-seed checkpoints
+    @torch.no_grad()
+    def sync_agent(self, seed_index: int, agent: Agent) -> Agent:
+        """`agent` (one of the agents the stack was built from) with seed `seed_index`'s
+        networks copied in from the stack."""
+        for name, tensor in self.params.items():
+            agent.get_parameter(name).copy_(tensor[seed_index])
+        for name, tensor in self.buffers.items():
+            agent.get_buffer(name).copy_(tensor[seed_index])
+        return agent
+
     def seed_checkpoint_state(self, seed_index: int, agent: Agent) -> dict[str, Any]:
         """Seed `seed_index`'s `Agent.checkpoint_state()`, from its slice of the stack
         (`agent`, one of the agents the stack was built from, receives the slice first)."""
-        with torch.no_grad():
-            for name, tensor in self.params.items():
-                agent.get_parameter(name).copy_(tensor[seed_index])
-            for name, tensor in self.buffers.items():
-                agent.get_buffer(name).copy_(tensor[seed_index])
+        self.sync_agent(seed_index, agent)
         optimizers = {"actor_optimizer": self.actor_optimizer,
                       "critic_optimizer": self.critic_optimizer,
                       "model_optimizer": self.model_optimizer}

@@ -71,6 +71,10 @@ class SingleSeed:
         if include is None or bool(include[0]):
             self.agent.observe(observation[0])
 
+    def sync_agent(self, seed_index: int, agent: Agent) -> Agent:
+        """The agent itself (it is always up to date)."""
+        return self.agent
+
     def seed_checkpoint_state(self, seed_index: int, agent: Agent) -> dict[str, Any]:
         """The agent's `checkpoint_state()` (`seed_index` is 0, `agent` the agent itself)."""
         return self.agent.checkpoint_state()

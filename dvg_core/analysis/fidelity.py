@@ -23,11 +23,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dvg_core.agents.agent import gradient_step
+from dvg_core.agents.agent import Agent, gradient_step
 from dvg_core.losses.distances import energy_distance
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.analysis.ground_truth import discounted_horizon, rollout_return
-from dvg_core.analysis.policy_evaluation import joint_mmd_to_truth
+from dvg_core.analysis.ground_truth import (
+    DifferentiableSimulator,
+    discounted_horizon,
+    rollout_return,
+    sobolev_return_samples,
+)
+from dvg_core.analysis.policy_evaluation import critic_joint_samples, joint_mmd_to_truth
 from dvg_core.losses.sobolev import joint_samples
 from dvg_core.util.validation import check_int_at_least, check_nonnegative, check_probability
 
@@ -37,6 +42,7 @@ __all__ = [
     "MonteCarloCritic",
     "fidelity_metrics",
     "fit_regression",
+    "on_policy_fidelity",
 ]
 
 FIDELITY_METRICS = ("mean_bias", "mean_error", "gradient_error", "spread_ratio", "energy", "mmd2")
@@ -197,3 +203,27 @@ def fit_regression(
         x = joint_samples(critic, s, a, xi, lam=1.0).mean(dim=2)  # [E, B, 1+d_a]
         loss = (x - y).square().sum(-1).sum(0).mean()
         gradient_step(optimizer, loss, params)
+
+
+def on_policy_fidelity(
+    agent: Agent, simulator: DifferentiableSimulator, state: torch.Tensor, *, gamma: float,
+    n_truth: int = 64, n_samples: int = 16, generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """`fidelity_metrics` of the agent's critic at `(s, π(s))` for the given states, against
+    Monte-Carlo truth under its own actor: how well the critic knows the law of the policy it
+    is training, where that policy goes.
+
+    Args:
+      agent: the agent (actor and critic are read, not changed).
+      simulator: the env's differentiable simulator (e.g. `PointMassDynamics`).
+      state: `[B, d_s]` probe states (e.g. those of an evaluation episode).
+      gamma: the critic's discount.
+      n_truth: Monte-Carlo samples per probe; n_samples: critic samples per probe and member.
+      generator: RNG of the truth's noise and the critic's ξ (the training stream is untouched).
+    """
+    with torch.no_grad():
+        action = agent.actor(state)
+    truth = sobolev_return_samples(simulator, agent.actor, state, action, gamma=gamma,
+                                   n_samples=n_truth, generator=generator)
+    samples = critic_joint_samples(agent, state, action, n_samples=n_samples, generator=generator)
+    return fidelity_metrics(samples, truth, distributional=hasattr(agent.critic, "sample_xi"))

@@ -13,13 +13,14 @@ from dvg_core.agents import STRATEGIES, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
 from dvg_core.envs.factory import make_env
+from dvg_core.training.fidelity_monitor import FidelityMonitor
 from dvg_core.training.trainer import MetricsSink, Trainer
 from dvg_core.models.normalization import RunningNormalizer
 from dvg_core.models.world_models.termination import termination_fn
 from dvg_core.models.world_models import CVAEWorldModel, GaussianEnsembleWorldModel, OracleWorldModel
 
 __all__ = [
-    "build_agent", "build_envs", "build_trainer", "build_world_model",
+    "build_agent", "build_envs", "build_fidelity_monitor", "build_trainer", "build_world_model",
 ]
 
 def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
@@ -87,4 +88,15 @@ def build_trainer(
         envs.append(env)
         eval_envs.append(eval_env)
     return Trainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,
-                   run_dirs=run_dirs, logs=logs, progress=progress)
+                   run_dirs=run_dirs, logs=logs, progress=progress,
+                   monitor=build_fidelity_monitor(algorithm, env_config, loop, envs[0]))
+
+
+def build_fidelity_monitor(algorithm: AlgorithmConfig, env_config: EnvConfig, loop: LoopConfig,
+                           env: gymnasium.Env) -> FidelityMonitor | None:
+    """The in-loop fidelity monitor where the env has a differentiable simulator (the toy
+    without observation noise) and `loop.fidelity_probes > 0`; else None."""
+    if loop.fidelity_probes == 0 or env_config.env_id != POINT_MASS_ID or env_config.noise == "obs":
+        return None
+    return FidelityMonitor(PointMassDynamics(env.unwrapped.spec_params), gamma=algorithm.gamma,
+                           n_probes=loop.fidelity_probes, n_truth=loop.fidelity_truth_samples)

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from dvg_core.agents import Agent, SeedReplay, make_learner
 from dvg_core.configs import LoopConfig, ModelConfig
 from dvg_core.training.checkpoint import read_checkpoints, write_checkpoints
+from dvg_core.training.fidelity_monitor import FidelityMonitor
 
 __all__ = ["TIMING_METRICS", "MetricsSink", "TrainResult", "Trainer"]
 
@@ -66,13 +67,15 @@ class Trainer:
       run_dirs: S record directories (checkpoints).
       logs: S metric sinks, each receiving one dict per metric row (`step`, `kind`, values).
       progress: show a tqdm bar.
+      monitor: after each evaluation, logs a `fidelity` row per seed: its critic against
+        Monte-Carlo truth along its first evaluation episode (None: no such rows).
     """
 
     def __init__(
         self, agents: Sequence[Agent], envs: Sequence[gymnasium.Env],
         eval_envs: Sequence[gymnasium.Env], *, loop: LoopConfig, model: ModelConfig,
         seeds: Sequence[int], run_dirs: Sequence[Path], logs: Sequence[MetricsSink],
-        progress: bool = False,
+        progress: bool = False, monitor: FidelityMonitor | None = None,
     ) -> None:
         n = len(agents)
         if not n or not len(envs) == len(eval_envs) == len(seeds) == len(run_dirs) == len(logs) == n:
@@ -82,6 +85,7 @@ class Trainer:
         self.envs, self.eval_envs = list(envs), list(eval_envs)
         self.loop, self.model, self.seeds = loop, model, list(seeds)
         self.run_dirs, self.logs, self.progress = [Path(d) for d in run_dirs], list(logs), progress
+        self.monitor = monitor
         self.n_seeds, self.device = n, self.learner.device
         self.generator = torch.Generator(device=self.device).manual_seed(self.seeds[0])
         self.env_generators = [torch.Generator().manual_seed(s + 1) for s in self.seeds]
@@ -208,8 +212,10 @@ class Trainer:
         self.fit_count += 1
 
     def _evaluate(self) -> None:
-        """`eval_episodes` deterministic episodes per seed, all seeds acting in one call."""
+        """`eval_episodes` deterministic episodes per seed, all seeds acting in one call; then
+        the fidelity rows along each seed's first episode (with a monitor)."""
         returns = np.zeros((self.n_seeds, self.loop.eval_episodes))
+        visited: list[list[torch.Tensor]] = [[] for _ in range(self.n_seeds)]
         for e in range(self.loop.eval_episodes):
             obs = [env.reset(seed=10_000 * (s + 1) + e)[0]
                    for env, s in zip(self.eval_envs, self.seeds)]
@@ -218,6 +224,8 @@ class Trainer:
                 states = torch.as_tensor(np.stack(obs), dtype=torch.float32, device=self.device)
                 actions = self.learner.act(states).cpu().numpy()
                 for k in np.flatnonzero(running):
+                    if e == 0:
+                        visited[k].append(states[k])
                     obs[k], reward, terminated, truncated, _ = self.eval_envs[k].step(actions[k])
                     returns[k, e] += float(reward)
                     running[k] = not (terminated or truncated)
@@ -225,6 +233,11 @@ class Trainer:
             self._log(k, {"step": self.step, "kind": "eval",
                           "eval_return_mean": float(returns[k].mean()),
                           "eval_return_std": float(returns[k].std())})
+            if self.monitor is not None and self.diverged[k] is None:
+                agent = self.learner.sync_agent(k, self.agents[k])
+                self._log(k, {"step": self.step, "kind": "fidelity",
+                              **self.monitor(agent, torch.stack(visited[k]),
+                                             seed=self.seeds[k], step=self.step)})
 
     def _log(self, k: int, row: dict[str, Any]) -> None:
         if self.diverged[k] is None:
