@@ -51,14 +51,17 @@ def _fidelity(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from workbench.tensorboard import write_fidelity_events
+
     rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
+    board = write_fidelity_events(rows, f"{args.json}.tb")
     results = criteria(rows)
     print(format_table(rows))
     print()
     print(format_criteria(results))
     print()
     print(format_criteria_summary(results))
-    print(f"\nrows: {args.json}")
+    print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
     return 0
 
 

@@ -15,7 +15,8 @@ from dvg_core.build import build_seed_trainer, build_trainer
 from dvg_core.device import resolve_device
 from dvg_core.loop import Trainer
 from workbench.config import ExperimentConfig, identity_dict
-from workbench.runs import MetricsWriter, RunRecord, create_or_open, record_path
+from workbench.runs import RunRecord, create_or_open, record_path
+from workbench.tensorboard import RecordSinks  # metrics.csv and TensorBoard events
 
 __all__ = ["TrainingRun", "train", "train_seeds"]
 
@@ -48,7 +49,7 @@ class TrainingRun:
         self.record.check_matches(config)
         self.skipped = resume and self.record.status == "done"
         self.trainer: Trainer | None = None
-        self.writer = MetricsWriter(self.record.metrics_path)
+        self.writer = RecordSinks(self.record.metrics_path, config.to_json())
         if not self.skipped:
             try:
                 self.trainer = build_trainer(
@@ -84,8 +85,10 @@ class TrainingRun:
             if result.status == "done":
                 trainer.save_checkpoint()
         except (Exception, KeyboardInterrupt) as err:
+            self.writer.close()
             record.set_status("failed", f"{type(err).__name__}: {err}", trainer.step)
             raise
+        self.writer.close()
         record.set_status(result.status, result.message, result.step)
         return record
 
@@ -132,7 +135,7 @@ def train_seeds(configs: Sequence[ExperimentConfig], *, resume: bool = True,
             print(f"run record: {record.path} (already done)")
         return records
     group = [configs[i] for i in todo]
-    writers = [MetricsWriter(records[i].metrics_path) for i in todo]
+    writers = [RecordSinks(records[i].metrics_path, configs[i].to_json()) for i in todo]
     first = group[0]
     try:
         trainer = build_seed_trainer(
@@ -161,6 +164,7 @@ def train_seeds(configs: Sequence[ExperimentConfig], *, resume: bool = True,
         for record in opened:
             record.set_status("failed", f"{type(err).__name__}: {err}", trainer.step)
         raise
-    for record, result in zip(opened, results):
+    for record, result, writer in zip(opened, results, writers):
+        writer.close()
         record.set_status(result.status, result.message, result.step)
     return records
