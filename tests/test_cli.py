@@ -69,8 +69,8 @@ def test_the_parser_names_mirror_the_registries():
 def test_typos_exit_2_with_a_suggestion_and_write_nothing(tmp_path, capsys, monkeypatch, argv,
                                                           message):
     monkeypatch.chdir(tmp_path)
-    assert main([*argv, *(["--run-root", str(tmp_path)] if argv[0] != "config" else [])]
-                if argv[0] in ("train", "reproduce") else argv) == 2
+    extra = ["--run-root", str(tmp_path)] if argv[0] in ("train", "reproduce") else []
+    assert main([*argv, *extra]) == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
 
@@ -107,6 +107,7 @@ def test_config_prints_the_resolved_config_as_json(capsys):
     assert json.loads(capsys.readouterr().out)["algorithm"]["lam"] == 0.5
 
 
+@pytest.mark.slow
 def test_report_renders_a_record_and_an_experiment_of_a_run_root(tmp_path, capsys):
     sets = ["loop.total_steps=60", "loop.warmup_steps=20", "loop.utd=1", "loop.batch_size=8",
             "loop.eval_every=20", "loop.eval_episodes=1", "loop.log_every=20",

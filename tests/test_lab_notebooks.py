@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+import pytest
 
 from workbench.lab import prepare_lab
 from workbench.paths import REPO_ROOT, display_path, repo_path
@@ -40,6 +41,7 @@ def test_relative_paths_start_at_the_repository_root_wherever_the_process_is(tmp
     assert display_path(tmp_path) == str(tmp_path.resolve())
 
 
+@pytest.mark.slow
 def test_train_then_report_under_labs_working_directory_leave_the_templates_clean(tmp_path):
     """Both notebooks with their kernel in notebooks/ (where `jupyter lab notebooks/` starts
     it) and relative paths: the record lands where the path means from the repository root."""
