@@ -1,4 +1,4 @@
-"""Component configs of an experiment besides the algorithm's (`dvg_core.algorithms`).
+"""Component configs of an experiment besides the algorithm's (`dvg_core.agents.strategies`).
 
 Frozen dataclasses that validate themselves on construction, raising `ValueError` naming the
 field and what is allowed, so a bad value stops a run before anything is built.
@@ -12,7 +12,7 @@ from typing import Any
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from dvg_core.envs import POINT_MASS_ID
 from dvg_core.envs.point_mass import PointMassSpec
-from dvg_core.validation import (
+from dvg_core.util.validation import (
     check_choice,
     check_int_at_least,
     check_nonnegative,

@@ -14,12 +14,12 @@ import sys
 
 import torch
 
-from dvg_core.agent import Agent
-from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.agents.agent import Agent
+from dvg_core.agents import AlgorithmConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.nets import Actor
-from dvg_core.policy_evaluation import critic_joint_samples, train_critic, truth_at, uniform_pairs
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.models import Actor
+from dvg_core.analysis.policy_evaluation import critic_joint_samples, train_critic, truth_at, uniform_pairs
+from dvg_core.models.world_models import OracleWorldModel
 
 GAMMA, BOX = 0.9, torch.tensor([1.5, 1.5])
 

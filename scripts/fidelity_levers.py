@@ -1,7 +1,7 @@
 """Issue 14's lever scan: one fidelity setting, one seed, several critic configurations.
 
 Each lever is a label and a set of `AlgorithmConfig` fields (JSON); every row is trained by policy
-evaluation (`dvg_core.fidelity_runs.evaluate_critic`) and printed as `mean error / gradient error
+evaluation (`dvg_core.analysis.fidelity_runs.evaluate_critic`) and printed as `mean error / gradient error
 / bias / spread ratio / energy` after each 1000 updates.
 
 Usage, from the repo root:
@@ -18,9 +18,9 @@ import time
 
 import torch
 
-from dvg_core.algorithms import PAPER_SETTINGS, AlgorithmConfig
-from dvg_core.fidelity import FidelitySetting
-from dvg_core.fidelity_runs import evaluate_critic, make_probe
+from dvg_core.agents import PAPER_SETTINGS, AlgorithmConfig
+from dvg_core.analysis.fidelity import FidelitySetting
+from dvg_core.analysis.fidelity_runs import evaluate_critic, make_probe
 
 PAPER = dict(PAPER_SETTINGS)
 LEVERS = [

@@ -19,18 +19,18 @@ import time
 
 import torch
 
-from dvg_core.agent import Agent
-from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.agents.agent import Agent
+from dvg_core.agents import AlgorithmConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.nets import Actor
-from dvg_core.policy_evaluation import (
+from dvg_core.models import Actor
+from dvg_core.analysis.policy_evaluation import (
     critic_joint_samples,
     joint_mmd_to_truth,
     train_critic,
     truth_at,
     uniform_pairs,
 )
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.models.world_models import OracleWorldModel
 
 GAMMA, N_UPDATES, BOX = 0.5, 2000, torch.tensor([1.5, 1.5])
 BASE = AlgorithmConfig(name="dsdpg_msmmd", gamma=GAMMA, hidden=(64, 64), truncate=0.0, tau=0.05,

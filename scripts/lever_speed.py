@@ -21,8 +21,8 @@ import time
 
 import torch
 
-from dvg_core.kernels import make_kernel
-from dvg_core.slicing import max_sliced_mmd2
+from dvg_core.losses.kernels import make_kernel
+from dvg_core.losses.slicing import max_sliced_mmd2
 from workbench.bench import BenchConfig, _agent, _batches
 
 CPU = torch.device("cpu")

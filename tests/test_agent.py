@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dvg_core.agent import Agent, soft_update
-from dvg_core.algorithms import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
+from dvg_core.agents.agent import Agent, soft_update
+from dvg_core.agents import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.replay import ReplayBuffer
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.agents.replay import ReplayBuffer
+from dvg_core.models.world_models import OracleWorldModel
 
 
 def _agent(name: str, seed: int = 0) -> Agent:

@@ -1,11 +1,11 @@
-"""dvg_core.autodiff: the same value and gradient in eager code and under vmap, closed forms."""
+"""dvg_core.util.autodiff: the same value and gradient in eager code and under vmap, closed forms."""
 
 from __future__ import annotations
 
 import torch
 from torch.func import vmap
 
-from dvg_core.autodiff import inside_functorch, value_and_grad_of_sum
+from dvg_core.util.autodiff import inside_functorch, value_and_grad_of_sum
 
 
 def test_gradient_of_a_sum_is_every_per_sample_gradient_in_both_paths():

@@ -15,7 +15,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from dvg_core.loop import TIMING_METRICS
+from dvg_core.training.trainer import TIMING_METRICS
 from workbench import batch
 from workbench.batch import CellTask, GridOptions, IpcKernelManager, grid_cells, plan_cell
 from workbench.cli import main

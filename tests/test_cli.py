@@ -41,7 +41,7 @@ def test_help_answers_well_under_a_second_and_the_readme_states_the_figure():
 
 
 def test_the_parser_names_mirror_the_registries():
-    from dvg_core.algorithm_config import ALGORITHMS
+    from dvg_core.agents import ALGORITHMS
     from dvg_core.configs import ENV_IDS
     from dvg_core.envs.factory import NOISE_SETTINGS
     from workbench.batch import EXPERIMENTS

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from dvg_core.algorithms import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from workbench.config import (

@@ -1,4 +1,4 @@
-"""The contraction core (dvg_core.contraction, _linear, _toy) and its figures
+"""The contraction core (dvg_core.analysis.contraction, _linear, _toy) and its figures
 (workbench.contraction_plots): hand-computed L, L against autograd and finite differences, the
 measured factor against ‖L‖ and γκ, plain MMD's failure, the toy's Jacobians and bounds."""
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from dvg_core.contraction import ContractionEstimate, ratio_stats, slice_distances, sup_ratio
-from dvg_core.contraction_linear import (
+from dvg_core.analysis.contraction import ContractionEstimate, ratio_stats, slice_distances, sup_ratio
+from dvg_core.analysis.contraction_linear import (
     closed_loop_jacobian,
     double_integrator,
     kappa_bound,
@@ -22,7 +22,7 @@ from dvg_core.contraction_linear import (
     shifted_pair,
     sobolev_matrix,
 )
-from dvg_core.contraction_toy import (
+from dvg_core.analysis.contraction_toy import (
     GainPolicy,
     complete_joint_samples,
     jacobian_bounds,
@@ -31,9 +31,9 @@ from dvg_core.contraction_toy import (
     toy_jacobians,
 )
 from dvg_core.envs.point_mass import PointMassDynamics, PointMassSpec
-from dvg_core.kernels import make_kernel
-from dvg_core.sobolev import joint_samples
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.losses.kernels import make_kernel
+from dvg_core.losses.sobolev import joint_samples
+from dvg_core.models.world_models import OracleWorldModel
 from workbench import contraction_plots
 
 F64 = torch.float64

@@ -1,4 +1,4 @@
-"""Tests for dvg_core.distances and dvg_core.slicing: known answers, limits, invariants, gradients and batching."""
+"""Tests for dvg_core.losses.distances and dvg_core.losses.slicing: known answers, limits, invariants, gradients and batching."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 import scipy.stats
 import torch
 
-from dvg_core import distances, slicing
-from dvg_core.distances import energy_distance, mmd2, quantile_huber, wasserstein_1d
-from dvg_core.slicing import (
+from dvg_core.losses import distances, slicing
+from dvg_core.losses.distances import energy_distance, mmd2, quantile_huber, wasserstein_1d
+from dvg_core.losses.slicing import (
     axial_mean_direction,
     max_sliced_mmd2,
     random_directions,
     sliced_mmd2,
 )
-from dvg_core.kernels import make_kernel
+from dvg_core.losses.kernels import make_kernel
 
 F64 = torch.float64
 KERNELS = {
@@ -229,7 +229,7 @@ def test_max_sliced_ascent_improves_on_a_single_start():
 @pytest.mark.parametrize("unbiased", [False, True])
 @pytest.mark.parametrize("name", list(KERNELS))
 def test_closed_form_direction_gradient_equals_autograd(name, unbiased):
-    # The ascent's θ-gradient (dvg_core.slicing) in closed form against autograd of the value.
+    # The ascent's θ-gradient (dvg_core.losses.slicing) in closed form against autograd of the value.
     x, y = _randn(16, 7, 4, seed=50), 0.3 + 1.4 * _randn(16, 9, 4, seed=51)
     theta = random_directions(16, 3, 4, generator=_gen(5), dtype=F64)
     kernel = KERNELS[name]

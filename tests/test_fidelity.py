@@ -7,18 +7,18 @@ import math
 import pytest
 import torch
 
-from dvg_core.algorithms import AlgorithmConfig
-from dvg_core.fidelity import (
+from dvg_core.agents import AlgorithmConfig
+from dvg_core.analysis.fidelity import (
     FIDELITY_METRICS,
     FidelitySetting,
     MonteCarloCritic,
     fidelity_metrics,
 )
-from dvg_core.fidelity_runs import evaluate_critic, make_probe, sample_pairs
-from dvg_core.ground_truth import sobolev_return_samples
-from dvg_core.nets import Actor
-from dvg_core.sobolev import sobolev_targets
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.analysis.fidelity_runs import evaluate_critic, make_probe, sample_pairs
+from dvg_core.analysis.ground_truth import sobolev_return_samples
+from dvg_core.models import Actor
+from dvg_core.losses.sobolev import sobolev_targets
+from dvg_core.models.world_models import OracleWorldModel
 
 
 def _gaussian_quantiles(n: int) -> torch.Tensor:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.ground_truth import discounted_horizon, rollout_return, sobolev_return_samples
+from dvg_core.analysis.ground_truth import discounted_horizon, rollout_return, sobolev_return_samples
 
 
 def _linear_tanh_policy(seed: int = 0):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dvg_core.algorithms import AlgorithmConfig, make_strategy
-from dvg_core.head_noise_critic import HeadNoiseCritic
-from dvg_core.normalization import RunningNormalizer
-from dvg_core.sobolev import joint_samples
+from dvg_core.agents import AlgorithmConfig, make_strategy
+from dvg_core.models.head_noise_critic import HeadNoiseCritic
+from dvg_core.models.normalization import RunningNormalizer
+from dvg_core.losses.sobolev import joint_samples
 
 
 def _autograd_joint(critic, state, action, xi):

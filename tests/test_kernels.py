@@ -1,4 +1,4 @@
-"""Tests for dvg_core.kernels: kernel values, gradients, the factory and pairwise distances."""
+"""Tests for dvg_core.losses.kernels: kernel values, gradients, the factory and pairwise distances."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from dvg_core import kernels
-from dvg_core.kernels import (
+from dvg_core.losses import kernels
+from dvg_core.losses.kernels import (
     KERNEL_NAMES,
     check_sample_sets,
     gaussian_mixture,

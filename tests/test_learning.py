@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import dvg_core  # noqa: F401
-from dvg_core.algorithms import ALGORITHMS
+from dvg_core.agents import ALGORITHMS
 from workbench.config import preset
 from workbench.runs import read_metrics
 from workbench.training import train

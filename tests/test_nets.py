@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dvg_core.nets import Actor, EnsembleLinear, EnsembleMLP, GenerativeCritic, QuantileCritic, TwinQ
+from dvg_core.models import Actor, EnsembleLinear, EnsembleMLP, GenerativeCritic, QuantileCritic, TwinQ
 
 
 def test_ensemble_linear_equals_one_linear_per_member():

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from dvg_core.agent import Agent
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig
+from dvg_core.agents.agent import Agent
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.normalization import RunningNormalizer
-from dvg_core.sobolev import joint_samples
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.models.normalization import RunningNormalizer
+from dvg_core.losses.sobolev import joint_samples
+from dvg_core.models.world_models import OracleWorldModel
 
 
 def _agent(name: str, normalizer: RunningNormalizer | None, seed: int = 0) -> Agent:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from dvg_core.contraction import ContractionEstimate
+from dvg_core.analysis.contraction import ContractionEstimate
 from workbench import contraction_plots, plots
 from workbench.notebook_api import ExperimentData, problem_runs_or_none
 

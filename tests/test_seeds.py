@@ -1,7 +1,8 @@
-"""Seed-vectorised training (dvg_core.seeds, dvg_core.seed_loop, workbench.training.train_seeds):
-a stack of one seed updates exactly as the agent itself, every seed of a stack learns only from
-its own data and equals its separate run where the update is deterministic, the vectorised loop
-of one seed logs what `Trainer` logs, and records resume exactly."""
+"""Seed-vectorised training (dvg_core.agents.seed_stack, the trainer's S > 1 path,
+workbench.training.train_seeds): a stack of one seed updates exactly as the agent itself, every
+seed of a stack learns only from its own data and equals its separate run where the update is
+deterministic, the loop driving a stack of one seed logs what it logs driving the plain agent,
+and records resume exactly."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import dataclasses
 import pytest
 import torch
 
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
-from dvg_core.build import build_agent, build_envs, build_seed_trainer, build_trainer
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.training import trainer as trainer_module
+from dvg_core.training.build import build_agent, build_envs, build_trainer
 from dvg_core.configs import EnvConfig, ModelConfig
-from dvg_core.loop import TIMING_METRICS
-from dvg_core.seeds import SeedReplay, SeedStack
+from dvg_core.training.trainer import TIMING_METRICS
+from dvg_core.agents import SeedReplay, SeedStack
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import train_seeds
 from tests.test_training import SimulatedKill, kill_metric_writes_after, tiny
@@ -144,14 +146,20 @@ def test_seed_replay_samples_each_seed_from_its_own_transitions():
     assert set((batch.state[..., 0] // 10).unique().tolist()) == {2.0, 3.0, 4.0, 5.0, 6.0}
 
 
-def test_the_loop_of_one_seed_logs_what_the_trainer_logs(tmp_path):
+def test_the_loop_driving_a_stack_of_one_seed_logs_what_it_logs_driving_the_agent(
+        tmp_path, monkeypatch):
     config = tiny(tmp_path, "algo=dsdpg_msmmd", "algorithm.normalize_obs=true")
     args = (config.algorithm, config.model, config.env, config.loop)
     rows_a, rows_b = [], []
-    build_trainer(*args, seed=0, device=torch.device("cpu"), run_dir=tmp_path / "a",
-                  log=rows_a.append).run()
-    build_seed_trainer(*args, seeds=[0], device=torch.device("cpu"), run_dirs=[tmp_path / "b"],
-                       logs=[rows_b.append]).run()
+    plain = build_trainer(*args, seeds=[0], device=torch.device("cpu"),
+                          run_dirs=[tmp_path / "a"], logs=[rows_a.append])
+    assert type(plain.learner).__name__ == "SingleSeed"
+    plain.run()
+    monkeypatch.setattr(trainer_module, "make_learner", SeedStack)
+    stacked = build_trainer(*args, seeds=[0], device=torch.device("cpu"),
+                            run_dirs=[tmp_path / "b"], logs=[rows_b.append])
+    assert isinstance(stacked.learner, SeedStack)
+    stacked.run()
     assert [(r["step"], r["kind"]) for r in rows_a] == [(r["step"], r["kind"]) for r in rows_b]
     for a, b in zip(rows_a, rows_b):
         for key in set(a) - set(TIMING_METRICS) - {"step", "kind"}:
@@ -190,14 +198,16 @@ def test_a_killed_seed_group_resumes_to_what_an_uninterrupted_group_logs(tmp_pat
     assert not a0["critic_loss"].dropna().equals(a1["critic_loss"].dropna())
 
 
-def test_a_seed_record_checkpoint_resumes_in_the_ordinary_trainer(tmp_path):
-    (record,) = train_seeds(_group(tmp_path, "algo=iqn", seeds=(3,)), progress=False)
+def test_a_group_record_resumes_alone(tmp_path):
+    _, record = train_seeds(_group(tmp_path, "algo=iqn", seeds=(2, 3)), progress=False)
     config = record.config()
     trainer = build_trainer(config.algorithm, config.model, config.env,
-                            dataclasses.replace(config.loop, total_steps=340), seed=3,
-                            device=torch.device("cpu"), run_dir=record.path, log=lambda r: None)
-    assert trainer.load_checkpoint() and trainer.step == 300
-    assert trainer.run().status == "done" and trainer.step == 340
+                            dataclasses.replace(config.loop, total_steps=340), seeds=[3],
+                            device=torch.device("cpu"), run_dirs=[record.path],
+                            logs=[lambda r: None])
+    assert trainer.load_checkpoints() and trainer.step == 300
+    (result,) = trainer.run()
+    assert result.status == "done" and trainer.step == 340
 
 
 def test_a_diverging_seed_group_ends_diverged_with_finite_checkpoints(tmp_path):
@@ -225,7 +235,7 @@ def test_a_done_group_is_not_retrained(tmp_path, monkeypatch):
     train_seeds(configs, progress=False)
     from workbench import training
 
-    monkeypatch.setattr(training, "build_seed_trainer",
+    monkeypatch.setattr(training, "build_trainer",
                         lambda *a, **k: pytest.fail("a done group must not be rebuilt"))
     assert [r.status for r in train_seeds(configs, progress=False)] == ["done", "done"]
 

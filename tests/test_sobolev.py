@@ -7,15 +7,15 @@ import torch
 from torch.func import functional_call
 
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.nets import Actor, GenerativeCritic, TwinQ
-from dvg_core.sobolev import (
+from dvg_core.models import Actor, GenerativeCritic, TwinQ
+from dvg_core.losses.sobolev import (
     joint_samples,
     mage_targets,
     return_targets,
     sobolev_targets,
     truncate_top,
 )
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.models.world_models import OracleWorldModel
 
 
 def _critic(seed=0, hidden=(16, 16)):

@@ -1,4 +1,4 @@
-"""Tests for dvg_core/envs/termination.py: `done(s')` against gymnasium v5's own `terminated`.
+"""Tests for dvg_core/models/world_models/termination.py: `done(s')` against gymnasium v5's own `terminated`.
 
 The agreement tests roll each env out (a) with uniform random actions from its reset states and
 (b) from perturbed states: after each reset, `qpos`/`qvel` get Gaussian noise (`_PERTURBATION`,
@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from dvg_core.envs import MUJOCO_TASKS, POINT_MASS_ID, WORKBENCH_ENV_IDS, make_env
-from dvg_core.envs.termination import (
+from dvg_core.models.world_models.termination import (
     IDP_POLE_LENGTHS,
     OBS_DIMS,
     TERMINATION_FNS,
@@ -23,7 +23,7 @@ from dvg_core.envs.termination import (
     inverted_double_pendulum_tip_height,
     termination_fn,
 )
-from dvg_core.world_models import never_terminates
+from dvg_core.models.world_models import never_terminates
 
 TERMINATING = ("Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5", "InvertedDoublePendulum-v5")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dvg_core.loop import TIMING_METRICS
+from dvg_core.training.trainer import TIMING_METRICS
 from workbench import training
 from workbench.cli import main
 from workbench.config import apply_overrides, preset
@@ -135,7 +135,7 @@ def test_divergence_ends_the_run_with_a_diverged_status_and_a_loadable_checkpoin
 def test_a_config_the_builders_reject_writes_nothing(tmp_path, overrides, named):
     config = preset("toy-quick", [f"run_root={tmp_path}", "device=cpu", *overrides])
     with pytest.raises(ValueError, match=named):
-        TrainingRun(config, progress=False)
+        TrainingRun([config], progress=False)
     assert not any(tmp_path.iterdir())
 
 
@@ -147,7 +147,7 @@ def test_a_record_holding_other_parameters_is_refused_before_training(tmp_path):
     (path / "params.json").write_text(
         '{"run_id": "%s", "config": %s}' % (path.name, other.to_json()))
     with pytest.raises(ValueError, match="other parameters"):
-        TrainingRun(config, progress=False)
+        TrainingRun([config], progress=False)
     assert sorted(p.name for p in path.iterdir()) == ["params.json"]
 
 
@@ -187,7 +187,7 @@ def test_cli_train_exits_1_on_divergence(tmp_path, capsys):
 def test_a_metric_reported_every_other_update_is_averaged_over_its_own_updates(tmp_path,
                                                                                monkeypatch):
     """The actor steps every `policy_delay` critic steps: its logged loss is the mean of those."""
-    from dvg_core.agent import Agent
+    from dvg_core.agents.agent import Agent
 
     monkeypatch.setattr(Agent, "update_actor", lambda self, batch: {"actor_loss": torch.tensor(1.0)})
     record = train(tiny(tmp_path, "algo=td3"), progress=False)

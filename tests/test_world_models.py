@@ -8,10 +8,10 @@ import io
 import pytest
 import torch
 
-from dvg_core.distances import mmd2
+from dvg_core.losses.distances import mmd2
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.kernels import make_kernel
-from dvg_core.world_models import (
+from dvg_core.losses.kernels import make_kernel
+from dvg_core.models.world_models import (
     CVAEWorldModel,
     EnsembleNoise,
     GaussianEnsembleWorldModel,

@@ -47,7 +47,7 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 from traitlets import default
 
-from dvg_core.algorithms import ALGORITHMS
+from dvg_core.agents import ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
 from workbench.names import did_you_mean

@@ -30,11 +30,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import dvg_core  # noqa: F401  (registers the toy)
-from dvg_core.agent import Agent
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.agents import ALGORITHMS, Agent, AlgorithmConfig, Batch, make_learner
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.world_models import CVAEWorldModel, OracleWorldModel
-from dvg_core.validation import check_choice, check_int_at_least
+from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
+from dvg_core.util.validation import check_choice, check_int_at_least
 
 __all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
 
@@ -98,7 +97,7 @@ class UpdateResult:
     ratio_to_td3: float = float("nan")
     peak_fraction: float = float("nan")
     stacked_ms_per_update: float = float("nan")
-    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.seeds.SeedStack`)."""
+    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.agents.seed_stack.SeedStack`)."""
 
 
 @dataclass
@@ -162,16 +161,20 @@ def _batches(problem: str, batch_size: int, n: int, device: torch.device) -> lis
     return out
 
 
-def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device
-                 ) -> UpdateResult:
-    """Updates/s and FLOPs per update of one algorithm on one problem."""
-    torch.manual_seed(0)
-    agent = _agent(config, name, problem, device)
-    batches = _batches(problem, config.batch_size, 4, device)
+def _time_learner(config: BenchConfig, name: str, problem: str, device: torch.device,
+                  n_seeds: int) -> tuple[float, float]:
+    """Seconds per update (median of `repeats` blocks) and FLOPs per update of `n_seeds` agents
+    behind the trainer's own learner (`make_learner`: the plain agent for one seed, the vmapped
+    stack for more), on fixed batches `[S, B, ·]`."""
+    agents = []
+    for seed in range(n_seeds):
+        torch.manual_seed(seed)
+        agents.append(_agent(config, name, problem, device))
+    learner = make_learner(agents)
+    batches = [Batch(*(torch.stack([f] * n_seeds) for f in batch))
+               for batch in _batches(problem, config.batch_size, 4, device)]
     generator = torch.Generator(device=device).manual_seed(0)
-    update = agent.update
-    if config.compile:
-        update = torch.compile(agent.update)
+    update = torch.compile(learner.update) if config.compile else learner.update
     for i in range(config.warmup):
         update(batches[i % 4], generator)
     with FlopCounterMode(display=False) as counter:
@@ -186,34 +189,19 @@ def time_updates(config: BenchConfig, name: str, problem: str, device: torch.dev
             update(batches[i % 4], generator)
         _sync(device)
         times.append((time.perf_counter() - start) / config.block)
-    seconds = statistics.median(times)
-    return UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9)
+    return statistics.median(times), flops
 
 
-def time_stacked_updates(config: BenchConfig, name: str, problem: str, device: torch.device
-                         ) -> float:
-    """ms per update of `config.seeds` agents stacked in a `SeedStack` (one vmapped update)."""
-    from dvg_core.seeds import SeedStack
-
-    agents = []
-    for seed in range(config.seeds):
-        torch.manual_seed(seed)
-        agents.append(_agent(config, name, problem, device))
-    stack = SeedStack(agents)
-    stacked = [Batch(*(torch.stack([f] * config.seeds) for f in batch))
-               for batch in _batches(problem, config.batch_size, 4, device)]
-    generator = torch.Generator(device=device).manual_seed(0)
-    for i in range(config.warmup):
-        stack.update(stacked[i % 4], generator)
-    times = []
-    for _ in range(config.repeats):
-        _sync(device)
-        start = time.perf_counter()
-        for i in range(config.block):
-            stack.update(stacked[i % 4], generator)
-        _sync(device)
-        times.append((time.perf_counter() - start) / config.block)
-    return 1e3 * statistics.median(times)
+def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device
+                 ) -> UpdateResult:
+    """Updates/s and FLOPs per update of one algorithm on one problem (one seed), and with
+    `config.seeds` the ms of one update of that many stacked seeds."""
+    seconds, flops = _time_learner(config, name, problem, device, 1)
+    row = UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9)
+    if config.seeds:
+        row.stacked_ms_per_update = 1e3 * _time_learner(config, name, problem, device,
+                                                        config.seeds)[0]
+    return row
 
 
 def env_throughput(n_steps: int) -> dict[str, float]:
@@ -299,8 +287,6 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
         rows = []
         for name in config.algorithms:
             row = time_updates(config, name, problem, device)
-            if config.seeds:
-                row.stacked_ms_per_update = time_stacked_updates(config, name, problem, device)
             rows.append(row)
             if progress:
                 print(f"  {problem:6s} {name:12s} {row.ms_per_update:8.2f} ms/update", flush=True)

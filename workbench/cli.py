@@ -100,15 +100,15 @@ def _train(args: argparse.Namespace) -> int:
         from workbench.training import TrainingRun
 
         config = preset(args.preset, _overrides(args))
-        run = TrainingRun(config, resume=args.resume, progress=args.progress)
+        run = TrainingRun([config], resume=args.resume, progress=args.progress)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:
-        record = run.execute()
+        (record,) = run.execute()
     except (Exception, KeyboardInterrupt):
         traceback.print_exc()
-        print(f"record: {run.record.path}\nstatus: failed", file=sys.stderr)
+        print(f"record: {run.records[0].path}\nstatus: failed", file=sys.stderr)
         return 1
     state = record.read_status() or {"status": "?", "message": ""}
     print(f"record: {record.path}\nstatus: {state['status']} ({state['message']})")

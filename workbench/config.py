@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from dvg_core.algorithms import ALGORITHM_VARIANTS, AlgorithmConfig
+from dvg_core.agents import ALGORITHM_VARIANTS, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from dvg_core.validation import check_int_at_least
+from dvg_core.util.validation import check_int_at_least
 from workbench.names import ALIASES, did_you_mean
 
 __all__ = [
@@ -263,7 +263,7 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
 
     Keys: `seed`, `device`, `experiment`, `run_root`; `SECTION.FIELD` for the sections of
     `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.variant=paper` for the
-    paper's critic settings (`dvg_core.algorithms.ALGORITHM_VARIANTS`, fields set in its place, so
+    paper's critic settings (`dvg_core.agents.strategies.ALGORITHM_VARIANTS`, fields set in its place, so
     later overrides win); or an alias of `ALIASES`. Values
     are parsed by the field's declared type (`hidden=64,64`, `target_policy_noise=none`); toy
     kwargs by `PointMassSpec`'s. Changing `env.env_id` drops the old env's kwargs unless

@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any
 
-from dvg_core.algorithms import ALGORITHM_VARIANTS
+from dvg_core.agents import ALGORITHM_VARIANTS
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from workbench.config import _TOP_LEVEL, ALIASES, SECTIONS, ExperimentConfig
 

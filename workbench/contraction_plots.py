@@ -1,4 +1,4 @@
-"""Plotly figures of measured contraction factors (`dvg_core.contraction.ContractionEstimate`).
+"""Plotly figures of measured contraction factors (`dvg_core.analysis.contraction.ContractionEstimate`).
 
 * `factor_vs_gamma`: the measured factors against γ beside the ‖L‖ prediction and γκ.
 * `factor_map`: the measured factor over (γ, κ) as a heat-map, with the γκ = 1 curve.
@@ -20,8 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dvg_core.contraction import ContractionEstimate
-from dvg_core.validation import check_choice
+from dvg_core.analysis.contraction import ContractionEstimate
+from dvg_core.util.validation import check_choice
 
 __all__ = [
     "METRIC_LABELS",

@@ -2,8 +2,8 @@
 contraction factors over (γ, gain, dt), the linear system's L as a table and its autograd check,
 and `ContractionExplorer`, the γ / gain / dt sliders driving a live `go.FigureWidget`.
 
-The factors come from `dvg_core.contraction_linear.linear_contraction` and
-`dvg_core.contraction_toy.toy_contraction`; the figures from `workbench.contraction_plots`.
+The factors come from `dvg_core.analysis.contraction_linear.linear_contraction` and
+`dvg_core.analysis.contraction_toy.toy_contraction`; the figures from `workbench.contraction_plots`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import torch
 
-from dvg_core.contraction import ContractionEstimate
-from dvg_core.contraction_linear import (
+from dvg_core.analysis.contraction import ContractionEstimate
+from dvg_core.analysis.contraction_linear import (
     double_integrator,
     kappa_bound,
     linear_contraction,
@@ -26,8 +26,8 @@ from dvg_core.contraction_linear import (
     reward_part,
     sobolev_matrix,
 )
-from dvg_core.contraction_toy import toy_contraction
-from dvg_core.validation import check_choice
+from dvg_core.analysis.contraction_toy import toy_contraction
+from dvg_core.util.validation import check_choice
 from workbench.contraction_plots import factor_vs_gamma
 
 __all__ = [

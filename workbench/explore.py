@@ -4,7 +4,7 @@ seconds, and what it learned beside the Monte-Carlo truth.
 What `notebooks/explore_toy.ipynb` and its widgets (`workbench.widgets`) run on every change:
 settings in (`ExploreSettings`), an `Exploration` out: the critic's joint samples
 `(Z, ∂Z/∂a₁, ∂Z/∂a₂)` at the probe `(s, π(s))`, the Monte-Carlo truth there
-(`dvg_core.policy_evaluation.truth_at`), their joint MMD² before and after training, the critic's
+(`dvg_core.analysis.policy_evaluation.truth_at`), their joint MMD² before and after training, the critic's
 mean value and mean action-gradient over the toy's plane, and the loss curve.
 
 Choices (GUESS, none from the paper): the fixed policy is a random tanh MLP (hidden 32, 32) drawn
@@ -27,11 +27,11 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from dvg_core.agent import Agent
-from dvg_core.algorithms import ALGORITHMS, AlgorithmConfig
+from dvg_core.agents.agent import Agent
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.nets import Actor
-from dvg_core.policy_evaluation import (
+from dvg_core.models import Actor
+from dvg_core.analysis.policy_evaluation import (
     PairSampler,
     critic_joint_samples,
     joint_mmd_to_truth,
@@ -39,8 +39,8 @@ from dvg_core.policy_evaluation import (
     truth_at,
     uniform_pairs,
 )
-from dvg_core.validation import check_choice, check_int_at_least, check_positive, check_range
-from dvg_core.world_models import OracleWorldModel
+from dvg_core.util.validation import check_choice, check_int_at_least, check_positive, check_range
+from dvg_core.models.world_models import OracleWorldModel
 from workbench import plots
 
 __all__ = [

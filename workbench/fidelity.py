@@ -1,7 +1,7 @@
 """The critic-fidelity benchmark as a grid: `python -m workbench fidelity`.
 
 For every setting (N reward locations × γ × dynamics noise), algorithm, variant (the defaults, or
-the paper's settings) and seed, `dvg_core.fidelity_runs.evaluate_critic` trains one critic by
+the paper's settings) and seed, `dvg_core.analysis.fidelity_runs.evaluate_critic` trains one critic by
 policy evaluation and measures it against the Monte-Carlo truth at several update counts; the two
 reference rows (`exact_targets`, `regression`) say what the network can reach. Rows are written as
 they finish to `<json>.d/<setting>_seed<k>.jsonl` (one file per setting and seed, one writer
@@ -11,7 +11,7 @@ it stopped; the merged list goes to the JSON file at the end. Tables and accepta
 
 Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `config` (a fingerprint of the
 row's `AlgorithmConfig`: a resumed grid re-trains rows whose settings changed), `n_locations`,
-`gamma`, `noise`, `updates`, `seconds` and the metrics of `dvg_core.fidelity.FIDELITY_METRICS`.
+`gamma`, `noise`, `updates`, `seconds` and the metrics of `dvg_core.analysis.fidelity.FIDELITY_METRICS`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from dvg_core.algorithms import ALGORITHM_VARIANTS, ALGORITHMS, AlgorithmConfig
-from dvg_core.fidelity import FIDELITY_METRICS, FidelitySetting
+from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, AlgorithmConfig
+from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
 from workbench.fidelity_report import series_key
 from workbench.runs import atomic_write_text
 
@@ -164,7 +164,7 @@ def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) 
     """Worker: every pending job of one setting and seed, each appended to its part file."""
     import torch
 
-    from dvg_core.fidelity_runs import evaluate_critic, load_probe, make_probe, save_probe
+    from dvg_core.analysis.fidelity_runs import evaluate_critic, load_probe, make_probe, save_probe
 
     options, setting, seed, parts = task
     torch.set_num_threads(1)

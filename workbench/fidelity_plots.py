@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dvg_core.fidelity import FIDELITY_METRICS
+from dvg_core.analysis.fidelity import FIDELITY_METRICS
 from workbench.fidelity_report import final_rows, row_label
 from workbench.plots import ALGORITHM_COLORS, joint_samples_vs_truth
 

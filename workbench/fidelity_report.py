@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from dvg_core.fidelity import FIDELITY_METRICS
+from dvg_core.analysis.fidelity import FIDELITY_METRICS
 
 __all__ = [
     "CRITERIA",

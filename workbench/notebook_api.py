@@ -24,12 +24,12 @@ import plotly.io as pio
 import torch
 from IPython.display import Markdown
 
-from dvg_core.agent import Agent
-from dvg_core.build import build_agent, build_envs
-from dvg_core.device import resolve_device
+from dvg_core.agents.agent import Agent
+from dvg_core.training.build import build_agent, build_envs
+from dvg_core.util.device import resolve_device
 from dvg_core.envs import POINT_MASS_ID
-from dvg_core.policy_evaluation import critic_joint_samples
-from dvg_core.validation import check_int_at_least
+from dvg_core.analysis.policy_evaluation import critic_joint_samples
+from dvg_core.util.validation import check_int_at_least
 from workbench import plots
 from workbench.config import ExperimentConfig, preset
 from workbench.paths import display_path, repo_path
@@ -143,7 +143,7 @@ def use_threads(threads: int | None) -> None:
 def train_run(config: ExperimentConfig, *, interactive: bool = False) -> RunRecord:
     """Train `config` into its record, resuming from its checkpoint (a `done` record is returned
     untouched); prints the final status. `interactive` shows a progress bar."""
-    record = TrainingRun(config, resume=True, progress=interactive).execute()
+    (record,) = TrainingRun([config], resume=True, progress=interactive).execute()
     state = record.read_status() or {}
     print(f"status: {state.get('status')} ({state.get('message', '')})")
     return record

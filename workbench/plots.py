@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from dvg_core.algorithms import ALGORITHMS
-from dvg_core.validation import check_int_at_least, check_range
+from dvg_core.agents import ALGORITHMS
+from dvg_core.util.validation import check_int_at_least, check_range
 
 __all__ = [
     "ALGORITHM_COLORS",

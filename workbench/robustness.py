@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from dvg_core.envs.factory import NOISE_SETTINGS, make_env
-from dvg_core.validation import check_choice, check_int_at_least, check_nonnegative
+from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative
 from workbench.notebook_api import load_agent
 from workbench.runs import RunRecord
 

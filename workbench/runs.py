@@ -8,7 +8,7 @@ records").
   happen. Rows carry varying keys; when a key appears for the first time the file is rewritten
   once with the wider header (new columns are rare: the first training row, the first model fit),
   so the file is always a plain rectangular CSV that pandas reads; missing values are empty cells.
-* `checkpoint.pt`: written by `dvg_core.loop.Trainer`; `output.ipynb` for papermill runs.
+* `checkpoint.pt`: written by `dvg_core.training.trainer.Trainer`; `output.ipynb` for papermill runs.
 
 Every write is atomic (a temp file in the same directory, then `os.replace`) except the
 per-row append, which is flushed at once; a reader can see at worst a missing last row. There is no
@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from dvg_core.loop import CHECKPOINT_NAME
+from dvg_core.training import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
 
 __all__ = [
@@ -178,7 +178,7 @@ class MetricsWriter:
     """Appends metric rows (dicts with `step`, `kind` and any values) to a CSV file, flushing each.
 
     A row with a new key widens the header by rewriting the file once; rows written before carry
-    empty cells there. Usable as the `log` sink of `dvg_core.loop.Trainer`.
+    empty cells there. Usable as the `log` sink of `dvg_core.training.trainer.Trainer`.
     """
 
     def __init__(self, path: str | Path) -> None:

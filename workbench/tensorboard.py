@@ -144,7 +144,7 @@ def write_fidelity_events(rows: Iterable[Mapping[str, Any]], log_dir: str | Path
     (replaced): one run per setting, critic and seed,
     `N{n}-g{gamma}-noise{noise}/{algorithm}-{variant}[-{reference kind}]-s{seed}`, with `fidelity/<metric>`
     against critic updates. Returns `log_dir`."""
-    from dvg_core.fidelity import FIDELITY_METRICS
+    from dvg_core.analysis.fidelity import FIDELITY_METRICS
 
     log_dir = Path(log_dir)
     shutil.rmtree(log_dir, ignore_errors=True)

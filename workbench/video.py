@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from dvg_core.agent import Agent
+from dvg_core.agents.agent import Agent
 from dvg_core.envs import POINT_MASS_ID
 from dvg_core.envs.factory import make_env
-from dvg_core.validation import check_int_at_least
+from dvg_core.util.validation import check_int_at_least
 from workbench.config import ExperimentConfig
 
 __all__ = ["record_policy_video"]

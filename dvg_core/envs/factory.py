@@ -13,7 +13,7 @@ import gymnasium
 
 from dvg_core.envs import POINT_MASS_ID
 from dvg_core.envs.noise import AdditiveDynamicsNoise, MultiplicativeObservationNoise
-from dvg_core.validation import check_choice, check_int_at_least, check_nonnegative, check_range
+from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative, check_range
 
 __all__ = [
     "DEFAULT_DYNAMICS_NOISE",

@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
 
-from dvg_core.validation import check_int_at_least, check_nonnegative, check_positive
+from dvg_core.util.validation import check_int_at_least, check_nonnegative, check_positive
 
 __all__ = ["AdditiveDynamicsNoise", "MultiplicativeObservationNoise"]
 

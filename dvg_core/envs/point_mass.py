@@ -37,7 +37,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from dvg_core.validation import check_int_at_least, check_nonnegative, check_positive, check_shape
+from dvg_core.util.validation import check_int_at_least, check_nonnegative, check_positive, check_shape
 
 __all__ = [
     "PointMassDynamics",

@@ -1,0 +1,167 @@
+"""One agent for all six algorithms: actor, targets, world model, and a critic strategy.
+
+The update reads like TD3's algorithm box (Fujimoto et al. 2018, Alg. 1), with the critic loss
+delegated to the strategy (`dvg_core.agents.strategies`):
+
+1. critic step on the strategy's loss (targets through the world model, or the real transition);
+2. every `policy_delay` critic steps: actor step ascending the strategy's value at `(s, π(s))`,
+   then Polyak updates of the target actor and target critic.
+
+Gradients are taken with `torch.autograd.grad` on exactly the parameters being stepped, so the
+actor loss never touches critic gradients and vice versa.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from dvg_core.agents.config import AlgorithmConfig
+from dvg_core.agents.replay import Batch
+from dvg_core.agents.strategies import CriticStrategy, Targets, make_strategy
+from dvg_core.models import Actor
+from dvg_core.models.normalization import RunningNormalizer
+
+__all__ = ["Agent", "gradient_step", "soft_update"]
+
+
+@torch.no_grad()
+def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """Polyak averaging `θ̄ ← θ̄ + τ(θ - θ̄)`, for every parameter, in one fused call."""
+    target_params = list(target.parameters())
+    torch._foreach_lerp_(target_params, list(online.parameters()), tau)
+
+
+def gradient_step(
+    optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]
+) -> None:
+    """One optimiser step on `loss`, its gradients taken for `params` only (`autograd.grad`)."""
+    grads = torch.autograd.grad(loss, params)
+    for p, g in zip(params, grads):
+        p.grad = g
+    optimizer.step()
+
+
+class Agent(nn.Module):
+    """Actor, critic and their targets, the optimisers, the world model and the strategy.
+
+    Args:
+      config: the algorithm.
+      state_dim, action_dim: sizes.
+      world_model: a `dvg_core.models.world_models` model, or None for a model-free strategy (`td3`).
+      action_low, action_high: action bounds `[d_a]`.
+      actor: a fixed actor to use instead of a fresh one (policy evaluation).
+      obs_normalizer: a `RunningNormalizer` of states shared by actor, critic and their targets
+        (None: the nets see raw states); `observe` feeds it real observations.
+    """
+
+    def __init__(
+        self,
+        config: AlgorithmConfig,
+        state_dim: int,
+        action_dim: int,
+        world_model: Any,
+        *,
+        action_low: torch.Tensor | None = None,
+        action_high: torch.Tensor | None = None,
+        actor: nn.Module | None = None,
+        obs_normalizer: RunningNormalizer | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.strategy: CriticStrategy = make_strategy(config, state_dim, action_dim)
+        self.actor = actor if actor is not None else Actor(
+            state_dim, action_dim, action_low=action_low, action_high=action_high,
+            hidden=config.hidden,
+        )
+        self.critic = self.strategy.build_critic()
+        self.obs_normalizer = obs_normalizer
+        if obs_normalizer is not None:
+            self.actor.obs_normalizer = self.critic.obs_normalizer = obs_normalizer
+        shared = {id(obs_normalizer): obs_normalizer}  # targets share the normaliser, not copy it
+        self.actor_target = copy.deepcopy(self.actor, shared).requires_grad_(False)
+        self.critic_target = copy.deepcopy(self.critic, shared).requires_grad_(False)
+        self.world_model = world_model
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
+        self.n_critic_updates = 0
+
+    @property
+    def targets(self) -> Targets:
+        """What the critic loss bootstraps from."""
+        return Targets(self.actor_target, self.critic_target, self.world_model)
+
+    def observe(self, observation: Any) -> None:
+        """Merge one real observation `[d_s]` into the observation statistics (if normalising)."""
+        if self.obs_normalizer is not None:
+            x = torch.as_tensor(observation, dtype=torch.float32,
+                                device=self.obs_normalizer.mean.device)
+            self.obs_normalizer.update(x.reshape(1, -1))
+
+    @torch.no_grad()
+    def act(
+        self, state: torch.Tensor, *, noise_std: float = 0.0, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """`π(s)` plus Gaussian exploration noise (in half-range units), clipped to the bounds."""
+        action = self.actor(state)
+        if noise_std > 0:
+            noise = torch.randn(action.shape, generator=generator, device=action.device)
+            action = action + noise_std * self.actor.half_range * noise
+        low = self.actor.center - self.actor.half_range
+        return torch.clamp(action, low, self.actor.center + self.actor.half_range)
+
+    def update_critic(
+        self, batch: Batch, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """One critic step on the strategy's loss; returns detached diagnostics."""
+        loss, info = self.strategy.critic_loss(self.critic, self.targets, batch, generator)
+        loss = loss.mean()
+        gradient_step(self.critic_optimizer, loss, list(self.critic.parameters()))
+        self.n_critic_updates += 1
+        return {"critic_loss": loss.detach(), **info}
+
+    def update_actor(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """One actor step ascending the strategy's value at `(s, π(s))`."""
+        value = self.strategy.actor_value(self.critic, batch.state, self.actor(batch.state))
+        loss = -value.mean()
+        gradient_step(self.actor_optimizer, loss, list(self.actor.parameters()))
+        return {"actor_loss": loss.detach()}
+
+    def update_targets(self, *, actor: bool = True) -> None:
+        """Polyak-update the target critic (and the target actor unless `actor=False`)."""
+        soft_update(self.critic_target, self.critic, self.config.tau)
+        if actor:
+            soft_update(self.actor_target, self.actor, self.config.tau)
+
+    def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """A critic step, and every `policy_delay`-th time an actor step and target updates."""
+        info = self.update_critic(batch, generator)
+        if self.n_critic_updates % self.config.policy_delay == 0:
+            info |= self.update_actor(batch)
+            self.update_targets()
+        return info
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything needed to resume: networks, targets, optimisers, strategy, world model."""
+        model_optimizer = getattr(self.world_model, "optimizer", None)
+        return {
+            "networks": self.state_dict(),
+            "actor_optimizer": self.actor_optimizer.state_dict(),
+            "critic_optimizer": self.critic_optimizer.state_dict(),
+            "model_optimizer": None if model_optimizer is None else model_optimizer.state_dict(),
+            "strategy": self.strategy.state_dict(),
+            "n_critic_updates": self.n_critic_updates,
+        }
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """Restore `checkpoint_state()`."""
+        self.load_state_dict(state["networks"])
+        self.actor_optimizer.load_state_dict(state["actor_optimizer"])
+        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+        if state["model_optimizer"] is not None:
+            self.world_model.optimizer.load_state_dict(state["model_optimizer"])
+        self.strategy.load_state_dict(state["strategy"])
+        self.n_critic_updates = int(state["n_critic_updates"])

@@ -1,0 +1,2 @@
+"""Pure functions of tensors: kernels, distances between sample sets, max-slicing, and the
+Sobolev targets and joint samples."""

@@ -1,0 +1,58 @@
+"""The golden test: a seeded, shortened `toy-quick` run per algorithm logs exactly the metrics it
+logged when the golden files were written (bit for bit on CPU; timing columns excluded).
+
+It pins the training path's arithmetic across restructurings: every RNG draw, update order,
+loss reduction, model fit and metric average. Regenerate the files only for a change that is
+meant to alter the numbers, and say so in the commit:
+
+    DVG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from dvg_core.agents import ALGORITHMS
+from dvg_core.training.trainer import TIMING_METRICS
+from workbench.config import preset
+from workbench.runs import read_metrics
+from workbench.training import train
+
+GOLDEN = Path(__file__).parent / "golden"
+SHORT = [  # toy-quick's networks, samples and schedule, 200 learning steps after the warm-up
+    "loop.total_steps=700", "loop.eval_every=350", "loop.eval_episodes=2", "loop.log_every=100",
+    "model.warmup_fit_steps=100", "model.fit_every=100", "model.fit_steps=20",
+    "env.kwargs.horizon=50", "device=cpu",
+]
+
+
+def _rows(metrics_csv: Path) -> list[dict[str, float | str]]:
+    frame = read_metrics(metrics_csv).drop(columns=list(TIMING_METRICS), errors="ignore")
+    rows = frame.to_dict("records")
+    return [{k: v for k, v in row.items() if not (isinstance(v, float) and math.isnan(v))}
+            for row in rows]
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_a_seeded_short_toy_quick_run_logs_the_golden_metrics(algo, tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        config = preset("toy-quick", [*SHORT, f"algo={algo}", f"run_root={tmp_path}"])
+        record = train(config, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    rows = _rows(record.metrics_path)
+    path = GOLDEN / f"toy_quick_short_{algo}.json"
+    if os.environ.get("DVG_WRITE_GOLDEN"):
+        path.write_text(json.dumps(rows, indent=1) + "\n")
+    golden = json.loads(path.read_text())
+    assert len(rows) == len(golden)
+    for row, expected in zip(rows, golden):
+        assert row == expected  # exact: floats round-trip through JSON's repr
