@@ -439,7 +439,8 @@ def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0
         output = Path(scratch) / "report.ipynb"
         try:
             papermill.execute_notebook(
-                REPORT_NOTEBOOK, output, parameters={"experiment_dir": display_path(experiment_dir)},
+                REPORT_NOTEBOOK, output,
+                parameters={"experiment_dir": display_path(experiment_dir)},
                 kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
                 execution_timeout=timeout_s, start_timeout=120,
                 kernel_manager_class=IpcKernelManager)

@@ -142,8 +142,8 @@ class RecordSinks:
 def write_fidelity_events(rows: Iterable[Mapping[str, Any]], log_dir: str | Path) -> Path:
     """The rows of `workbench.fidelity.run_fidelity` as TensorBoard runs under `log_dir`
     (replaced): one run per setting, critic and seed,
-    `N{n}-g{gamma}-noise{noise}/{algorithm}-{variant}[-{reference kind}]-s{seed}`, with `fidelity/<metric>`
-    against critic updates. Returns `log_dir`."""
+    `N{n}-g{gamma}-noise{noise}/{algorithm}-{variant}[-{reference kind}]-s{seed}`, with
+    `fidelity/<metric>` against critic updates. Returns `log_dir`."""
     from dvg_core.analysis.fidelity import FIDELITY_METRICS
 
     log_dir = Path(log_dir)
