@@ -10,14 +10,11 @@ the seeds of the group it was trained in. A record of one seed of a group is an 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium
 import numpy as np
 import torch
-
-if TYPE_CHECKING:
-    from dvg_core.training.trainer import Trainer
 
 __all__ = ["CHECKPOINT_NAME", "env_rng_state", "read_checkpoints", "set_env_rng_state",
            "write_checkpoints"]
@@ -48,8 +45,9 @@ def set_env_rng_state(env: gymnasium.Env, states: list[dict[str, Any]]) -> None:
         getattr(obj, name).bit_generator.state = state
 
 
-def write_checkpoints(trainer: Trainer) -> None:
-    """Each live seed's checkpoint (a diverged seed keeps its last good one)."""
+def write_checkpoints(trainer: Any) -> None:
+    """Each live seed's checkpoint of a `dvg_core.training.Trainer` (a diverged seed keeps its
+    last good one)."""
     replay = trainer.replay.state_dict()
     every = trainer.loop.checkpoint_every
     following = (trainer.step // every + 1) * every
@@ -78,8 +76,9 @@ def write_checkpoints(trainer: Trainer) -> None:
     trainer.next_checkpoint = following
 
 
-def read_checkpoints(trainer: Trainer) -> bool:
-    """Resume every seed from its checkpoint; returns whether they were loaded.
+def read_checkpoints(trainer: Any) -> bool:
+    """Resume every seed of a `dvg_core.training.Trainer` from its checkpoint; returns whether
+    they were loaded.
 
     One seed resumes from any checkpoint of its record. A group resumes only when every seed
     has one, written by this same group at the same step (else it starts afresh)."""

@@ -8,7 +8,6 @@ import torch
 from dvg_core.agents.agent import Agent, soft_update
 from dvg_core.agents import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.agents.replay import ReplayBuffer
 from dvg_core.models.world_models import OracleWorldModel
 
 
@@ -125,20 +124,6 @@ def test_checkpoint_state_round_trip_restores_everything():
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
-
-
-def test_replay_buffer_wraps_around_and_round_trips():
-    buffer = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
-    for i in range(5):
-        buffer.add([i, i], [i], float(i), [i + 1, i + 1], i == 4)
-    assert len(buffer) == 3
-    assert sorted(buffer.reward.tolist()) == [2.0, 3.0, 4.0]
-    batch = buffer.sample(16, torch.Generator().manual_seed(0))
-    torch.testing.assert_close(batch.next_state[:, 0], batch.state[:, 0] + 1)
-    clone = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
-    clone.load_state_dict(buffer.state_dict())
-    torch.testing.assert_close(clone.sample(16, torch.Generator().manual_seed(0)).reward,
-                               buffer.sample(16, torch.Generator().manual_seed(0)).reward)
 
 
 @pytest.mark.parametrize(

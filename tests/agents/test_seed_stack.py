@@ -17,7 +17,7 @@ from dvg_core.training import trainer as trainer_module
 from dvg_core.training.build import build_agent, build_envs, build_trainer
 from dvg_core.configs import EnvConfig, ModelConfig
 from dvg_core.training.trainer import TIMING_METRICS
-from dvg_core.agents import SeedReplay, SeedStack
+from dvg_core.agents import SeedStack
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import train_seeds
 from tests.test_training import SimulatedKill, kill_metric_writes_after, tiny
@@ -133,19 +133,6 @@ def test_three_stacked_seeds_equal_three_separate_agents_where_the_update_is_det
             torch.testing.assert_close(stack.params[n][k], p, rtol=1e-5, atol=1e-6, msg=n)
 
 
-def test_seed_replay_samples_each_seed_from_its_own_transitions():
-    replay = SeedReplay(3, 2, 2, capacity=5, device=torch.device("cpu"))
-    for t in range(7):  # wraps around
-        seed = torch.arange(3.0)
-        replay.add(seed[:, None].expand(3, 2) + 10 * t, torch.zeros(3, 2), seed,
-                   torch.zeros(3, 2), torch.zeros(3))
-    batch = replay.sample(64, torch.Generator().manual_seed(0))
-    assert batch.state.shape == (3, 64, 2) and batch.reward.shape == (3, 64)
-    assert torch.equal(batch.reward, torch.arange(3.0)[:, None].expand(3, 64))
-    assert torch.equal(batch.state[..., 0] % 10, batch.reward)
-    assert set((batch.state[..., 0] // 10).unique().tolist()) == {2.0, 3.0, 4.0, 5.0, 6.0}
-
-
 def test_the_loop_driving_a_stack_of_one_seed_logs_what_it_logs_driving_the_agent(
         tmp_path, monkeypatch):
     config = tiny(tmp_path, "algo=dsdpg_msmmd", "algorithm.normalize_obs=true")
@@ -238,4 +225,3 @@ def test_a_done_group_is_not_retrained(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "build_trainer",
                         lambda *a, **k: pytest.fail("a done group must not be rebuilt"))
     assert [r.status for r in train_seeds(configs, progress=False)] == ["done", "done"]
-

@@ -16,7 +16,6 @@ from dvg_core.models.world_models import (
     EnsembleNoise,
     GaussianEnsembleWorldModel,
     OracleWorldModel,
-    RunningNormalizer,
     diag_gaussian_kl,
 )
 
@@ -161,8 +160,6 @@ def test_noise_is_reproducible_from_a_generator(kind):
 
 
 PROBES, M = 32, 64
-
-
 
 
 @pytest.fixture(scope="module")
@@ -319,29 +316,6 @@ def test_fit_takes_one_step_and_returns_detached_scalars(kind):
     assert max(steps) > 0 and max(steps) < 2e-3  # Adam's first step moves each weight <= lr
 
 
-def test_running_normalizer_equals_moments_of_all_rows_seen():
-    g = torch.Generator().manual_seed(0)
-    chunks = [torch.randn(n, 3, generator=g, dtype=torch.float64) * 2 + 1 for n in (5, 1, 17)]
-    norm = RunningNormalizer(3).double()
-    torch.testing.assert_close(norm.normalize(chunks[0]), chunks[0])  # identity before updates
-    for chunk in chunks:
-        norm.update(chunk)
-    data = torch.cat(chunks)
-    torch.testing.assert_close(norm.mean, data.mean(0))
-    torch.testing.assert_close(norm.var, data.var(0, unbiased=False))
-    assert int(norm.count) == 23
-    torch.testing.assert_close(norm.denormalize(norm.normalize(data)), data)
-
-
-def test_frozen_normalizer_is_only_moved_by_update_normalizer():
-    model = _learned("cvae", update_normalizer_in_fit=False)
-    batch = _toy_batch(32, torch.Generator().manual_seed(0))
-    model.fit(*batch)
-    assert int(model.input_norm.count) == 0
-    model.update_normalizer(*batch)
-    torch.testing.assert_close(model.input_norm.mean, torch.cat(batch[:2], -1).mean(0))
-
-
 def test_diag_gaussian_kl_matches_torch_distributions():
     g = torch.Generator().manual_seed(0)
     mu_q, ls_q, mu_p, ls_p = torch.randn(4, 5, 3, generator=g, dtype=torch.float64)
@@ -423,3 +397,12 @@ def test_bad_shapes_raise_naming_the_argument():
         ens.fit(s, a, r[:2], s2)
     with pytest.raises(ValueError, match="state"):
         cvae.fit(s[None], a[None], r[None], s2[None])
+
+
+def test_frozen_normalizer_is_only_moved_by_update_normalizer():
+    model = _learned("cvae", update_normalizer_in_fit=False)
+    batch = _toy_batch(32, torch.Generator().manual_seed(0))
+    model.fit(*batch)
+    assert int(model.input_norm.count) == 0
+    model.update_normalizer(*batch)
+    torch.testing.assert_close(model.input_norm.mean, torch.cat(batch[:2], -1).mean(0))
