@@ -27,3 +27,13 @@ def test_the_readme_is_short_and_links_each_doc():
     assert len(readme) < 6000
     for name in ("usage", "design", "method", "results", "fidelity"):
         assert f"(docs/{name}.md)" in readme
+
+
+OURS = [p for p in PAGES if p.name != "fidelity.md"]  # fidelity.md is kept by its own issue
+
+
+@pytest.mark.parametrize("page", OURS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_file_path_a_page_names_exists(page):
+    pattern = r"(?:dvg_core|workbench|scripts|notebooks|tests)/[\w/]+\.(?:py|ipynb|sh)"
+    missing = [p for p in re.findall(pattern, page.read_text()) if not (ROOT / p).exists()]
+    assert not missing, f"{page.name} names files that do not exist: {missing}"
