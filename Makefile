@@ -28,9 +28,11 @@ test-browser: $(STAMP)
 reproduce: $(STAMP)
 	$(PY) -m workbench reproduce toy --seeds 2
 
-## make lab: JupyterLab on the notebooks.
+## make lab: JupyterLab on lab/, working copies of notebooks/ (the papermill templates stay
+## clean; see workbench/lab.py).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(PY) -m workbench.lab lab
+	$(VENV)/bin/jupyter lab lab/
 
 clean-venv:
 	rm -rf $(VENV)

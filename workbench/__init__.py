@@ -1,36 +1,42 @@
-"""workbench: experiment glue around `dvg_core` (configs, run records, batch, plots, widgets, CLI)."""
+"""workbench: experiment glue around `dvg_core` (configs, run records, batch, plots, widgets, CLI).
 
-from workbench.config import (
-    PRESETS,
-    ExperimentConfig,
-    apply_overrides,
-    identity_dict,
-    preset,
-    run_id,
-)
-from workbench.runs import (
-    MetricsWriter,
-    RunRecord,
-    create_or_open,
-    load_metrics,
-    load_statuses,
-    record_path,
-)
-from workbench.training import TrainingRun, train
+The names below load on first use (PEP 562), so `python -m workbench --help`, which imports this
+package first, does not wait for torch.
+"""
 
-__all__ = [
-    "PRESETS",
-    "ExperimentConfig",
-    "MetricsWriter",
-    "RunRecord",
-    "TrainingRun",
-    "apply_overrides",
-    "create_or_open",
-    "identity_dict",
-    "load_metrics",
-    "load_statuses",
-    "preset",
-    "record_path",
-    "run_id",
-    "train",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "PRESETS": "workbench.config",
+    "ExperimentConfig": "workbench.config",
+    "apply_overrides": "workbench.config",
+    "identity_dict": "workbench.config",
+    "preset": "workbench.config",
+    "run_id": "workbench.config",
+    "MetricsWriter": "workbench.runs",
+    "RunRecord": "workbench.runs",
+    "create_or_open": "workbench.runs",
+    "load_metrics": "workbench.runs",
+    "load_statuses": "workbench.runs",
+    "record_path": "workbench.runs",
+    "TrainingRun": "workbench.training",
+    "train": "workbench.training",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    """Import `name` from its module on first access (`_HOMES`)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

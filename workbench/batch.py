@@ -50,6 +50,8 @@ from traitlets import default
 from dvg_core.agents import ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
+from workbench.names import did_you_mean
+from workbench.paths import display_path
 from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
 from workbench.seed_batch import execute_seed_group, group_by_setting
 
@@ -156,7 +158,8 @@ def get_experiment(name: str) -> Experiment:
     """The experiment `name`; `ValueError` listing the registered ones."""
     if name not in EXPERIMENTS:
         known = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
-        raise ValueError(f"unknown experiment {name!r}; experiments: {known}")
+        raise ValueError(f"unknown experiment {name!r}; experiments: {known}"
+                         + did_you_mean(name, EXPERIMENTS))
     return EXPERIMENTS[name]
 
 
@@ -424,25 +427,30 @@ def make_executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
 
 # ----------------------------------------------------------------- the report
 def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0) -> Path:
-    """Execute report.ipynb into `<experiment_dir>/report.ipynb` and export it to
-    `report.html` (plotly.js embedded: viewable offline); returns the HTML's path. An error in
-    the notebook is exported too, then raised."""
+    """Execute report.ipynb on `experiment_dir` (an experiment directory or one record) and
+    write `<experiment_dir>/report.html` (plotly.js embedded once: viewable offline); returns
+    its path. Only the HTML is kept: the executed notebook (as large, the same figures) goes to
+    a temporary directory. The parameters cell shows the path relative to the repository
+    (`runs/toy`) when it is inside it. An error in the notebook is exported too, then raised."""
     experiment_dir = Path(experiment_dir).resolve()
-    output, html = experiment_dir / "report.ipynb", experiment_dir / "report.html"
+    html = experiment_dir / "report.html"
     error = None
-    try:
-        papermill.execute_notebook(
-            REPORT_NOTEBOOK, output, parameters={"experiment_dir": str(experiment_dir)},
-            kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
-            execution_timeout=timeout_s, start_timeout=120, kernel_manager_class=IpcKernelManager)
-    except papermill.PapermillExecutionError as err:
-        error = err
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
+    with tempfile.TemporaryDirectory(prefix="dvg-report-") as scratch:
+        output = Path(scratch) / "report.ipynb"
+        try:
+            papermill.execute_notebook(
+                REPORT_NOTEBOOK, output,
+                parameters={"experiment_dir": display_path(experiment_dir)},
+                kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
+                execution_timeout=timeout_s, start_timeout=120,
+                kernel_manager_class=IpcKernelManager)
+        except papermill.PapermillExecutionError as err:
+            error = err
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
     atomic_write_text(html, body)
     if error is not None:
         raise error
     return html
-
 
 
 def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str | Path = "runs",

@@ -1,207 +1,35 @@
-"""The workbench's command line: `python -m workbench COMMAND ...`."""
+"""The workbench's command line: `python -m workbench COMMAND ...`.
+
+The parser (`workbench.cli_parser`) imports no torch; each handler imports what its command
+needs when it runs, so `--help`, a typo and `config --list`'s parse answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 
-from dvg_core.agents import ALGORITHMS
-from dvg_core.configs import ENV_IDS
-from workbench.config import ALIASES, PRESETS, preset
-from workbench.training import TrainingRun
+from workbench.cli_parser import build_parser
+from workbench.names import (
+    ALGORITHMS, ALIASES, COMMANDS, ENV_IDS, NOISE_SETTINGS, PRESETS, check_choice, did_you_mean,
+)
 
 __all__ = ["build_parser", "main"]
 
-
-def _int_list(text: str) -> tuple[int, ...]:
-    """`1,3,5` -> (1, 3, 5)."""
-    try:
-        values = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        message = f"expected comma-separated integers, got {text!r}"
-        raise argparse.ArgumentTypeError(message) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return values
+_CHOICES = {"algorithm.name": ALGORITHMS, "env.env_id": ENV_IDS, "env.noise": NOISE_SETTINGS}
 
 
-def _seeds(text: str) -> tuple[int, ...]:
-    """`0,1,2` -> those seeds; a lone count `3` -> (0, 1, 2); `5,` -> seed 5 alone."""
-    values = _int_list(text)
-    if "," not in text:
-        if values[0] < 1:
-            raise argparse.ArgumentTypeError(f"a seed count must be >= 1, got {text!r}")
-        return tuple(range(values[0]))
-    return values
-
-
-def _float_list(text: str) -> tuple[float, ...]:
-    """`0.5,0.9` -> (0.5, 0.9)."""
-    try:
-        values = tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
-
-
-def _names(text: str) -> tuple[str, ...]:
-    """`td3,mage` -> ("td3", "mage")."""
-    values = tuple(x.strip() for x in text.split(",") if x.strip())
-    if not values:
-        raise argparse.ArgumentTypeError("expected comma-separated names")
-    return values
-
-
-def _add_reproduce(sub: argparse._SubParsersAction) -> None:
-    reproduce = sub.add_parser(
-        "reproduce", help="run an experiment grid as papermill notebooks, then its report",
-        description="Execute notebooks/train.ipynb once per grid cell into "
-                    "<run-root>/<experiment>/<run-id>/output.ipynb (cells whose record is done "
-                    "or diverged are skipped; failed or interrupted ones run again and resume), "
-                    "then notebooks/report.ipynb into <run-root>/<experiment>/report.html. "
-                    "Exit code 1 if any cell failed.",
-    )
-    reproduce.add_argument("experiment", type=str,
-                           help="experiment grid: toy or mujoco (an unknown name lists them)")
-    reproduce.add_argument("--preset", type=str, default=None,
-                           help=f"starting config of every cell, one of {list(PRESETS)} "
-                                "(default: the experiment's: toy-quick, mujoco-100k)")
-    reproduce.add_argument("--seeds", type=_seeds, default=None,
-                           help="seeds: a list like 0,1,2, or a count like 3 (= 0,1,2); "
-                                "one seed N alone: 'N,' (default: the experiment's, 3)")
-    reproduce.add_argument("--algos", type=_names, default=None,
-                           help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
-    reproduce.add_argument("--n-locations", type=_int_list, default=None,
-                           help="toy: comma-separated numbers of reward locations (default: 1,3,5)")
-    reproduce.add_argument("--tasks", type=_names, default=None,
-                           help="mujoco: comma-separated env ids (default: all six v5 tasks)")
-    reproduce.add_argument("--noise", dest="noises", type=_names, default=None,
-                           help="mujoco: comma-separated noise settings (default: none,obs,dynamics)")
-    reproduce.add_argument("--set", dest="overrides", action="append", default=[],
-                           metavar="KEY=VALUE", help="override a field of every cell "
-                                                     "(as in `train --set`)")
-    reproduce.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                           help="notebooks executed at once (default: the CPU count)")
-    reproduce.add_argument("--dask", type=str, default=None, metavar="ADDRESS|local",
-                           help="run on a Dask cluster: a scheduler address, or 'local' for a "
-                                "LocalCluster of --workers processes")
-    reproduce.add_argument("--run-root", type=str, default="runs",
-                           help="directory of the experiment directories (default: runs)")
-    reproduce.add_argument("--timeout", type=float, default=None,
-                           help="seconds one notebook cell may run (default: the experiment's)")
-    reproduce.add_argument("--vectorize-seeds", action=argparse.BooleanOptionalAction,
-                           default=False,
-                           help="train each setting's seeds together in one worker "
-                                "(seed-vectorised, no per-run notebook; see the README)")
-    reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
-                           help="render report.html after the grid")
-    reproduce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                           help="show a progress bar")
-
-
-def _add_train(sub: argparse._SubParsersAction) -> None:
-    train = sub.add_parser(
-        "train", help="train one run into its record runs/<experiment>/<run-id>/",
-        description="Train one run. Options apply in this order: --preset, the named options, "
-                    "then every --set (later wins).",
-    )
-    train.add_argument("--preset", default="toy-quick", type=str,
-                       help=f"starting config, one of {list(PRESETS)} (default: toy-quick)")
-    train.add_argument("--algo", type=str, help=f"algorithm, one of {list(ALGORITHMS)}")
-    train.add_argument("--env", type=str, help=f"env id, one of {list(ENV_IDS)}")
-    train.add_argument("--seed", type=int, help="seed (integer >= 0)")
-    train.add_argument("--device", type=str, help="auto, cpu, cuda or cuda:N")
-    train.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="KEY=VALUE",
-                       help="override a field, e.g. algorithm.lam=0.5, loop.total_steps=2000, "
-                            f"env.kwargs.n_locations=5; aliases: {sorted(ALIASES)}")
-    train.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
-                       help="continue from the record's checkpoint; a done run is not retrained")
-    train.add_argument("--run-root", type=str, help="directory of the records (default: runs)")
-    train.add_argument("--experiment", type=str, help="experiment directory name")
-    train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                       help="show a progress bar")
-
-
-def _add_bench(sub: argparse._SubParsersAction) -> None:
-    bench = sub.add_parser(
-        "bench", help="measure update, env and loop throughput (see workbench/bench.py)",
-        description="Time the full update of each algorithm (median of repeats after warm-up), "
-                    "its ratio to td3 and its FLOPs against a matmul peak measured in the same "
-                    "process; env steps/s; optionally whole toy-quick loops.",
-    )
-    bench.add_argument("--algos", type=_names, help="algorithms (default: all six)")
-    bench.add_argument("--problems", type=_names, help="mujoco (17/6) and/or toy (2/2)")
-    bench.add_argument("--batch-size", type=int, help="replay batch (default 256)")
-    bench.add_argument("--samples", dest="n_samples", type=int, help="M = M' (default 10)")
-    bench.add_argument("--target-samples", dest="n_target_samples", type=int,
-                       help="M' per target critic, if not M")
-    bench.add_argument("--hidden", type=_int_list, help="hidden sizes (default 256,256)")
-    bench.add_argument("--warmup", type=int, help="untimed updates first (default 10)")
-    bench.add_argument("--block", type=int, help="updates per timed block (default 10)")
-    bench.add_argument("--repeats", type=int, help="timed blocks; the median counts (default 5)")
-    bench.add_argument("--env-steps", type=int, help="env steps timed per env (0: skip)")
-    bench.add_argument("--loop-steps", type=int,
-                       help="env steps of a whole toy-quick loop per algorithm (default 0: skip)")
-    bench.add_argument("--seeds", type=int,
-                       help="also time that many seeds stacked (vmapped update; with "
-                            "--loop-steps, whole loops) against one by one")
-    bench.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
-    bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                       help="torch.compile the update")
-    bench.add_argument("--critic-noise", type=str, help="where the generative critics' noise enters: quantile (the "
-                            "default), input or head")
-    bench.add_argument("--json", type=str, default=None, metavar="PATH",
-                       help="also write the result as JSON to PATH")
-
-
-def _add_fidelity(sub: argparse._SubParsersAction) -> None:
-    fidelity = sub.add_parser(
-        "fidelity", help="measure each critic's law against the Monte-Carlo truth (toy)",
-        description="Policy evaluation of a fixed actor on dvg/PointMass-v0 with the oracle model: "
-                    "each critic is trained by its own loss and measured at fixed probe pairs "
-                    "against Monte-Carlo (G, grad_a G): mean bias, relative mean and "
-                    "mean-gradient errors, return-spread ratio, joint energy and MMD^2. Prints a "
-                    "markdown table and the acceptance criteria; rows go to --json as they "
-                    "finish, and a re-run resumes (docs/fidelity.md).",
-    )
-    fidelity.add_argument("--n-locations", type=_int_list, default=(1, 3, 5),
-                          help="comma-separated reward-location counts N (default: 1,3,5)")
-    fidelity.add_argument("--gamma", type=_float_list, default=(0.5, 0.9),
-                          help="comma-separated discounts (default: 0.5,0.9)")
-    fidelity.add_argument("--noise", type=_float_list, default=(0.0, 0.05),
-                          help="comma-separated dynamics-noise scales (default: 0,0.05)")
-    fidelity.add_argument("--algos", type=_names, default=ALGORITHMS,
-                          help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
-    fidelity.add_argument("--variants", type=_names, default=("default",),
-                          help="algorithm settings: default and/or paper (default: default)")
-    fidelity.add_argument("--updates", type=int, default=4000,
-                          help="critic updates per row (default: 4000)")
-    fidelity.add_argument("--checkpoints", type=int, default=4,
-                          help="measurements per row, evenly spaced (default: 4)")
-    fidelity.add_argument("--seeds", type=_seeds, default=(0, 1, 2),
-                          help="critic seeds, a list or a count (default: 3)")
-    fidelity.add_argument("--no-references", dest="references", action="store_false",
-                          help="skip the exact-targets and regression reference rows")
-    fidelity.add_argument("--exact-updates", type=int, default=2000,
-                          help="updates of the exact-targets reference row (default: 2000)")
-    fidelity.add_argument("--probes", type=int, default=64,
-                          help="probe pairs per setting (default: 64)")
-    fidelity.add_argument("--truth-samples", type=int, default=256,
-                          help="Monte-Carlo samples per probe (default: 256)")
-    fidelity.add_argument("--regression-pairs", type=int, default=8192,
-                          help="pairs of the regression reference's data set (default: 8192)")
-    fidelity.add_argument("--json", type=str, default="runs/fidelity/fidelity.json",
-                          help="rows are written here (and resumed from <json>.d/)")
-    fidelity.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                          help="settings run at once, one process each (default: the CPU count)")
-    fidelity.add_argument("--no-progress", dest="progress", action="store_false",
-                          help="no progress bar")
+def _check_names(preset: str | None, overrides: list[str]) -> None:
+    """Named values that have a fixed set of choices, checked before torch loads, so a typo is
+    answered with a suggestion (`ValueError`)."""
+    if preset is not None:
+        check_choice("preset", preset, PRESETS)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = ALIASES.get(key.strip(), key.strip())
+        if sep and key in _CHOICES:
+            check_choice(key, value.strip(), _CHOICES[key])
 
 
 def _fidelity(args: argparse.Namespace) -> int:
@@ -223,14 +51,17 @@ def _fidelity(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from workbench.tensorboard import write_fidelity_events
+
     rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
+    board = write_fidelity_events(rows, f"{args.json}.tb")
     results = criteria(rows)
     print(format_table(rows))
     print()
     print(format_criteria(results))
     print()
     print(format_criteria_summary(results))
-    print(f"\nrows: {args.json}")
+    print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
     return 0
 
 
@@ -256,17 +87,6 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of `python -m workbench`."""
-    parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add_reproduce(sub)
-    _add_train(sub)
-    _add_bench(sub)
-    _add_fidelity(sub)
-    return parser
-
-
 def _overrides(args: argparse.Namespace) -> list[str]:
     named = {"algorithm.name": args.algo, "env.env_id": args.env, "seed": args.seed,
              "device": args.device, "run_root": args.run_root, "experiment": args.experiment}
@@ -275,6 +95,10 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def _train(args: argparse.Namespace) -> int:
     try:
+        _check_names(args.preset, _overrides(args))
+        from workbench.config import preset
+        from workbench.training import TrainingRun
+
         config = preset(args.preset, _overrides(args))
         run = TrainingRun([config], resume=args.resume, progress=args.progress)
     except ValueError as err:
@@ -288,10 +112,17 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     state = record.read_status() or {"status": "?", "message": ""}
     print(f"record: {record.path}\nstatus: {state['status']} ({state['message']})")
+    print(f"report: python -m workbench report {record.path}\n"
+          f"tensorboard: tensorboard --logdir {record.path.parent}")
     return 0 if state["status"] == "done" else 1
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    try:
+        _check_names(args.preset, args.overrides)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     from workbench.batch import GridOptions, reproduce  # papermill & co. load only here
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
@@ -318,15 +149,48 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 1 if grid.failed else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from workbench.report import open_in_browser, render_reports
+
+    try:
+        paths = render_reports(args.path, timeout_s=args.timeout)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception:  # the report notebook failed; its HTML shows the error
+        traceback.print_exc()
+        return 1
+    for path in paths:
+        print(path)
+    if args.open_browser and not all(open_in_browser(path) for path in paths):
+        print("no web browser found here; open the file above in one", file=sys.stderr)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    try:
+        _check_names(args.preset, args.overrides)
+        from workbench.config import preset
+        from workbench.config_keys import config_keys, format_keys
+
+        config = preset(args.preset, args.overrides)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_keys(config_keys(config)) if args.list_keys else config.to_json())
+    return 0
+
+
+_HANDLERS = {"train": _train, "reproduce": _reproduce, "report": _report, "config": _config,
+             "bench": _bench, "fidelity": _fidelity}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(f"error: unknown command {argv[0]!r}{did_you_mean(argv[0], COMMANDS)} "
+              f"(commands: {', '.join(COMMANDS)}; python -m workbench --help)", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
-    if args.command == "reproduce":
-        return _reproduce(args)
-    if args.command == "train":
-        return _train(args)
-    if args.command == "bench":
-        return _bench(args)
-    if args.command == "fidelity":
-        return _fidelity(args)
-    return 2
+    return _HANDLERS[args.command](args)

@@ -22,6 +22,7 @@ from dvg_core.agents import ALGORITHM_VARIANTS, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.util.validation import check_int_at_least
+from workbench.names import ALIASES, did_you_mean
 
 __all__ = [
     "ALIASES",
@@ -44,13 +45,6 @@ _NOT_IDENTITY = ("run_root", "device", "experiment")  # where and on what, not w
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 _DIR_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
-ALIASES: dict[str, str] = {
-    "algo": "algorithm.name", "lam": "algorithm.lam", "gamma": "algorithm.gamma",
-    "samples": "algorithm.n_samples", "steps": "loop.total_steps", "env": "env.env_id",
-    "n_locations": "env.kwargs.n_locations", "noise": "env.noise",
-    "noise_scale": "env.noise_scale", "model": "model.kind", "variant": "algorithm.variant",
-}
-"""Short override keys -> full dotted keys."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +184,8 @@ def _kwargs_normalised(env_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]
 def _check_keys(where: str, data: Mapping[str, Any], valid: list[str]) -> None:
     for key in data:
         if key not in valid:
-            raise ValueError(f"unknown {where} key {key!r}; valid keys: {valid}")
+            raise ValueError(f"unknown {where} key {key!r}; valid keys: {valid}"
+                             + did_you_mean(key, valid))
 
 
 def _section_from_dict(name: str, data: Any) -> Any:
@@ -288,7 +283,8 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
             _check_keys("top-level", {section: None}, [*_TOP_LEVEL, *ALIASES])
             top[section] = _parse(_hints(ExperimentConfig)[section], text, section)
         elif section not in SECTIONS:
-            raise ValueError(f"unknown config section {section!r}; valid: {list(SECTIONS)}")
+            raise ValueError(f"unknown config section {section!r}; valid: {list(SECTIONS)}"
+                             + did_you_mean(section, SECTIONS))
         elif parts == ["algorithm", "variant"]:  # a named set of algorithm fields
             if text.strip() not in ALGORITHM_VARIANTS:
                 raise ValueError(f"algorithm.variant must be one of {list(ALGORITHM_VARIANTS)}, "
@@ -424,5 +420,6 @@ def preset(name: str, overrides: Iterable[str] = ()) -> ExperimentConfig:
       ValueError: an unknown preset (listing them) or a bad override.
     """
     if name not in PRESETS:
-        raise ValueError(f"preset must be one of {list(PRESETS)}, got {name!r}")
+        raise ValueError(f"preset must be one of {list(PRESETS)}, got {name!r}"
+                         + did_you_mean(name, PRESETS))
     return apply_overrides(PRESETS[name](), overrides)

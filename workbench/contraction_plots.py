@@ -103,6 +103,11 @@ def factor_vs_gamma(estimates: Sequence[ContractionEstimate], *, title: str) -> 
     return figure
 
 
+def _from_zero_white_at_one(top: float) -> list[list[float | str]]:
+    """A blue-white-red colour scale over [0, top] with white at 1 (RdBu's ends)."""
+    return [[0.0, "#2166ac"], [1.0 / top, "#f7f7f7"], [1.0, "#b2182b"]]
+
+
 def factor_map(estimates: Sequence[ContractionEstimate], *, metric: str = "msmmd2",
                title: str) -> go.Figure:
     """The measured factor over (γ, κ) as a heat-map, with the curve γκ = 1.
@@ -113,7 +118,8 @@ def factor_map(estimates: Sequence[ContractionEstimate], *, metric: str = "msmmd
       title: the figure title.
 
     Returns:
-      traces `"measured (<metric label>)"` (heatmap; x = γ, y = κ, colour centred at 1) and
+      traces `"measured (<metric label>)"` (heatmap; x = γ, y = κ; the colour bar runs from 0,
+      blue below 1, white at 1, red above) and
       `"γκ = 1"` (the hyperbola γ = 1/κ inside the grid's range).
     """
     check_choice("metric", metric, list(METRIC_LABELS))
@@ -124,9 +130,11 @@ def factor_map(estimates: Sequence[ContractionEstimate], *, metric: str = "msmmd
     z = [[cell.get((g, k), math.nan) for g in gammas] for k in kappas]  # [κ, γ]
     low, high = max(kappas[0], 1.0 / gammas[-1]), min(kappas[-1], 1.0 / gammas[0])
     curve_k = np.linspace(low, high, 50) if low <= high else np.zeros(0)  # empty: not in range
+    top = max([2.0, *(v for row in z for v in row if math.isfinite(v))])  # a factor is >= 0
     figure = go.Figure([
         go.Heatmap(x=gammas, y=kappas, z=z, name=f"measured ({METRIC_LABELS[metric]})",
-                   colorscale="RdBu_r", zmid=1.0, colorbar={"title": "factor"},
+                   colorscale=_from_zero_white_at_one(top), zmin=0.0, zmax=top,
+                   colorbar={"title": "factor"},
                    hovertemplate="γ=%{x:.3g}<br>κ=%{y:.3g}<br>factor=%{z:.3f}<extra></extra>"),
         go.Scatter(x=1.0 / curve_k, y=curve_k, mode="lines", name="γκ = 1",
                    line={"color": "black", "width": 3}),

@@ -284,6 +284,7 @@ def figures(result: Exploration) -> dict[str, go.Figure]:
             title=f"Joint samples at {where} ({setting})"),
         "plane": plots.toy_plane(
             result.grid, result.value, result.grad, result.locations,
-            probe=result.probe_state, title=f"Critic's mean value and ∇ₐZ ({setting})"),
+            probe=result.probe_state,
+            title=f"Critic's mean value and ∇ₐZ<br><sup>{setting}</sup>"),
         "loss": plots.loss_curve(result.losses, title=f"Critic loss ({s.algorithm})"),
     }

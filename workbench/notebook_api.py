@@ -1,11 +1,12 @@
 """What `notebooks/train.ipynb` and `notebooks/report.ipynb` call, so the notebooks stay thin.
 
 * train: `config_from_parameters` (the notebook's parameters -> a validated `ExperimentConfig`,
-  the same path the batch runner takes in the parent), `use_threads`, `train_run`, `load_agent`,
-  `probe_joint_samples`, `show`.
+  the same path the batch runner takes in the parent), `repo_path` (relative paths start at the
+  repository root, wherever Lab started the kernel), `config_summary`, `use_threads`,
+  `train_run`, `load_agent`, `probe_joint_samples`, `show`.
 * report: `load_experiment`, `curve_summary` / `final_summary` (mean ± t-interval over seeds),
-  `learning_curve_figures`, `final_return_figures`, `final_return_table`, `problem_runs`,
-  `use_report_display`.
+  `learning_curve_figures`, `final_return_figures`, `final_return_table`, `problem_runs`
+  (`problem_runs_or_none`), `use_report_display`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 import torch
+from IPython.display import Markdown
 
 from dvg_core.agents.agent import Agent
 from dvg_core.training.build import build_agent, build_envs
@@ -30,7 +32,8 @@ from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.util.validation import check_int_at_least
 from workbench import plots
 from workbench.config import ExperimentConfig, preset
-from workbench.runs import RunRecord, load_metrics, load_statuses
+from workbench.paths import display_path, repo_path
+from workbench.runs import RunRecord, load_metrics, load_statuses, record_path
 from workbench.training import TrainingRun
 
 __all__ = [
@@ -42,11 +45,14 @@ __all__ = [
     "final_return_figures",
     "final_return_table",
     "final_summary",
+    "config_summary",
     "learning_curve_figures",
     "load_agent",
     "load_experiment",
     "probe_joint_samples",
+    "repo_path",
     "problem_runs",
+    "problem_runs_or_none",
     "show",
     "show_video",
     "status_counts",
@@ -59,12 +65,13 @@ TRAIN_PARAMETERS: dict[str, Any] = {
     "algo": "dsdpg_msmmd", "env_id": POINT_MASS_ID, "n_locations": None, "noise": "none",
     "noise_scale": None, "lam": None, "gamma": None, "samples": None, "seed": 0,
     "preset": "toy-quick", "steps": None, "model": None, "run_root": "runs",
-    "experiment": "default", "overrides": [], "interactive": False, "threads": 1,
+    "experiment": "default", "overrides": [], "interactive": True, "threads": 1,
     "video": False,
 }
 """The parameters of `train.ipynb` and their defaults (a test checks the notebook agrees).
 `None` keeps the preset's value (`noise_scale`: the env's default scale); `overrides` are
-`key=value` strings applied last; `threads` is torch's thread count in the kernel (1: tiny
+`key=value` strings applied last; `interactive` (JupyterLab: a progress bar and plotly's own
+renderer; the batch runner passes False); `threads` is torch's thread count in the kernel (1: tiny
 networks run ~12x faster than with one thread per core; None leaves torch's default); `video`
 (MuJoCo only) records and shows one episode of the trained policy (rendering is opt-in)."""
 
@@ -113,6 +120,17 @@ def config_from_parameters(**parameters: Any) -> ExperimentConfig:
     named = [f"{key}={_text(p[name])}" for name, key in _KEYS.items()
              if p[name] is not None or name in _ALWAYS]
     return preset(p["preset"], [*named, *overrides])
+
+
+def config_summary(config: ExperimentConfig) -> str:
+    """Two lines: what the run is (algorithm, env, budget, the main hyper-parameters) and where
+    its record is; the whole config is the record's `params.json`."""
+    a, env, loop = config.algorithm, config.env, config.loop
+    kwargs = "".join(f", {k}={v}" for k, v in env.kwargs.items())
+    return (f"{a.name} on {env.env_id} (noise {env.noise}{kwargs}), seed {config.seed}: "
+            f"{loop.total_steps:,} env steps ({loop.warmup_steps:,} warm-up), UTD {loop.utd}, "
+            f"γ {a.gamma:g}, λ {a.lam:g}, M {a.n_samples}, model {config.model.kind}, "
+            f"device {config.device}\nrecord: {display_path(record_path(config))}")
 
 
 def use_threads(threads: int | None) -> None:
@@ -291,6 +309,15 @@ def final_return_table(data: ExperimentData) -> pd.DataFrame:
                                                           f" ± {r['ci']:.2f}")
                           + f" (n={int(r['n'])})", axis=1)
     return summary.assign(cell=cells).pivot(index="algo", columns="setting", values="cell")
+
+
+def problem_runs_or_none(data: ExperimentData) -> pd.DataFrame | Markdown:
+    """`problem_runs(data)`, or one line saying there are none (not an empty table)."""
+    problems = problem_runs(data)
+    if len(problems):
+        return problems
+    return Markdown(f"None: every run ({len(data.statuses)}) ended `done`, and no batch cell "
+                    "was invalid.")
 
 
 def problem_runs(data: ExperimentData) -> pd.DataFrame:

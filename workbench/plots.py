@@ -156,17 +156,24 @@ def run_learning_curve(metrics: pd.DataFrame, *, title: str) -> go.Figure:
     return figure
 
 
+def _probe_label(p: int, state: np.ndarray) -> str:
+    """`probe 1: s = (0.05, -0.03)` for a small state, else `probe 1 (17-d state)`."""
+    if state.shape[0] <= 3:
+        return f"probe {p + 1}: s = ({', '.join(f'{float(v):.2f}' for v in state)})"
+    return f"probe {p + 1} ({state.shape[0]}-d state)"
+
+
 def probe_samples_figure(states: np.ndarray, samples: np.ndarray, *, title: str) -> go.Figure:
     """The critic's joint samples at probe states: the return's histogram (top row) and the
     action-gradient's samples, coloured by return (bottom row), one column per probe.
 
     Args:
-      states: `[P, d_s]` probe states (the first two coordinates label the columns).
+      states: `[P, d_s]` probe states (a state of up to 3 coordinates labels its column).
       samples: `[P, K, 1+d_a]` joint samples `(Z, ∇ₐZ)`; NaN gradients are not drawn.
       title: the figure title.
     """
     n_probes, grad_dim = samples.shape[0], samples.shape[-1] - 1
-    labels = [f"s={np.array2string(s[:2], precision=2)}" for s in states]
+    labels = [_probe_label(p, s) for p, s in enumerate(states)]
     figure = make_subplots(rows=2, cols=n_probes, subplot_titles=labels, vertical_spacing=0.15)
     for p in range(n_probes):
         z, grad = samples[p, :, 0], samples[p, :, 1:]
@@ -251,7 +258,8 @@ def toy_plane(grid: np.ndarray, value: np.ndarray, grad: np.ndarray, locations: 
       grad: `[G, G, 2]` mean action-gradient, same indexing.
       locations: `[N, 2]` reward locations.
       probe: `[2]` the probe state, or None.
-      title: the figure title.
+      title: the figure title; keep a line under ~50 characters (the figure is 620 px wide),
+        breaking it with `<br>`.
 
     Returns:
       traces `"mean value"` (heatmap), `"mean ∇ₐZ"`, `"reward locations"`, then `"probe"`.
@@ -278,9 +286,10 @@ def toy_plane(grid: np.ndarray, value: np.ndarray, grad: np.ndarray, locations: 
         figure.add_trace(go.Scatter(x=[probe[0]], y=[probe[1]], mode="markers", name="probe",
                                     marker={"symbol": "x", "size": 12, "color": "#e377c2",
                                             "line": {"color": "black", "width": 1}}))
-    figure.update_layout(title={"text": title}, xaxis={"title": "x", "constrain": "domain"},
-                         yaxis={"title": "y", "scaleanchor": "x"}, height=520, width=620,
-                         legend={"orientation": "h", "y": -0.15})
+    figure.update_layout(title={"text": title, "x": 0.02, "xanchor": "left"},
+                         xaxis={"title": "x", "constrain": "domain"},
+                         yaxis={"title": "y", "scaleanchor": "x"}, height=540, width=620,
+                         margin={"t": 90}, legend={"orientation": "h", "y": -0.15})
     return figure
 
 

@@ -17,7 +17,8 @@ from dvg_core.training import Trainer
 from dvg_core.training.build import build_trainer
 from dvg_core.util.device import resolve_device
 from workbench.config import ExperimentConfig, identity_dict
-from workbench.runs import MetricsWriter, RunRecord, create_or_open, record_path
+from workbench.runs import RunRecord, create_or_open, record_path
+from workbench.tensorboard import RecordSinks  # metrics.csv and TensorBoard events
 
 __all__ = ["TrainingRun", "train", "train_seeds"]
 
@@ -66,7 +67,8 @@ class TrainingRun:
         for record, config in zip(self.records, configs):
             record.check_matches(config)
         self.todo = [i for i, r in enumerate(self.records) if not (resume and r.status == "done")]
-        self.writers = [MetricsWriter(self.records[i].metrics_path) for i in self.todo]
+        self.writers = [RecordSinks(self.records[i].metrics_path, configs[i].to_json())
+                        for i in self.todo]
         self.trainer: Trainer | None = None
         if self.todo:
             first = configs[self.todo[0]]
@@ -111,10 +113,12 @@ class TrainingRun:
             results = trainer.run()
             trainer.save_checkpoints()
         except (Exception, KeyboardInterrupt) as err:
-            for record in opened:
+            for record, writer in zip(opened, self.writers):
+                writer.close()
                 record.set_status("failed", f"{type(err).__name__}: {err}", trainer.step)
             raise
-        for record, result in zip(opened, results):
+        for record, result, writer in zip(opened, results, self.writers):
+            writer.close()
             record.set_status(result.status, result.message, result.step)
         return self.records
 

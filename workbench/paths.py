@@ -1,0 +1,28 @@
+"""Paths from the repository root, wherever the process starts (JupyterLab's kernels start in
+`notebooks/`; papermill's in a record), without importing torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["REPO_ROOT", "display_path", "repo_path"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""The checkout holding `workbench/` (an editable install, as `make` sets up)."""
+
+
+def repo_path(path: str | Path) -> Path:
+    """`path` itself if absolute, else `REPO_ROOT / path`: a notebook's `runs/toy` means the
+    repository's `runs/toy` whether Lab started the kernel in `notebooks/` or elsewhere."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def display_path(path: str | Path) -> str:
+    """`path` relative to `REPO_ROOT` when inside it (`runs/toy`), else absolute: what a
+    report's parameters cell shows, and what `repo_path` turns back into the same directory."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
