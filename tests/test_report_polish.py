@@ -9,7 +9,7 @@ from IPython.display import Markdown
 
 from dvg_core.analysis.contraction import ContractionEstimate
 from workbench import contraction_plots, plots
-from workbench.notebook_api import ExperimentData, problem_runs_or_none
+from workbench.report_api import ExperimentData, problem_runs_or_none
 
 
 def test_probe_titles_are_plain_coordinates_not_numpy_reprs():

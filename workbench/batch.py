@@ -13,7 +13,7 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
   sha256 of its parameters' canonical JSON (less `run_root`, `experiment`, `interactive`),
   holding `output.ipynb`, `cell.json` (the parameters) and `status.json` (`failed`, the
   validator's message), and no `params.json`, so `load_metrics`/`load_statuses` skip it;
-  `notebook_api.load_experiment` lists it.
+  `report_api.load_experiment` lists it.
 * A failing cell never stops the grid: `execute_cell` catches every error, and a record the
   notebook left without a final status (a kernel that died, a timeout) is marked `failed`.
 * Kernels started in parallel talk over ipc sockets with unique paths (`IpcKernelManager`), so

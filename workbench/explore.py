@@ -41,7 +41,7 @@ from dvg_core.analysis.policy_evaluation import (
 )
 from dvg_core.util.validation import check_choice, check_int_at_least, check_positive, check_range
 from dvg_core.models.world_models import OracleWorldModel
-from workbench import plots
+from workbench import explore_plots as plots
 
 __all__ = [
     "EXPLORE_ALGORITHMS",

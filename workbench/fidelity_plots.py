@@ -16,7 +16,8 @@ from plotly.subplots import make_subplots
 
 from dvg_core.analysis.fidelity import FIDELITY_METRICS
 from workbench.fidelity_report import final_rows, row_label
-from workbench.plots import ALGORITHM_COLORS, joint_samples_vs_truth
+from workbench.explore_plots import joint_samples_vs_truth
+from workbench.plots import ALGORITHM_COLORS
 
 __all__ = ["REFERENCE_STYLES", "metric_curves", "probe_figures"]
 
