@@ -93,7 +93,8 @@ def test_set_status_writes_every_field_atomically(config):
     record = create_or_open(config)
     state = record.set_status("running", "started", 0)
     assert record.read_status() == state
-    assert set(state) == {"status", "message", "step", "updated"}
+    assert set(state) == {"status", "message", "step", "checkpoint_step", "updated"}
+    assert state["checkpoint_step"] is None
     datetime.fromisoformat(state["updated"])
     record.set_status("done", "trained", 300)
     assert record.read_status()["step"] == 300 and record.status == "done"

@@ -3,16 +3,22 @@ records").
 
 * `params.json`: `{"run_id", "created", "config"}`, written once; a record is never reused for a
   config with another identity (`workbench.config.identity_dict`).
-* `status.json`: `{"status": running|done|failed|diverged, "message", "step", "updated"}`.
+* `status.json`: `{"status": running|done|failed|diverged, "message", "step",
+  "checkpoint_step", "updated"}`: `step` is the env step when it was written (training rewrites
+  it at every checkpoint), `checkpoint_step` the step of the last checkpoint (None before one).
 * `metrics.csv`: one row per metric event (`step`, `kind`, values), appended and flushed as they
   happen. Rows carry varying keys; when a key appears for the first time the file is rewritten
   once with the wider header (new columns are rare: the first training row, the first model fit),
   so the file is always a plain rectangular CSV that pandas reads; missing values are empty cells.
 * `checkpoint.pt`: written by `dvg_core.loop.Trainer`; `output.ipynb` for papermill runs.
+* `provenance.json`: code version, packages, host, device and times of every training session
+  (`workbench.provenance`); `.lock`: the record's lock (`workbench.record_lock`).
 
 Every write is atomic (a temp file in the same directory, then `os.replace`) except the
-per-row append, which is flushed at once; a reader can see at worst a missing last row. There is no
-lock: two processes training the same record at the same time is not supported.
+per-row append, which is flushed at once; a reader can see at worst a missing last row. Files are
+created with mode 0666 less the umask (0644 usually), so others sharing a run root can read them.
+A file that cannot be read raises `RecordError` naming it and the remedy
+(`workbench.record_checks`). Training holds the record's lock: never two writers at once.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import pandas as pd
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.loop import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
+from workbench.record_checks import STATUSES, RecordError, file_mode, parse_status
+from workbench.record_lock import make_record_dir
 
 __all__ = [
     "STATUSES",
@@ -44,9 +52,6 @@ __all__ = [
     "read_metrics",
     "record_path",
 ]
-
-STATUSES = ("running", "done", "failed", "diverged")
-"""The states of a run."""
 
 _TRANSITIONS: dict[str | None, tuple[str, ...]] = {
     None: ("running",),
@@ -66,6 +71,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, file_mode())  # mkstemp creates 0600
         with os.fdopen(fd, "w", newline="") as f:
             f.write(text)
             f.flush()
@@ -102,13 +108,15 @@ class RunRecord:
     notebook_path = property(lambda self: self.path / "output.ipynb", doc="papermill's output.")
 
     def read_params(self) -> dict[str, Any]:
-        """The parsed `params.json`; `ValueError` if it is missing or unreadable."""
+        """The parsed `params.json`; `RecordError` (a `ValueError`) if missing or unreadable."""
         try:
             params = json.loads(self.params_path.read_text())
             if not isinstance(params, dict) or "config" not in params:
                 raise ValueError("no 'config' key")
         except (OSError, ValueError) as err:
-            raise ValueError(f"{self.params_path} is not a readable run record: {err}") from None
+            raise RecordError(f"{self.params_path} is not a readable run record: {err}; pass "
+                              f"--restart (resume=False) to write it afresh, or delete "
+                              f"{self.path}") from None
         return params
 
     def config(self) -> ExperimentConfig:
@@ -126,10 +134,9 @@ class RunRecord:
                              "overwrite it (choose another run_root or experiment)")
 
     def read_status(self) -> dict[str, Any] | None:
-        """The parsed `status.json`, or None if the run has none yet."""
-        if not self.status_path.exists():
-            return None
-        return json.loads(self.status_path.read_text())
+        """The parsed `status.json`, or None if the run has none yet; `RecordError` naming the
+        file if it is unreadable (garbage, not an object, an unknown status)."""
+        return parse_status(self.status_path)
 
     @property
     def status(self) -> str | None:
@@ -138,37 +145,58 @@ class RunRecord:
         return None if state is None else state["status"]
 
     def set_status(self, status: str, message: str = "", step: int = 0, *,
-                   force: bool = False) -> dict[str, Any]:
+                   checkpoint_step: int | None = None, force: bool = False) -> dict[str, Any]:
         """Write `status.json` atomically and return it.
 
         Allowed: (none) -> running; running -> done | failed | diverged | running; failed or
-        diverged -> running (a re-run). `done` is final unless `force`.
+        diverged -> running (a re-run). `done` is final unless `force`, which also overwrites
+        an unreadable status. `checkpoint_step` None keeps the current one.
 
         Raises:
           ValueError: an unknown status or a refused transition.
+          RecordError: the current status is unreadable (and not `force`).
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
-        current = self.status
-        if not force and status not in _TRANSITIONS[current]:
-            raise ValueError(f"status transition {current} -> {status} refused for {self.path}"
-                             + (" (done is final; pass force=True)" if current == "done" else ""))
-        state = {"status": status, "message": str(message), "step": int(step), "updated": _now()}
+        try:
+            current = self.read_status()
+        except RecordError:
+            if not force:
+                raise
+            current = None
+        now = None if current is None else current["status"]
+        if not force and status not in _TRANSITIONS[now]:
+            raise ValueError(f"status transition {now} -> {status} refused for {self.path}"
+                             + (" (done is final; pass force=True)" if now == "done" else ""))
+        if checkpoint_step is None and current is not None:
+            checkpoint_step = current.get("checkpoint_step")
+        state = {"status": status, "message": str(message), "step": int(step),
+                 "checkpoint_step": checkpoint_step, "updated": _now()}
         atomic_write_text(self.status_path, json.dumps(state, indent=2) + "\n")
         return state
 
 
-def create_or_open(config: ExperimentConfig) -> RunRecord:
+def create_or_open(config: ExperimentConfig, *, replace_unreadable: bool = False) -> RunRecord:
     """The record of `config`: created with its `params.json`, or reopened if it holds `config`.
+
+    Args:
+      replace_unreadable: rewrite a `params.json` that cannot be read (a restart); the
+        directory's name is `config`'s run id, so it is this run's record.
 
     Raises:
       ValueError: the directory holds a record of other parameters (never overwritten).
+      RecordError: an unreadable `params.json` (without `replace_unreadable`), or an
+        unwritable run root.
     """
     record = RunRecord(record_path(config))
-    record.path.mkdir(parents=True, exist_ok=True)
+    make_record_dir(record.path)
     if record.params_path.exists():
-        record.check_matches(config)
-        return record
+        try:
+            record.check_matches(config)
+            return record
+        except RecordError:
+            if not replace_unreadable:
+                raise
     params = {"run_id": record.run_id, "created": _now(), "config": config.to_dict()}
     atomic_write_text(record.params_path, json.dumps(params, indent=2, sort_keys=True) + "\n")
     return record
@@ -178,15 +206,19 @@ class MetricsWriter:
     """Appends metric rows (dicts with `step`, `kind` and any values) to a CSV file, flushing each.
 
     A row with a new key widens the header by rewriting the file once; rows written before carry
-    empty cells there. Usable as the `log` sink of `dvg_core.loop.Trainer`.
+    empty cells there. Usable as the `log` sink of `dvg_core.loop.Trainer`. `truncate_after` and
+    `clear` re-read the header from the file. A file that cannot be read raises `RecordError`
+    when its rows are needed.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.columns: list[str] = []
-        if self.path.exists() and self.path.stat().st_size:
+        try:  # an unreadable file is reported when its rows are read (`_read`), not here
             with open(self.path, newline="") as f:
-                self.columns = next(csv.reader(f))
+                self.columns = next(csv.reader(f), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            pass
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Append one row."""
@@ -194,25 +226,41 @@ class MetricsWriter:
             raise ValueError(f"a metrics row needs 'step' and 'kind', got keys {list(row)}")
         new = [k for k in ("step", "kind", *row) if k not in self.columns]
         if new:
-            self._rewrite(self._rows(), [*self.columns, *dict.fromkeys(new)])
+            header, rows = self._read()
+            self._rewrite(rows, list(dict.fromkeys([*header, *self.columns, *new])))
         with open(self.path, "a", newline="") as f:
             csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
 
     def truncate_after(self, step: int) -> None:
         """Drop every row with `step` > `step` (a resumed run rewrites them)."""
-        if self.path.exists():
-            self._rewrite([r for r in self._rows() if float(r["step"]) <= step], self.columns)
+        header, rows = self._read()
+        if header:
+            self._rewrite([r for r in rows if float(r["step"]) <= step], header)
 
     def clear(self) -> None:
         """Delete the file (a fresh start)."""
         self.path.unlink(missing_ok=True)
         self.columns = []
 
-    def _rows(self) -> list[dict[str, str]]:
+    def _read(self) -> tuple[list[str], list[dict[str, str]]]:
+        """The file's header and rows ([], [] if there is none)."""
         if not self.path.exists():
-            return []
-        with open(self.path, newline="") as f:
-            return list(csv.DictReader(f))
+            return [], []
+        try:
+            with open(self.path, newline="") as f:
+                reader = csv.DictReader(f)
+                rows = list(reader)
+                header = list(reader.fieldnames or [])
+            if not header and not rows:
+                return [], []
+            if header[:2] != ["step", "kind"]:
+                raise ValueError(f"header {header[:4]} does not start with step,kind")
+            for row in rows:
+                float(row["step"])
+        except (OSError, UnicodeDecodeError, csv.Error, TypeError, ValueError) as err:
+            raise RecordError(f"{self.path} is unreadable ({type(err).__name__}: {err}); pass "
+                              "--restart (resume=False) to discard the record's progress") from None
+        return header, rows
 
     def _rewrite(self, rows: list[dict[str, str]], columns: list[str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,12 +334,18 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
 
 
 def load_statuses(source: str | Path | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
-    """One row per run: `_param_columns`, `status` (None before the first), `message`, `step`,
-    `updated`, and `checkpoint` (whether one exists)."""
+    """One row per run: `_param_columns`, `status` (None before the first, `unreadable` for a
+    garbled `status.json`), `message`, `step`, `checkpoint_step`, `updated`, and `checkpoint`
+    (whether one exists)."""
     rows = []
     for path in _run_dirs(source):
         record = RunRecord(path)
-        state = record.read_status() or {"status": None, "message": "", "step": 0, "updated": None}
+        try:
+            state = record.read_status() or {"status": None, "message": "", "step": 0,
+                                             "checkpoint_step": None, "updated": None}
+        except RecordError as err:
+            state = {"status": "unreadable", "message": str(err), "step": 0,
+                     "checkpoint_step": None, "updated": None}
         rows.append({**_param_columns(record.read_params()), **state,
                      "checkpoint": record.checkpoint_path.exists()})
     return pd.DataFrame(rows)

@@ -1,0 +1,105 @@
+"""One lock per run record (`filelock`), so no record is ever trained by two processes at once.
+
+The lock is `<record>/.lock`, an OS file lock (`flock`): the kernel drops it when its holder
+dies, even by `kill -9`, so a killed run never leaves a record locked. A process that meets a
+locked record is told so (`RecordBusy`) and skips it; it never waits behind it unless asked.
+
+A grid worker holds the lock of the cell it executes for the whole notebook, and the notebook's
+kernel (a child process) must not take it again: the holder lists the records it holds in the
+environment variable `DVG_HELD_RECORDS` (paths joined by `os.pathsep`), which child processes
+inherit, and `record_lock` on a listed record does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from workbench.record_checks import RecordError, file_mode
+
+__all__ = ["HELD_ENV", "LOCK_NAME", "RecordBusy", "is_locked", "make_record_dir", "record_lock"]
+
+LOCK_NAME = ".lock"
+"""The lock file inside a record."""
+HELD_ENV = "DVG_HELD_RECORDS"
+"""Records this process (or its parent) holds, for child processes to see."""
+_ENV_GUARD = threading.Lock()
+
+
+class RecordBusy(RuntimeError):
+    """The record is locked by another process: skipped, never trained twice at once."""
+
+
+def _held() -> list[str]:
+    return [p for p in os.environ.get(HELD_ENV, "").split(os.pathsep) if p]
+
+
+def _advertise(path: str, held: bool) -> None:
+    with _ENV_GUARD:
+        paths = [p for p in _held() if p != path] + ([path] if held else [])
+        if paths:
+            os.environ[HELD_ENV] = os.pathsep.join(paths)
+        else:
+            os.environ.pop(HELD_ENV, None)
+
+
+def make_record_dir(path: Path) -> None:
+    """Create a record's directory; `RecordError` naming it if the run root is unwritable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise RecordError(f"cannot create the run record {path}: {err.strerror or err}; "
+                          "choose a writable run root (--run-root)") from None
+
+
+@contextmanager
+def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
+    """Hold the lock of the record at `path` (created if need be) for the `with` block.
+
+    Args:
+      wait: block until the lock is free; by default a locked record raises at once.
+
+    Raises:
+      RecordBusy: another process holds the lock (and not `wait`).
+      RecordError: the record directory or its lock file cannot be created.
+    """
+    path = Path(path).resolve()
+    if str(path) in _held():  # held by this process already, or by the parent that started it
+        yield
+        return
+    make_record_dir(path)
+    lock = FileLock(path / LOCK_NAME, mode=file_mode(), is_singleton=False)
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise RecordBusy(f"{path} is being trained by another process (it holds "
+                         f"{path / LOCK_NAME}); skipped here: a record is never trained twice "
+                         "at once") from None
+    except OSError as err:
+        raise RecordError(f"cannot lock the run record {path}: {err.strerror or err}; "
+                          "choose a writable run root (--run-root)") from None
+    _advertise(str(path), True)
+    try:
+        yield
+    finally:
+        _advertise(str(path), False)
+        lock.release()
+
+
+def is_locked(path: str | Path) -> bool:
+    """Whether another process holds the record's lock right now (a hint: it may change)."""
+    path = Path(path).resolve()
+    if str(path) in _held() or not (path / LOCK_NAME).exists():
+        return False
+    try:
+        with record_lock(path):
+            return False
+    except RecordBusy:
+        return True
+    except RecordError:
+        return False
