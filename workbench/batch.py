@@ -16,6 +16,10 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
   `notebook_api.load_experiment` lists it.
 * A failing cell never stops the grid: `execute_cell` catches every error, and a record the
   notebook left without a final status (a kernel that died, a timeout) is marked `failed`.
+* `execute_cell` holds the record's lock (`workbench.record_lock`) for the whole notebook, so two
+  grids on one run root never train a cell twice: a cell another process holds is skipped
+  (`locked`), and a cell found final once the lock is held is skipped too. A `done` record is
+  skipped only once verified complete (`workbench.record_session.incomplete_done`).
 * Kernels started in parallel talk over ipc sockets with unique paths (`IpcKernelManager`), so
   there is no TCP port to race for; a kernel that fails before running any cell is retried.
 * Executors: a spawn-context `ProcessPoolExecutor`, or a Dask cluster's `client.get_executor()`
@@ -50,13 +54,16 @@ from traitlets import default
 from dvg_core.algorithms import ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
+from workbench.record_checks import RecordError
+from workbench.record_lock import RecordBusy, make_record_dir, record_lock
+from workbench.record_session import incomplete_done
 from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
 from workbench.seed_batch import execute_seed_group, group_by_setting
 
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
     "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "execute_cell",
-    "get_experiment", "grid_cells", "make_executor", "plan_cell", "render_report", "reproduce",
+    "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell", "render_report", "reproduce",
     "run_grid",
 ]
 
@@ -193,7 +200,8 @@ class CellResult:
     run_dir: str
     """The record's directory."""
     status: str
-    """`done`, `diverged`, `failed`, or the status of a skipped record."""
+    """`done`, `diverged`, `failed`, the status of a skipped record, or `locked` (skipped:
+    another process holds the record)."""
     message: str = ""
     """The record's message, or the error."""
     seconds: float = 0.0
@@ -270,32 +278,57 @@ def _finalise(task: CellTask, error: str | None,
     record = RunRecord(task.run_dir)
     if task.error is None:
         create_or_open(config_from_parameters(**task.parameters))  # params.json, if not yet there
-    state = record.read_status()
+    state = _status_or_none(record)
     fresh = state is not None and state != before and state["status"] != "running"
     if fresh and (error is None or state["status"] == "failed"):  # the run recorded its end
         return state["status"], state["message"]
     if fresh:  # e.g. trained, then a plot failed: the record stays, the cell failed
         return "failed", f"the run is {state['status']}, but its notebook failed: {error}"
     error = error or "the notebook ended without a final status"
-    if state is None or state["status"] != "running":  # none yet, or a stale one
-        record.set_status("running", "batch: recording the notebook's error")
-    record.set_status("failed", error, 0 if state is None else state["step"])
+    if state is not None and state["status"] == "done":  # a stale done: the record stays done
+        return "failed", f"the run is done, but its notebook failed: {error}"
+    record.set_status("failed", error, 0 if state is None else state["step"], force=True)
     return "failed", error
 
 
+def _status_or_none(record: RunRecord) -> dict[str, Any] | None:
+    """The record's status; None if it has none or an unreadable one."""
+    try:
+        return record.read_status()
+    except RecordError:
+        return None
+
+
+def final_status(task: CellTask) -> str | None:
+    """The status of a valid cell's record if a re-run skips it: `diverged`, or `done` and
+    verified complete; else None (also for an unreadable status)."""
+    record = RunRecord(task.run_dir)
+    status = (_status_or_none(record) or {}).get("status")
+    if status == "done":
+        config = config_from_parameters(**task.parameters)
+        return status if incomplete_done(record, config) == [] else None
+    return status if status in FINAL_STATUSES else None
+
+
 def execute_cell(task: CellTask) -> CellResult:
-    """Execute train.ipynb for one cell into `<run_dir>/output.ipynb`; never raises (but
-    KeyboardInterrupt): every error ends in a `failed` record and result."""
+    """Execute train.ipynb for one cell into `<run_dir>/output.ipynb`, holding the record's
+    lock; never raises (but KeyboardInterrupt): every error ends in a `failed` record and
+    result. A record another process holds, or one found final, is skipped."""
     start = time.perf_counter()
     run_dir = Path(task.run_dir)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if task.error is not None:
-            atomic_write_text(run_dir / INVALID_CELL_FILE,
-                              json.dumps(task.parameters, indent=2, sort_keys=True) + "\n")
-        before = RunRecord(run_dir).read_status()
-        error = _execute(task, run_dir / "output.ipynb")
-        status, message = _finalise(task, error, before)
+        with record_lock(run_dir):
+            final = final_status(task) if task.error is None else None
+            if final is not None:
+                return CellResult(run_dir.name, str(run_dir), final, skipped=True)
+            if task.error is not None:
+                atomic_write_text(run_dir / INVALID_CELL_FILE,
+                                  json.dumps(task.parameters, indent=2, sort_keys=True) + "\n")
+            before = _status_or_none(RunRecord(run_dir))
+            error = _execute(task, run_dir / "output.ipynb")
+            status, message = _finalise(task, error, before)
+    except RecordBusy as err:
+        return CellResult(run_dir.name, str(run_dir), "locked", str(err), skipped=True)
     except Exception as err:
         status, message = "failed", f"batch error: {type(err).__name__}: {err}"
     return CellResult(run_dir.name, str(run_dir), status, message, time.perf_counter() - start)
@@ -322,10 +355,12 @@ class GridResult:
 
     def summary(self) -> str:
         """Counts, then one line per failed cell with its message and output notebook."""
-        skipped = sum(r.skipped for r in self.results)
+        locked = self.count("locked", skipped=True)
+        skipped = sum(r.skipped for r in self.results) - locked
         lines = [f"{len(self.results)} cells in {self.seconds:.0f} s: {self.count('done')} done, "
                  f"{self.count('diverged')} diverged, {len(self.failed)} failed, "
-                 f"{skipped} skipped (already final)"]
+                 f"{skipped} skipped (already final)"
+                 + (f", {locked} skipped (locked by another process)" if locked else "")]
         lines += [f"  failed {r.name}: {r.message}\n    {r.run_dir}/output.ipynb"
                   for r in self.failed]
         return "\n".join(lines)
@@ -367,8 +402,8 @@ def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experimen
     futures: dict[Future, list[CellTask]] = {}
     pending = []
     for task in tasks.values():
-        status = RunRecord(task.run_dir).status if task.error is None else None
-        if status in FINAL_STATUSES:
+        status = final_status(task) if task.error is None else None
+        if status is not None:
             finish(CellResult(Path(task.run_dir).name, task.run_dir, status, skipped=True))
         elif vectorize_seeds and task.error is None:
             pending.append(task)
@@ -459,12 +494,13 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
       the grid's result and the report's HTML path (None without `report`).
 
     Raises:
-      ValueError: an unknown experiment or preset, or a grid whose every cell is invalid (a bad
-        `--set`, say): then nothing runs.
+      ValueError: an unknown experiment or preset, a grid whose every cell is invalid (a bad
+        `--set`, say), or an unwritable run root (a `RecordError`): then nothing runs.
     """
     experiment = get_experiment(name)
     cells = grid_cells(name, options)
     root = Path(run_root).resolve()
+    make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     errors = [plan_cell(cell, run_root=root, experiment=name).error for cell in cells]
     if not cells or all(errors):
         raise ValueError(f"no valid cell in the {name} grid"

@@ -10,6 +10,10 @@ import traceback
 from dvg_core.algorithms import ALGORITHMS
 from dvg_core.configs import ENV_IDS
 from workbench.config import ALIASES, PRESETS, preset
+from workbench.record_checks import RecordError
+from workbench.record_lock import RecordBusy
+from workbench.record_session import failure_message
+from workbench.runs import RunRecord
 from workbench.training import TrainingRun
 
 __all__ = ["build_parser", "main"]
@@ -107,7 +111,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser(
         "train", help="train one run into its record runs/<experiment>/<run-id>/",
         description="Train one run. Options apply in this order: --preset, the named options, "
-                    "then every --set (later wins).",
+                    "then every --set (later wins). Exit codes: 0 done; 1 failed or diverged "
+                    "(status.json says which, and why); 2 a bad option or an unusable run "
+                    "root (nothing written); 3 another process is training the record "
+                    "(skipped, nothing written).",
     )
     train.add_argument("--preset", default="toy-quick", type=str,
                        help=f"starting config, one of {list(PRESETS)} (default: toy-quick)")
@@ -121,6 +128,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                             f"env.kwargs.n_locations=5; aliases: {sorted(ALIASES)}")
     train.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                        help="continue from the record's checkpoint; a done run is not retrained")
+    train.add_argument("--restart", dest="resume", action="store_false",
+                       help="discard the record's progress (checkpoint, metrics) and train it "
+                            "afresh: the remedy for a record whose files cannot be read; "
+                            "same as --no-resume")
     train.add_argument("--run-root", type=str, help="directory of the records (default: runs)")
     train.add_argument("--experiment", type=str, help="experiment directory name")
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -282,13 +293,32 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     try:
         record = run.execute()
-    except (Exception, KeyboardInterrupt):
-        traceback.print_exc()
-        print(f"record: {run.record.path}\nstatus: failed", file=sys.stderr)
-        return 1
-    state = record.read_status() or {"status": "?", "message": ""}
-    print(f"record: {record.path}\nstatus: {state['status']} ({state['message']})")
-    return 0 if state["status"] == "done" else 1
+    except RecordBusy as err:
+        print(f"skipped: {err}", file=sys.stderr)
+        return 3
+    except (Exception, KeyboardInterrupt) as err:
+        if not isinstance(err, (RecordError, OSError, KeyboardInterrupt)):
+            traceback.print_exc()  # a bug, not a fault of the record or the machine
+        print(f"error: {failure_message(err)}", file=sys.stderr)
+        written = _print_status(run.record, sys.stderr)
+        return 1 if written or isinstance(err, KeyboardInterrupt) else 2
+    _print_status(record, sys.stdout)
+    return 0 if record.status == "done" else 1
+
+
+def _print_status(record: RunRecord, file) -> bool:
+    """Print the record's path and what its status.json says; whether it has one."""
+    print(f"record: {record.path}", file=file)
+    try:
+        state = record.read_status()
+    except RecordError as err:
+        print(f"status: unreadable ({err})", file=file)
+        return True
+    if state is None:
+        print("status: none (no record was written)", file=file)
+        return False
+    print(f"status: {state['status']} ({state['message']})", file=file)
+    return True
 
 
 def _reproduce(args: argparse.Namespace) -> int:

@@ -53,7 +53,7 @@ def make_record_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise RecordError(f"cannot create the run record {path}: {err.strerror or err}; "
+        raise RecordError(f"cannot create {path}: {err.strerror or err}; "
                           "choose a writable run root (--run-root)") from None
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from workbench.notebook_api import config_from_parameters
+from workbench.record_checks import RecordError
 from workbench.runs import RunRecord
 
 __all__ = ["execute_seed_group", "group_by_setting"]
@@ -30,7 +31,8 @@ def group_by_setting(tasks: Sequence) -> list[list]:
 
 def execute_seed_group(tasks: Sequence) -> list:
     """Train the group's cells together; one `CellResult` per cell, never raises (but
-    KeyboardInterrupt): an error fails every cell of the group."""
+    KeyboardInterrupt): an error fails every cell of the group. A cell whose record another
+    process holds is skipped (`locked`)."""
     from workbench.batch import CellResult
     from workbench.training import train_seeds
 
@@ -45,11 +47,17 @@ def execute_seed_group(tasks: Sequence) -> list:
     results = []
     for task in tasks:
         record = RunRecord(task.run_dir)
-        state = record.read_status() if record.params_path.exists() else None
-        if error is not None and (state is None or state["status"] == "running"):
+        try:
+            state = record.read_status() if record.params_path.exists() else None
+        except RecordError as err:
+            state = {"status": "failed", "message": str(err)}
+        unfinished = state is None or state["status"] == "running"
+        if error is not None and unfinished:
             status, message = "failed", f"seed group: {error}"
+        elif unfinished:  # train_seeds left it alone: another process holds it
+            status, message = "locked", "skipped: another process holds the record"
         else:
             status, message = state["status"], state["message"]
         results.append(CellResult(Path(task.run_dir).name, task.run_dir, status, message,
-                                  seconds))
+                                  seconds, skipped=status == "locked"))
     return results
