@@ -500,11 +500,11 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
     experiment = get_experiment(name)
     cells = grid_cells(name, options)
     root = Path(run_root).resolve()
-    make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     errors = [plan_cell(cell, run_root=root, experiment=name).error for cell in cells]
     if not cells or all(errors):
         raise ValueError(f"no valid cell in the {name} grid"
                          + (f"; the first error: {errors[0]}" if errors else ""))
+    make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
     with make_executor(min(workers, len(cells)), dask) as executor:
         grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
