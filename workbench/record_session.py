@@ -99,9 +99,10 @@ def load_checkpoint_checked(load: Callable[[], bool], record: RunRecord) -> bool
     try:
         return load()
     except Exception as err:
+        first_line = (str(err).splitlines() or [""])[0][:200]
         raise RecordError(f"the checkpoint {record.checkpoint_path} does not fit this run "
-                          f"({type(err).__name__}: {err}); was it written by another algorithm "
-                          f"or configuration? {remedy(record.path)}") from err
+                          f"({type(err).__name__}: {first_line}); was it written by another "
+                          f"algorithm or configuration? {remedy(record.path)}") from err
 
 
 def check_complete(record: RunRecord, config: ExperimentConfig) -> None:
