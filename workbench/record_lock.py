@@ -7,7 +7,8 @@ locked record is told so (`RecordBusy`) and skips it; it never waits behind it u
 A grid worker holds the lock of the cell it executes for the whole notebook, and the notebook's
 kernel (a child process) must not take it again: the holder lists the records it holds in the
 environment variable `DVG_HELD_RECORDS` (paths joined by `os.pathsep`), which child processes
-inherit, and `record_lock` on a listed record does nothing.
+inherit, and `record_lock` on a record its parent listed does nothing. Within one process a
+record is held once: a second `record_lock` on it (another thread) is `RecordBusy` too.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from filelock import FileLock, Timeout
 
 from workbench.record_checks import RecordError, file_mode
 
-__all__ = ["HELD_ENV", "LOCK_NAME", "RecordBusy", "is_locked", "make_record_dir", "record_lock"]
+__all__ = ["HELD_ENV", "LOCK_NAME", "RecordBusy", "make_record_dir", "record_lock"]
 
 LOCK_NAME = ".lock"
 """The lock file inside a record."""
 HELD_ENV = "DVG_HELD_RECORDS"
 """Records this process (or its parent) holds, for child processes to see."""
 _ENV_GUARD = threading.Lock()
+_OWN: set[str] = set()
+"""Records this process holds."""
 
 
 class RecordBusy(RuntimeError):
@@ -39,8 +42,16 @@ def _held() -> list[str]:
     return [p for p in os.environ.get(HELD_ENV, "").split(os.pathsep) if p]
 
 
+_INHERITED = frozenset(_held())
+"""Records the parent process held when it started this one (a notebook kernel's)."""
+
+
 def _advertise(path: str, held: bool) -> None:
     with _ENV_GUARD:
+        if held and path in _OWN:
+            raise RecordBusy(f"{path} is already being trained by this process; skipped here: "
+                             "a record is never trained twice at once")
+        (_OWN.add if held else _OWN.discard)(path)
         paths = [p for p in _held() if p != path] + ([path] if held else [])
         if paths:
             os.environ[HELD_ENV] = os.pathsep.join(paths)
@@ -69,7 +80,7 @@ def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
       RecordError: the record directory or its lock file cannot be created.
     """
     path = Path(path).resolve()
-    if str(path) in _held():  # held by this process already, or by the parent that started it
+    if str(path) in _INHERITED and str(path) not in _OWN:  # the parent holds it for us
         yield
         return
     make_record_dir(path)
@@ -83,23 +94,14 @@ def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
     except OSError as err:
         raise RecordError(f"cannot lock the run record {path}: {err.strerror or err}; "
                           "choose a writable run root (--run-root)") from None
-    _advertise(str(path), True)
+    try:
+        _advertise(str(path), True)
+    except RecordBusy:
+        lock.release()
+        raise
     try:
         yield
     finally:
         _advertise(str(path), False)
         lock.release()
 
-
-def is_locked(path: str | Path) -> bool:
-    """Whether another process holds the record's lock right now (a hint: it may change)."""
-    path = Path(path).resolve()
-    if str(path) in _held() or not (path / LOCK_NAME).exists():
-        return False
-    try:
-        with record_lock(path):
-            return False
-    except RecordBusy:
-        return True
-    except RecordError:
-        return False
