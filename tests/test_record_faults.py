@@ -26,7 +26,7 @@ import torch
 from filelock import FileLock
 
 from dvg_core.loop import TIMING_METRICS
-from workbench import batch, runs
+from workbench import batch, record_files, runs
 from workbench.batch import GridOptions, grid_cells, plan_cell
 from workbench.cli import main
 from workbench.config import preset
@@ -242,7 +242,8 @@ def _disk_full_at_checkpoint(monkeypatch, n: int, *, everything: bool = False):
         return write(path, text)
 
     monkeypatch.setattr(torch, "save", failing_save)
-    monkeypatch.setattr(runs, "atomic_write_text", failing_write)
+    monkeypatch.setattr(runs, "atomic_write_text", failing_write)  # status, params, provenance
+    monkeypatch.setattr(record_files, "atomic_write_text", failing_write)  # metrics rewrites
 
 
 def test_disk_full_while_checkpointing_fails_cleanly_and_a_rerun_resumes(baseline, tmp_path,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import runs
+from workbench import record_files
 from workbench.config import apply_overrides, preset, run_id
 from workbench.runs import (
     MetricsWriter,
@@ -44,7 +44,7 @@ def test_atomic_write_keeps_old_content_when_the_replace_fails(tmp_path, monkeyp
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs.os, "replace", fail)
+    monkeypatch.setattr(record_files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(path, "new")
     assert path.read_text() == "old"

@@ -93,16 +93,19 @@ def check_metrics_cover(record: RunRecord, step: int) -> None:
                           f"the metrics before it are lost; {remedy(record.path)}")
 
 
-def load_checkpoint_checked(load: Callable[[], bool], record: RunRecord) -> bool:
-    """`load()` (the trainer's checkpoint loader) with its failures named as `RecordError`."""
-    checkpoint_step(record.checkpoint_path)  # a readable archive, or a RecordError
+def load_checkpoint_checked(load: Callable[[], bool], records: Sequence[RunRecord]) -> bool:
+    """`load()` (the trainer's loader of the `records`' checkpoints) after checking each is a
+    readable archive, with its failures named as `RecordError`."""
+    for record in records:
+        checkpoint_step(record.checkpoint_path)
     try:
         return load()
     except Exception as err:
         first_line = (str(err).splitlines() or [""])[0][:200]
-        raise RecordError(f"the checkpoint {record.checkpoint_path} does not fit this run "
+        paths = ", ".join(str(r.checkpoint_path) for r in records)
+        raise RecordError(f"the checkpoint {paths} does not fit this run "
                           f"({type(err).__name__}: {first_line}); was it written by another "
-                          f"algorithm or configuration? {remedy(record.path)}") from err
+                          f"algorithm or configuration? {remedy(records[0].path)}") from err
 
 
 def check_complete(record: RunRecord, config: ExperimentConfig) -> None:

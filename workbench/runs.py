@@ -16,18 +16,15 @@ records").
 
 Every write is atomic (a temp file in the same directory, then `os.replace`) except the
 per-row append, which is flushed at once; a reader can see at worst a missing last row. Files are
-created with mode 0666 less the umask (0644 usually), so others sharing a run root can read them.
+created with mode 0666 less the umask (0644 usually), so others sharing a run root can read them
+(`workbench.record_files`: `atomic_write_text` and `MetricsWriter`, re-exported here).
 A file that cannot be read raises `RecordError` naming it and the remedy
 (`workbench.record_checks`). Training holds the record's lock: never two writers at once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +35,8 @@ import pandas as pd
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.loop import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
-from workbench.record_checks import STATUSES, RecordError, file_mode, parse_status
+from workbench.record_checks import STATUSES, RecordError, parse_status
+from workbench.record_files import MetricsWriter, atomic_write_text
 from workbench.record_lock import make_record_dir
 
 __all__ = [
@@ -64,22 +62,6 @@ _TRANSITIONS: dict[str | None, tuple[str, ...]] = {
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file in the same directory and `os.replace`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, file_mode())  # mkstemp creates 0600
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def record_path(config: ExperimentConfig) -> Path:
@@ -200,81 +182,6 @@ def create_or_open(config: ExperimentConfig, *, replace_unreadable: bool = False
     params = {"run_id": record.run_id, "created": _now(), "config": config.to_dict()}
     atomic_write_text(record.params_path, json.dumps(params, indent=2, sort_keys=True) + "\n")
     return record
-
-
-class MetricsWriter:
-    """Appends metric rows (dicts with `step`, `kind` and any values) to a CSV file, flushing each.
-
-    A row with a new key widens the header by rewriting the file once; rows written before carry
-    empty cells there. Usable as the `log` sink of `dvg_core.loop.Trainer`. `truncate_after` and
-    `clear` re-read the header from the file. A file that cannot be read raises `RecordError`
-    when its rows are needed.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.columns: list[str] = []
-        try:  # an unreadable file is reported when its rows are read (`_read`), not here
-            with open(self.path, newline="") as f:
-                self.columns = next(csv.reader(f), [])
-        except (OSError, UnicodeDecodeError, csv.Error):
-            pass
-
-    def write(self, row: Mapping[str, Any]) -> None:
-        """Append one row."""
-        if "step" not in row or "kind" not in row:
-            raise ValueError(f"a metrics row needs 'step' and 'kind', got keys {list(row)}")
-        new = [k for k in ("step", "kind", *row) if k not in self.columns]
-        if new:
-            header, rows = self._read()
-            self._rewrite(rows, list(dict.fromkeys([*header, *self.columns, *new])))
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
-
-    def truncate_after(self, step: int) -> None:
-        """Drop every row with `step` > `step` (a resumed run rewrites them)."""
-        header, rows = self._read()
-        if header:
-            self._rewrite([r for r in rows if float(r["step"]) <= step], header)
-
-    def clear(self) -> None:
-        """Delete the file (a fresh start)."""
-        self.path.unlink(missing_ok=True)
-        self.columns = []
-
-    def _read(self) -> tuple[list[str], list[dict[str, str]]]:
-        """The file's header and rows ([], [] if there is none)."""
-        if not self.path.exists():
-            return [], []
-        try:
-            with open(self.path, newline="") as f:
-                reader = csv.DictReader(f)
-                rows = list(reader)
-                header = list(reader.fieldnames or [])
-            if not header and not rows:
-                return [], []
-            if header[:2] != ["step", "kind"]:
-                raise ValueError(f"header {header[:4]} does not start with step,kind")
-            for row in rows:
-                float(row["step"])
-        except (OSError, UnicodeDecodeError, csv.Error, TypeError, ValueError) as err:
-            raise RecordError(f"{self.path} is unreadable ({type(err).__name__}: {err}); pass "
-                              "--restart (resume=False) to discard the record's progress") from None
-        return header, rows
-
-    def _rewrite(self, rows: list[dict[str, str]], columns: list[str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_text(self.path, buffer.getvalue())
-        self.columns = columns
-
-
-def _cell(value: Any) -> Any:
-    """`None` -> empty cell; floats keep `repr` precision (csv writes `str`, which is `repr`)."""
-    return "" if value is None else value
 
 
 # ----------------------------------------------------------------- readers

@@ -27,7 +27,7 @@ from dvg_core.device import resolve_device
 from dvg_core.loop import Trainer
 from workbench.config import ExperimentConfig, identity_dict
 from workbench.provenance import end_session, start_session
-from workbench.record_checks import RecordError, checkpoint_step, remove_temp_files
+from workbench.record_checks import RecordError, remove_temp_files
 from workbench.record_lock import RecordBusy, record_lock
 from workbench.record_session import (
     check_complete, check_metrics_cover, incomplete_done, load_checkpoint_checked, record_failure,
@@ -119,8 +119,8 @@ class TrainingRun:
             print(f"warning: the record says done but is incomplete: {'; '.join(problems)}; "
                   "resuming it", file=sys.stderr)
         trainer = self.trainer = self.trainer or self._build()
+        create_or_open(config, replace_unreadable=not self.resume)  # its errors touch no status
         try:
-            create_or_open(config, replace_unreadable=not self.resume)
             message = self._resume_or_start(trainer)
             record.set_status("running", message, trainer.step,
                               checkpoint_step=trainer.step if trainer.step else None, force=True)
@@ -143,7 +143,7 @@ class TrainingRun:
         record = self.record
         if self.resume:
             record.read_status()  # a RecordError if it is unreadable
-            if load_checkpoint_checked(trainer.load_checkpoint, record):
+            if load_checkpoint_checked(trainer.load_checkpoint, [record]):
                 check_metrics_cover(record, trainer.step)
                 self.writer.truncate_after(trainer.step)
                 return f"resumed at env step {trainer.step}"
@@ -222,9 +222,9 @@ def _train_group(group: Sequence[ExperimentConfig], records: Sequence[RunRecord]
             logs=[w.write for w in writers], progress=progress)
     except TypeError as err:
         raise ValueError(f"the builders reject this config: {err}") from err
+    for config in group:
+        create_or_open(config, replace_unreadable=not resume)
     try:
-        for config in group:
-            create_or_open(config, replace_unreadable=not resume)
         message = _resume_or_start_group(trainer, records, writers, resume)
         for record in records:
             print(f"run record: {record.path}")
@@ -250,9 +250,8 @@ def _resume_or_start_group(trainer: Any, records: Sequence[RunRecord],
     """`TrainingRun._resume_or_start` for a seed group; the status message."""
     if resume:
         for record in records:
-            record.read_status()
-            checkpoint_step(record.checkpoint_path)
-        if load_checkpoint_checked(trainer.load_checkpoints, records[0]):
+            record.read_status()  # a RecordError if it is unreadable
+        if load_checkpoint_checked(trainer.load_checkpoints, records):
             for record, writer in zip(records, writers):
                 check_metrics_cover(record, trainer.step)
                 writer.truncate_after(trainer.step)
