@@ -84,7 +84,7 @@ def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
         yield
         return
     make_record_dir(path)
-    lock = FileLock(path / LOCK_NAME, mode=file_mode(), is_singleton=False)
+    lock = FileLock(path / LOCK_NAME, mode=file_mode())
     try:
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
