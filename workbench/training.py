@@ -17,7 +17,7 @@ checkpoint (`checkpoint_step`); each session's provenance goes to `provenance.js
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
@@ -119,37 +119,9 @@ class TrainingRun:
             print(f"warning: the record says done but is incomplete: {'; '.join(problems)}; "
                   "resuming it", file=sys.stderr)
         trainer = self.trainer = self.trainer or self._build()
-        create_or_open(config, replace_unreadable=not self.resume)  # its errors touch no status
-        try:
-            message = self._resume_or_start(trainer)
-            record.set_status("running", message, trainer.step,
-                              checkpoint_step=trainer.step if trainer.step else None, force=True)
-            start_session(record.path, device=self.device, step=trainer.step, message=message)
-            track_checkpoints(trainer, "save_checkpoint", [record])
-            result = trainer.run()
-            if result.status == "done":
-                trainer.save_checkpoint()
-                check_complete(record, config)
-        except (Exception, KeyboardInterrupt) as err:
-            record_failure([record], err, trainer.step)
-            raise
-        record.set_status(result.status, result.message, result.step)
-        end_session(record.path, status=result.status, step=result.step)
+        _train_records(trainer, [config], [record], [self.writer], resume=self.resume,
+                       device=self.device, checkpoints=("load_checkpoint", "save_checkpoint"))
         return record
-
-    def _resume_or_start(self, trainer: Trainer) -> str:
-        """Load the checkpoint (after checking the record's files) or clear the record; the
-        status message."""
-        record = self.record
-        if self.resume:
-            record.read_status()  # a RecordError if it is unreadable
-            if load_checkpoint_checked(trainer.load_checkpoint, [record]):
-                check_metrics_cover(record, trainer.step)
-                self.writer.truncate_after(trainer.step)
-                return f"resumed at env step {trainer.step}"
-        self.writer.clear()
-        record.checkpoint_path.unlink(missing_ok=True)
-        return "started"
 
 
 def train(config: ExperimentConfig, *, resume: bool = True, progress: bool = True) -> RunRecord:
@@ -222,19 +194,46 @@ def _train_group(group: Sequence[ExperimentConfig], records: Sequence[RunRecord]
             logs=[w.write for w in writers], progress=progress)
     except TypeError as err:
         raise ValueError(f"the builders reject this config: {err}") from err
-    for config in group:
-        create_or_open(config, replace_unreadable=not resume)
+    for record in records:
+        print(f"run record: {record.path}")
+    _train_records(trainer, group, records, writers, resume=resume, device=device,
+                   checkpoints=("load_checkpoints", "save_checkpoints"),
+                   label=f" (seed-vectorised, {len(records)} seeds)")
+
+
+def _train_records(trainer: Any, configs: Sequence[ExperimentConfig],
+                   records: Sequence[RunRecord], writers: Sequence[MetricsWriter], *,
+                   resume: bool, device: Any, checkpoints: tuple[str, str],
+                   label: str = "") -> None:
+    """Train `records` (locked by the caller) with `trainer`, one record per config; the one
+    record-keeping path of a lone run and a seed group.
+
+    Args:
+      trainer: built for `records`; its `run()` returns one `TrainResult` or a list of them.
+      writers: the metric sinks the trainer logs to, one per record.
+      checkpoints: the names of the trainer's (load, save) checkpoint methods.
+      label: appended to the status messages (`started`, `resumed at env step N`).
+
+    Raises:
+      RecordError: a record file that cannot be read, or a finished record found incomplete
+        (every record is marked `failed` with the message first); whatever training raised.
+    """
+    load, save = checkpoints
+    for config in configs:
+        create_or_open(config, replace_unreadable=not resume)  # its errors touch no status
     try:
-        message = _resume_or_start_group(trainer, records, writers, resume)
+        message = _resume_or_start(getattr(trainer, load), trainer, records, writers, resume)
+        message += label
         for record in records:
-            print(f"run record: {record.path}")
             record.set_status("running", message, trainer.step,
-                              checkpoint_step=trainer.step if trainer.step else None, force=True)
+                              checkpoint_step=trainer.step or None, force=True)
             start_session(record.path, device=device, step=trainer.step, message=message)
-        track_checkpoints(trainer, "save_checkpoints", records)
+        track_checkpoints(trainer, save, records)
         results = trainer.run()
-        trainer.save_checkpoints()
-        for record, config, result in zip(records, group, results):
+        results = results if isinstance(results, list) else [results]
+        if any(r.status == "done" for r in results):
+            getattr(trainer, save)()  # a seed group's diverged seeds keep their last good one
+        for record, config, result in zip(records, configs, results):
             if result.status == "done":
                 check_complete(record, config)
     except (Exception, KeyboardInterrupt) as err:
@@ -245,18 +244,19 @@ def _train_group(group: Sequence[ExperimentConfig], records: Sequence[RunRecord]
         end_session(record.path, status=result.status, step=result.step)
 
 
-def _resume_or_start_group(trainer: Any, records: Sequence[RunRecord],
-                           writers: Sequence[MetricsWriter], resume: bool) -> str:
-    """`TrainingRun._resume_or_start` for a seed group; the status message."""
+def _resume_or_start(load: Callable[[], bool], trainer: Any, records: Sequence[RunRecord],
+                     writers: Sequence[MetricsWriter], resume: bool) -> str:
+    """Load the checkpoints (after checking the records' files) or clear the records; the
+    status message."""
     if resume:
         for record in records:
             record.read_status()  # a RecordError if it is unreadable
-        if load_checkpoint_checked(trainer.load_checkpoints, records):
+        if load_checkpoint_checked(load, records):
             for record, writer in zip(records, writers):
                 check_metrics_cover(record, trainer.step)
                 writer.truncate_after(trainer.step)
-            return f"resumed at env step {trainer.step} (seed-vectorised)"
+            return f"resumed at env step {trainer.step}"
     for writer, record in zip(writers, records):
         writer.clear()
         record.checkpoint_path.unlink(missing_ok=True)
-    return f"started (seed-vectorised, {len(records)} seeds)"
+    return "started"
