@@ -139,7 +139,9 @@ def test_an_unusable_checkpoint_fails_naming_it_and_restart_recovers(
     damaged = record.checkpoint_path.read_bytes(), record.metrics_path.read_bytes()
     for _ in range(2):  # every re-run says the same, and changes nothing
         code, out, err = cli_train(tmp_path, capsys)
-        assert_failed_cleanly(code, out, err, record, str(record.checkpoint_path), "--restart")
+        state = assert_failed_cleanly(code, out, err, record, str(record.checkpoint_path),
+                                      "--restart")
+        assert state["step"] == 150  # the step the record had reached, not 0
         assert (record.checkpoint_path.read_bytes(), record.metrics_path.read_bytes()) == damaged
     code, out, err = cli_train(tmp_path, capsys, "--restart")
     assert code == 0 and "status: done" in out

@@ -25,6 +25,7 @@ import torch
 __all__ = [
     "STATUSES",
     "RecordError",
+    "brief",
     "checkpoint_step",
     "file_mode",
     "metrics_last_step",
@@ -44,6 +45,14 @@ os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 class RecordError(ValueError):
     """A record file that cannot be read (or written); the message names the file, what is
     wrong and what to do. A `ValueError`, so callers that reject bad input catch it too."""
+
+
+def brief(err: BaseException) -> str:
+    """`Type: message` of `err`, its first sentence of its first line (torch's load errors run
+    to a paragraph, a state-dict mismatch to a hundred keys)."""
+    text = (str(err).splitlines() or [""])[0]
+    text = text.split(". ", 1)[0]
+    return f"{type(err).__name__}: {text[:200]}"
 
 
 def remedy(record_dir: str | Path) -> str:
@@ -122,13 +131,18 @@ def checkpoint_step(path: Path) -> int | None:
     if not path.exists():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        if not path.stat().st_size:
+            raise EOFError("the file is empty")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # not a zip archive: the plain load tells what it is, or loads it
+            state = torch.load(path, map_location="cpu", weights_only=True)
         step = state["counters"]["step"]
         if "agent" not in state or not isinstance(step, int):
             raise KeyError("agent")
     except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ...
-        raise RecordError(f"the checkpoint {path} cannot be loaded "
-                          f"({type(err).__name__}: {err}); {remedy(path.parent)}") from None
+        raise RecordError(f"the checkpoint {path} cannot be loaded ({brief(err)}); "
+                          f"{remedy(path.parent)}") from None
     return step
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from workbench.config import ExperimentConfig
 from workbench.provenance import end_session
 from workbench.record_checks import (
-    RecordError, checkpoint_step, metrics_last_step, remedy, remove_temp_files, verify_done,
+    RecordError, brief, checkpoint_step, metrics_last_step, remedy, remove_temp_files,
+    verify_done,
 )
 from workbench.runs import RunRecord
 
@@ -48,16 +49,24 @@ def failure_message(err: BaseException) -> str:
 
 
 def record_failure(records: Sequence[RunRecord], err: BaseException, step: int) -> None:
-    """Mark `records` failed (never raising: a failure to write is printed instead)."""
+    """Mark `records` failed at env step `step` (0, before anything loaded: the step their
+    status had), never raising: a failure to write is printed instead."""
     message = failure_message(err)
     for record in records:
         try:
             remove_temp_files(record.path)
-            record.set_status("failed", message, step, force=True)
+            record.set_status("failed", message, step or _last_step(record), force=True)
             end_session(record.path, status="failed", step=step)
         except OSError as write_err:
             print(f"could not record the failure in {record.status_path}: {write_err}",
                   file=sys.stderr)
+
+
+def _last_step(record: RunRecord) -> int:
+    try:
+        return (record.read_status() or {}).get("step", 0)
+    except RecordError:
+        return 0
 
 
 def track_checkpoints(trainer: Any, method: str, records: Sequence[RunRecord]) -> None:
@@ -101,11 +110,10 @@ def load_checkpoint_checked(load: Callable[[], bool], records: Sequence[RunRecor
     try:
         return load()
     except Exception as err:
-        first_line = (str(err).splitlines() or [""])[0][:200]
         paths = ", ".join(str(r.checkpoint_path) for r in records)
-        raise RecordError(f"the checkpoint {paths} does not fit this run "
-                          f"({type(err).__name__}: {first_line}); was it written by another "
-                          f"algorithm or configuration? {remedy(records[0].path)}") from err
+        raise RecordError(f"the checkpoint {paths} does not fit this run ({brief(err)}); was it "
+                          f"written by another algorithm or configuration? "
+                          f"{remedy(records[0].path)}") from err
 
 
 def check_complete(record: RunRecord, config: ExperimentConfig) -> None:
