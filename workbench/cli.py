@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import traceback
+from typing import TextIO
 
 from dvg_core.algorithms import ALGORITHMS
 from dvg_core.configs import ENV_IDS
@@ -65,7 +66,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         "reproduce", help="run an experiment grid as papermill notebooks, then its report",
         description="Execute notebooks/train.ipynb once per grid cell into "
                     "<run-root>/<experiment>/<run-id>/output.ipynb (cells whose record is done "
-                    "or diverged are skipped; failed or interrupted ones run again and resume), "
+                    "and verified complete, or diverged, are skipped, and so are cells another "
+                    "process is training; failed or interrupted ones run again and resume), "
                     "then notebooks/report.ipynb into <run-root>/<experiment>/report.html. "
                     "Exit code 1 if any cell failed.",
     )
@@ -306,7 +308,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0 if record.status == "done" else 1
 
 
-def _print_status(record: RunRecord, file) -> bool:
+def _print_status(record: RunRecord, file: TextIO) -> bool:
     """Print the record's path and what its status.json says; whether it has one."""
     print(f"record: {record.path}", file=file)
     try:
