@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from dvg_core.loop import TIMING_METRICS
 from workbench import batch, record_files, runs
@@ -32,7 +32,7 @@ from workbench.cli import main
 from workbench.config import preset
 from workbench.provenance import read_sessions
 from workbench.record_checks import RecordError, file_mode
-from workbench.record_lock import RecordBusy
+from workbench.record_lock import HELD_ENV, RecordBusy, record_lock
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import TrainingRun, train, train_seeds
 
@@ -308,6 +308,23 @@ def test_a_locked_record_is_skipped_untouched(tmp_path, capsys):
         with pytest.raises(RecordBusy):
             TrainingRun(tiny(tmp_path), progress=False).execute()
     assert {p.name for p in path.iterdir()} <= {".lock"}  # no status, metrics or params
+
+
+def test_a_child_process_trusts_the_lock_its_parent_holds_and_no_other(tmp_path):
+    """A grid worker holds a cell's lock while its notebook kernel trains the record."""
+    code = ("import sys; from workbench.record_lock import record_lock, RecordBusy\n"
+            "try:\n    with record_lock(sys.argv[1]): print('trained')\n"
+            "except RecordBusy: print('busy')")
+    path = tmp_path / "record"
+    with record_lock(path):
+        assert str(path.resolve()) in os.environ[HELD_ENV].split(os.pathsep)
+        child = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                               text=True, check=True)
+        with pytest.raises(Timeout):  # anyone else, even another lock in this process
+            with FileLock(path / ".lock", timeout=0):
+                pass
+    assert child.stdout.strip() == "trained"
+    assert HELD_ENV not in os.environ
 
 
 def test_a_grid_cell_whose_record_is_locked_is_skipped_without_running(tmp_path, monkeypatch):

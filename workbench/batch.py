@@ -63,8 +63,8 @@ from workbench.seed_batch import execute_seed_group, group_by_setting
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
     "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "execute_cell",
-    "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell", "render_report", "reproduce",
-    "run_grid",
+    "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell",
+    "render_report", "reproduce", "run_grid",
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
