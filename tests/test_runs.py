@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from workbench import record_files
+from workbench.record_checks import RecordError, file_mode, metrics_last_step
 from workbench.config import apply_overrides, preset, run_id
 from workbench.runs import (
     MetricsWriter,
@@ -235,3 +236,54 @@ def test_no_temp_files_survive_metrics_rewrites(tmp_path):
         writer.write(row)
     writer.truncate_after(20)
     assert os.listdir(tmp_path) == ["metrics.csv"]
+
+
+def test_atomic_writes_are_created_with_the_umask_mode_not_0600(tmp_path):
+    atomic_write_text(tmp_path / "f.json", "{}")
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == file_mode()
+
+
+def test_a_stale_writer_truncates_with_the_header_the_file_has(tmp_path):
+    path = tmp_path / "metrics.csv"
+    stale = MetricsWriter(path)  # opened before another writer widened the file
+    writer = MetricsWriter(path)
+    for row in ROWS:
+        writer.write(row)
+    stale.truncate_after(40)
+    assert stale.columns == writer.columns
+    assert list(read_metrics(path)["step"]) == [20, 40, 40]
+
+
+@pytest.mark.parametrize("content", [b"no,header\n1,2\n", b"\x00\xff\xfe",
+                                     b"step,kind\nx,eval\n"])
+def test_an_unreadable_metrics_file_is_a_record_error_naming_it(tmp_path, content):
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(content)
+    with pytest.raises(RecordError, match="metrics.csv is unreadable"):
+        MetricsWriter(path).truncate_after(10)
+    with pytest.raises(RecordError, match="metrics.csv is unreadable"):
+        metrics_last_step(path)
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("content", ["{bad", "[]", '{"status": "weird"}',
+                                     '{"status": "done", "step": "x"}'])
+def test_an_unreadable_status_is_a_record_error_and_listed_as_unreadable(config, content):
+    record = create_or_open(config)
+    record.status_path.write_text(content)
+    with pytest.raises(RecordError, match="status.json is unreadable"):
+        record.status
+    with pytest.raises(RecordError):
+        record.set_status("running")
+    statuses = load_statuses(record.path.parent)
+    assert list(statuses["status"]) == ["unreadable"]
+    assert "status.json is unreadable" in statuses["message"][0]
+    record.set_status("failed", "rewritten", force=True)  # forcing overwrites it
+    assert record.status == "failed"
+
+
+def test_set_status_keeps_the_checkpoint_step_unless_given(config):
+    record = create_or_open(config)
+    record.set_status("running", "checkpoint", 100, checkpoint_step=100)
+    record.set_status("failed", "boom", 130)
+    assert record.read_status()["checkpoint_step"] == 100
