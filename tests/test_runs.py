@@ -287,3 +287,14 @@ def test_set_status_keeps_the_checkpoint_step_unless_given(config):
     record.set_status("running", "checkpoint", 100, checkpoint_step=100)
     record.set_status("failed", "boom", 130)
     assert record.read_status()["checkpoint_step"] == 100
+
+
+def test_load_metrics_leaves_out_an_unreadable_file_with_a_warning(config):
+    configs = [config, apply_overrides(config, ["seed=1"])]
+    for c in configs:
+        MetricsWriter(create_or_open(c).metrics_path).write(ROWS[0])
+    torn = RunRecord(record_path(configs[1])).metrics_path
+    torn.write_bytes(b"\x00\xff garbage")
+    with pytest.warns(UserWarning, match="metrics.csv is unreadable"):
+        frame = load_metrics(record_path(config).parent)
+    assert list(frame["run_id"]) == [run_id(config)]

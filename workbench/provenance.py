@@ -86,7 +86,7 @@ def start_session(record_dir: Path, *, device: torch.device | str, step: int,
     """Append a session that starts now (at env step `step`, `message` saying how)."""
     device = torch.device(device)
     session = {
-        "started": _now(), "ended": None, "start_step": int(step), "start": message,
+        "started": _now(), "ended": None, "start_step": int(step), "start_message": message,
         "outcome": None, **code_version(), "versions": _versions(),
         "host": socket.gethostname(), "pid": os.getpid(), "torch_threads": torch.get_num_threads(),
         "device": str(device),

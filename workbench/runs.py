@@ -25,6 +25,7 @@ A file that cannot be read raises `RecordError` naming it and the remedy
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +36,7 @@ import pandas as pd
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.loop import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
-from workbench.record_checks import STATUSES, RecordError, parse_status
+from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
 from workbench.record_files import MetricsWriter, atomic_write_text
 from workbench.record_lock import make_record_dir
 
@@ -122,7 +123,8 @@ class RunRecord:
 
     @property
     def status(self) -> str | None:
-        """`running`, `done`, `failed`, `diverged`, or None before the first status."""
+        """`running`, `done`, `failed`, `diverged`, or None before the first status;
+        `RecordError` if `status.json` is unreadable."""
         state = self.read_status()
         return None if state is None else state["status"]
 
@@ -224,6 +226,9 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
     """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
     n_locations, noise, seed, lam, gamma, ...) first on every row.
 
+    A `metrics.csv` that cannot be read is left out with a warning naming it (training names
+    it too, and marks its run failed), so one torn file does not stop a report.
+
     Args:
       source: an experiment directory, one run directory, or an iterable of run directories.
     """
@@ -232,7 +237,12 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
         record = RunRecord(path)
         if not record.metrics_path.exists() or not record.metrics_path.stat().st_size:
             continue
-        frame = read_metrics(record.metrics_path)
+        try:
+            metrics_last_step(record.metrics_path)
+            frame = read_metrics(record.metrics_path)
+        except (RecordError, ValueError, UnicodeDecodeError) as err:
+            warnings.warn(f"left out of the metrics: {err}", stacklevel=2)
+            continue
         columns = _param_columns(record.read_params())
         frames.append(frame.assign(**columns)[[*columns, *frame.columns]])
     if not frames:
