@@ -2,7 +2,7 @@
 
 The lock is `<record>/.lock`, an OS file lock (`flock`): the kernel drops it when its holder
 dies, even by `kill -9`, so a killed run never leaves a record locked. A process that meets a
-locked record is told so (`RecordBusy`) and skips it; it never waits behind it unless asked.
+locked record is told so (`RecordBusy`) and skips it; it never waits behind it.
 
 A grid worker holds the lock of the cell it executes for the whole notebook, and the notebook's
 kernel (a child process) must not take it again: the holder lists the records it holds in the
@@ -69,14 +69,12 @@ def make_record_dir(path: Path) -> None:
 
 
 @contextmanager
-def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
-    """Hold the lock of the record at `path` (created if need be) for the `with` block.
-
-    Args:
-      wait: block until the lock is free; by default a locked record raises at once.
+def record_lock(path: str | Path) -> Iterator[None]:
+    """Hold the lock of the record at `path` (created if need be) for the `with` block; a
+    record that is locked already raises at once (never waits behind another run).
 
     Raises:
-      RecordBusy: another process holds the lock (and not `wait`).
+      RecordBusy: another process holds the lock.
       RecordError: the record directory or its lock file cannot be created.
     """
     path = Path(path).resolve()
@@ -86,7 +84,7 @@ def record_lock(path: str | Path, *, wait: bool = False) -> Iterator[None]:
     make_record_dir(path)
     lock = FileLock(path / LOCK_NAME, mode=file_mode())
     try:
-        lock.acquire(timeout=-1 if wait else 0)
+        lock.acquire(timeout=0)
     except Timeout:
         raise RecordBusy(f"{path} is being trained by another process (it holds "
                          f"{path / LOCK_NAME}); skipped here: a record is never trained twice "
