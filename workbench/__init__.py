@@ -8,6 +8,8 @@ from workbench.config import (
     preset,
     run_id,
 )
+from workbench.record_checks import RecordError
+from workbench.record_lock import RecordBusy
 from workbench.runs import (
     MetricsWriter,
     RunRecord,
@@ -22,6 +24,8 @@ __all__ = [
     "PRESETS",
     "ExperimentConfig",
     "MetricsWriter",
+    "RecordBusy",
+    "RecordError",
     "RunRecord",
     "TrainingRun",
     "apply_overrides",
