@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench import batch
+from workbench import batch, cells
 from workbench.batch import CellTask, GridOptions, IpcKernelManager, grid_cells, plan_cell
 from workbench.cli import main
 from workbench.notebook_api import config_from_parameters
@@ -228,7 +228,7 @@ def test_a_kernel_that_never_ran_a_cell_is_retried(tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch.papermill, "execute_notebook", flaky)
     monkeypatch.setattr(batch.time, "sleep", lambda s: None)
-    assert batch._execute(_task(tmp_path), tmp_path / "output.ipynb") is None
+    assert cells._execute(_task(tmp_path), tmp_path / "output.ipynb") is None
     assert len(calls) == 3
 
 
@@ -243,7 +243,7 @@ def test_a_kernel_that_died_mid_notebook_is_not_retried(tmp_path, monkeypatch):
         raise RuntimeError("Kernel died")
 
     monkeypatch.setattr(batch.papermill, "execute_notebook", dies)
-    assert batch._execute(_task(tmp_path), output) == "RuntimeError: Kernel died"
+    assert cells._execute(_task(tmp_path), output) == "RuntimeError: Kernel died"
     assert len(calls) == 1
 
 
@@ -256,7 +256,7 @@ def _valid_task(tmp_path: Path) -> CellTask:
 
 def test_a_notebook_that_died_before_training_leaves_a_failed_record(tmp_path):
     task = _valid_task(tmp_path)
-    assert batch._finalise(task, "DeadKernelError: gone", None) == (
+    assert cells._finalise(task, "DeadKernelError: gone", None) == (
         "failed", "DeadKernelError: gone")
     record = RunRecord(task.run_dir)
     assert record.status == "failed" and record.config() == config_from_parameters(
@@ -265,18 +265,18 @@ def test_a_notebook_that_died_before_training_leaves_a_failed_record(tmp_path):
 
 def test_a_stale_failed_status_is_replaced_by_the_new_error(tmp_path):
     task = _valid_task(tmp_path)
-    batch._finalise(task, "OldError: before", None)
+    cells._finalise(task, "OldError: before", None)
     before = RunRecord(task.run_dir).read_status()
-    assert batch._finalise(task, "NewError: now", before) == ("failed", "NewError: now")
+    assert cells._finalise(task, "NewError: now", before) == ("failed", "NewError: now")
     assert RunRecord(task.run_dir).read_status()["message"] == "NewError: now"
 
 
 def test_a_done_run_whose_notebook_failed_later_is_a_failed_cell_with_a_done_record(tmp_path):
     task = _valid_task(tmp_path)
     record = RunRecord(task.run_dir)
-    batch._finalise(task, None, None)  # creates the record (failed: no status written)
+    cells._finalise(task, None, None)  # creates the record (failed: no status written)
     record.set_status("running")
     record.set_status("done", "trained")
-    status, message = batch._finalise(task, "KeyError: 'x'", {"status": "failed"})
+    status, message = cells._finalise(task, "KeyError: 'x'", {"status": "failed"})
     assert status == "failed" and "the run is done, but its notebook failed" in message
     assert record.status == "done"

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import runs
+from workbench import record_files
+from workbench.record_checks import RecordError, file_mode, metrics_last_step
 from workbench.config import apply_overrides, preset, run_id
 from workbench.runs import (
     MetricsWriter,
@@ -44,7 +45,7 @@ def test_atomic_write_keeps_old_content_when_the_replace_fails(tmp_path, monkeyp
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runs.os, "replace", fail)
+    monkeypatch.setattr(record_files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(path, "new")
     assert path.read_text() == "old"
@@ -93,7 +94,8 @@ def test_set_status_writes_every_field_atomically(config):
     record = create_or_open(config)
     state = record.set_status("running", "started", 0)
     assert record.read_status() == state
-    assert set(state) == {"status", "message", "step", "updated"}
+    assert set(state) == {"status", "message", "step", "checkpoint_step", "updated"}
+    assert state["checkpoint_step"] is None
     datetime.fromisoformat(state["updated"])
     record.set_status("done", "trained", 300)
     assert record.read_status()["step"] == 300 and record.status == "done"
@@ -234,3 +236,65 @@ def test_no_temp_files_survive_metrics_rewrites(tmp_path):
         writer.write(row)
     writer.truncate_after(20)
     assert os.listdir(tmp_path) == ["metrics.csv"]
+
+
+def test_atomic_writes_are_created_with_the_umask_mode_not_0600(tmp_path):
+    atomic_write_text(tmp_path / "f.json", "{}")
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == file_mode()
+
+
+def test_a_stale_writer_truncates_with_the_header_the_file_has(tmp_path):
+    path = tmp_path / "metrics.csv"
+    stale = MetricsWriter(path)  # opened before another writer widened the file
+    writer = MetricsWriter(path)
+    for row in ROWS:
+        writer.write(row)
+    stale.truncate_after(40)
+    assert stale.columns == writer.columns
+    assert list(read_metrics(path)["step"]) == [20, 40, 40]
+
+
+@pytest.mark.parametrize("content", [b"no,header\n1,2\n", b"\x00\xff\xfe",
+                                     b"step,kind\nx,eval\n"])
+def test_an_unreadable_metrics_file_is_a_record_error_naming_it(tmp_path, content):
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(content)
+    with pytest.raises(RecordError, match="metrics.csv is unreadable"):
+        MetricsWriter(path).truncate_after(10)
+    with pytest.raises(RecordError, match="metrics.csv is unreadable"):
+        metrics_last_step(path)
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("content", ["{bad", "[]", '{"status": "weird"}',
+                                     '{"status": "done", "step": "x"}'])
+def test_an_unreadable_status_is_a_record_error_and_listed_as_unreadable(config, content):
+    record = create_or_open(config)
+    record.status_path.write_text(content)
+    with pytest.raises(RecordError, match="status.json is unreadable"):
+        record.status
+    with pytest.raises(RecordError):
+        record.set_status("running")
+    statuses = load_statuses(record.path.parent)
+    assert list(statuses["status"]) == ["unreadable"]
+    assert "status.json is unreadable" in statuses["message"][0]
+    record.set_status("failed", "rewritten", force=True)  # forcing overwrites it
+    assert record.status == "failed"
+
+
+def test_set_status_keeps_the_checkpoint_step_unless_given(config):
+    record = create_or_open(config)
+    record.set_status("running", "checkpoint", 100, checkpoint_step=100)
+    record.set_status("failed", "boom", 130)
+    assert record.read_status()["checkpoint_step"] == 100
+
+
+def test_load_metrics_leaves_out_an_unreadable_file_with_a_warning(config):
+    configs = [config, apply_overrides(config, ["seed=1"])]
+    for c in configs:
+        MetricsWriter(create_or_open(c).metrics_path).write(ROWS[0])
+    torn = RunRecord(record_path(configs[1])).metrics_path
+    torn.write_bytes(b"\x00\xff garbage")
+    with pytest.warns(UserWarning, match="metrics.csv is unreadable"):
+        frame = load_metrics(record_path(config).parent)
+    assert list(frame["run_id"]) == [run_id(config)]

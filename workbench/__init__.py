@@ -22,6 +22,8 @@ _HOMES = {
     "load_metrics": "workbench.runs",
     "load_statuses": "workbench.runs",
     "record_path": "workbench.runs",
+    "RecordError": "workbench.record_checks",
+    "RecordBusy": "workbench.record_lock",
     "TrainingRun": "workbench.training",
     "train": "workbench.training",
 }

@@ -16,6 +16,10 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
   `report_api.load_experiment` lists it.
 * A failing cell never stops the grid: `execute_cell` catches every error, and a record the
   notebook left without a final status (a kernel that died, a timeout) is marked `failed`.
+* `execute_cell` holds the record's lock (`workbench.record_lock`) for the whole notebook, so two
+  grids on one run root never train a cell twice: a cell another process holds is skipped
+  (`locked`), and a cell found final once the lock is held is skipped too. A `done` record is
+  skipped only once verified complete (`workbench.record_session.incomplete_done`).
 * Kernels started in parallel talk over ipc sockets with unique paths (`IpcKernelManager`), so
   there is no TCP port to race for; a kernel that fails before running any cell is retried.
 * Executors: a spawn-context `ProcessPoolExecutor`, or a Dask cluster's `client.get_executor()`
@@ -24,15 +28,10 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import random
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,266 +41,28 @@ from typing import Any
 
 import nbformat
 import papermill
-from jupyter_client import AsyncKernelManager
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
-from traitlets import default
 
-from dvg_core.agents import ALGORITHMS
-from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
-from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
-from workbench.names import did_you_mean
 from workbench.paths import display_path
-from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
-from workbench.seed_batch import execute_seed_group, group_by_setting
+from workbench.record_lock import make_record_dir
+from workbench.runs import atomic_write_text
+from workbench.cells import (
+    FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
+    execute_seed_group, final_status, group_by_setting, plan_cell,
+)
+from workbench.experiments import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
+
 
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
     "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "execute_cell",
-    "get_experiment", "grid_cells", "make_executor", "plan_cell", "render_report", "reproduce",
-    "run_grid",
+    "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell",
+    "render_report", "reproduce", "run_grid",
 ]
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-TRAIN_NOTEBOOK = NOTEBOOKS / "train.ipynb"
-"""The notebook every grid cell executes."""
 REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
 """The notebook executed into the experiment directory after the grid."""
-FINAL_STATUSES = ("done", "diverged")
-"""Record statuses a re-run skips."""
-_WHERE = ("run_root", "experiment", "interactive")
-
-
-class IpcKernelManager(AsyncKernelManager):
-    """A kernel manager on the ipc transport, its sockets at a fresh absolute path in the temp
-    dir (`dvgk-<uuid>-<n>`, removed at shutdown): parallel kernels never race for TCP ports
-    (papermill/jupyter_client's "Address already in use" at start)."""
-
-    @default("transport")
-    def _default_transport(self) -> str:
-        return "ipc"
-
-    @default("ip")
-    def _default_ip(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"dvgk-{uuid.uuid4().hex[:16]}")
-
-
-# ----------------------------------------------------------------- experiments
-@dataclass(frozen=True)
-class GridOptions:
-    """What the command line chooses about a grid; None takes the experiment's default."""
-
-    preset: str | None = None
-    """Starting config of every cell."""
-    seeds: tuple[int, ...] | None = None
-    """Seeds of every setting."""
-    algos: tuple[str, ...] | None = None
-    """Algorithms (names are validated per cell, in its notebook)."""
-    n_locations: tuple[int, ...] | None = None
-    """Toy: numbers of reward locations N."""
-    tasks: tuple[str, ...] | None = None
-    """MuJoCo: env ids (names are validated per cell)."""
-    noises: tuple[str, ...] | None = None
-    """MuJoCo: noise settings."""
-    overrides: tuple[str, ...] = ()
-    """`key=value` overrides of every cell, applied after the cell's own."""
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A named grid: how to build its cells and its defaults."""
-
-    name: str
-    """Also the experiment directory's name."""
-    description: str
-    """One line for `--help`."""
-    cells: Callable[[GridOptions, str, tuple[int, ...]], list[dict[str, Any]]]
-    """(options, preset, seeds) -> train.ipynb parameters of every cell."""
-    preset: str = "toy-quick"
-    """Default preset."""
-    n_seeds: int = 3
-    """Default seeds: 0 .. n_seeds - 1."""
-    timeout_s: float = 3600.0
-    """Default per-notebook-cell execution timeout of papermill, seconds."""
-
-
-def _toy_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
-    """algorithms x N x seeds on the toy, noise-free."""
-    return [{"algo": algo, "n_locations": n, "seed": seed, "preset": preset,
-             "overrides": list(options.overrides)}
-            for algo in options.algos or ALGORITHMS
-            for n in options.n_locations or (1, 3, 5)
-            for seed in seeds]
-
-
-def _mujoco_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]
-                  ) -> list[dict[str, Any]]:
-    """tasks x noise settings x algorithms x seeds (the paper's main table)."""
-    return [{"algo": algo, "env_id": task, "noise": noise, "seed": seed, "preset": preset,
-             "overrides": list(options.overrides)}
-            for task in options.tasks or MUJOCO_TASKS
-            for noise in options.noises or NOISE_SETTINGS
-            for algo in options.algos or ALGORITHMS
-            for seed in seeds]
-
-
-EXPERIMENTS: dict[str, Experiment] = {
-    "toy": Experiment("toy", "dvg/PointMass-v0: algorithms x N in {1, 3, 5} x seeds", _toy_cells),
-    "mujoco": Experiment("mujoco", "Gymnasium v5 tasks x noise (none, obs, dynamics) x "
-                         "algorithms x seeds", _mujoco_cells, preset="mujoco-100k",
-                         timeout_s=24 * 3600.0),
-}
-"""The registered experiments."""
-
-
-def get_experiment(name: str) -> Experiment:
-    """The experiment `name`; `ValueError` listing the registered ones."""
-    if name not in EXPERIMENTS:
-        known = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
-        raise ValueError(f"unknown experiment {name!r}; experiments: {known}"
-                         + did_you_mean(name, EXPERIMENTS))
-    return EXPERIMENTS[name]
-
-
-def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str, Any]]:
-    """The cells of experiment `name` under `options`."""
-    experiment = get_experiment(name)
-    seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
-    return experiment.cells(options, options.preset or experiment.preset, seeds)
-
-
-# ----------------------------------------------------------------- one cell
-@dataclass(frozen=True)
-class CellTask:
-    """One notebook execution, as sent to a worker."""
-
-    parameters: dict[str, Any]
-    """Every train.ipynb parameter."""
-    run_dir: str
-    """The record's directory (absolute); the notebook runs there."""
-    error: str | None = None
-    """The validation error, if the parameters were rejected in the parent."""
-    timeout_s: float | None = 3600.0
-    """papermill's per-notebook-cell execution timeout."""
-    retries: int = 2
-    """Retries of a kernel that fails before running any cell."""
-
-
-@dataclass(frozen=True)
-class CellResult:
-    """How one cell ended."""
-
-    name: str
-    """The run id (or `invalid-<hash>`)."""
-    run_dir: str
-    """The record's directory."""
-    status: str
-    """`done`, `diverged`, `failed`, or the status of a skipped record."""
-    message: str = ""
-    """The record's message, or the error."""
-    seconds: float = 0.0
-    """Wall time of the execution."""
-    skipped: bool = False
-    """Not executed: the record was final."""
-
-
-def _invalid_dir(parameters: dict[str, Any], experiment_dir: Path) -> Path:
-    """`invalid-<hash>` of the parameters that say what the cell is (not where it is stored)."""
-    what = {k: v for k, v in parameters.items() if k not in _WHERE}
-    text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=repr)
-    return experiment_dir / f"invalid-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-
-
-def plan_cell(cell: dict[str, Any], *, run_root: Path, experiment: str,
-              timeout_s: float | None = 3600.0, retries: int = 2) -> CellTask:
-    """Complete `cell` (run root, experiment, batch mode) and find its run directory; a config
-    that fails validation, or whose directory holds another run, gets an `invalid-` dir.
-
-    Raises:
-      ValueError: a key that is no parameter of train.ipynb (papermill would inject it unused).
-    """
-    unknown = sorted(set(cell) - set(TRAIN_PARAMETERS))
-    if unknown:
-        raise ValueError(f"cell keys {unknown} are not train.ipynb parameters; valid: "
-                         f"{list(TRAIN_PARAMETERS)}")
-    parameters = {**TRAIN_PARAMETERS, **cell, "run_root": str(run_root),
-                  "experiment": experiment, "interactive": False}
-    try:
-        config = config_from_parameters(**parameters)
-        RunRecord(record_path(config)).check_matches(config)
-        run_dir, error = record_path(config), None
-    except ValueError as err:
-        run_dir, error = _invalid_dir(parameters, run_root / experiment), f"ValueError: {err}"
-    return CellTask(parameters, str(run_dir), error, timeout_s, retries)
-
-
-def _started(output: Path) -> bool:
-    """Whether any code cell of the output notebook ran."""
-    try:
-        cells = nbformat.read(output, as_version=4).cells
-    except (OSError, ValueError):
-        return False
-    return any(c.cell_type == "code" and c.get("execution_count") for c in cells)
-
-
-def _execute(task: CellTask, output: Path) -> str | None:
-    """Run the notebook (retrying a kernel that never ran a cell); the error text, or None."""
-    for attempt in range(task.retries + 1):
-        try:
-            papermill.execute_notebook(
-                TRAIN_NOTEBOOK, output, parameters=task.parameters, kernel_name="python3",
-                cwd=task.run_dir, progress_bar=False, execution_timeout=task.timeout_s,
-                start_timeout=120, kernel_manager_class=IpcKernelManager)
-            return None
-        except papermill.PapermillExecutionError as err:
-            return f"{err.ename}: {err.evalue}"
-        except Exception as err:  # a kernel that died or never started, a timeout
-            if _started(output) or attempt == task.retries:
-                return f"{type(err).__name__}: {err}"
-            time.sleep(1.0 + 2.0 * attempt + random.random())
-    return None  # unreachable
-
-
-def _finalise(task: CellTask, error: str | None,
-              before: dict[str, Any] | None) -> tuple[str, str]:
-    """Make the record say how the cell ended; returns (status, message).
-
-    Args:
-      error: the notebook's error, or None.
-      before: the record's status before the execution (to tell a stale status from a new one).
-    """
-    record = RunRecord(task.run_dir)
-    if task.error is None:
-        create_or_open(config_from_parameters(**task.parameters))  # params.json, if not yet there
-    state = record.read_status()
-    fresh = state is not None and state != before and state["status"] != "running"
-    if fresh and (error is None or state["status"] == "failed"):  # the run recorded its end
-        return state["status"], state["message"]
-    if fresh:  # e.g. trained, then a plot failed: the record stays, the cell failed
-        return "failed", f"the run is {state['status']}, but its notebook failed: {error}"
-    error = error or "the notebook ended without a final status"
-    if state is None or state["status"] != "running":  # none yet, or a stale one
-        record.set_status("running", "batch: recording the notebook's error")
-    record.set_status("failed", error, 0 if state is None else state["step"])
-    return "failed", error
-
-
-def execute_cell(task: CellTask) -> CellResult:
-    """Execute train.ipynb for one cell into `<run_dir>/output.ipynb`; never raises (but
-    KeyboardInterrupt): every error ends in a `failed` record and result."""
-    start = time.perf_counter()
-    run_dir = Path(task.run_dir)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if task.error is not None:
-            atomic_write_text(run_dir / INVALID_CELL_FILE,
-                              json.dumps(task.parameters, indent=2, sort_keys=True) + "\n")
-        before = RunRecord(run_dir).read_status()
-        error = _execute(task, run_dir / "output.ipynb")
-        status, message = _finalise(task, error, before)
-    except Exception as err:
-        status, message = "failed", f"batch error: {type(err).__name__}: {err}"
-    return CellResult(run_dir.name, str(run_dir), status, message, time.perf_counter() - start)
 
 
 # ----------------------------------------------------------------- the grid
@@ -325,10 +86,12 @@ class GridResult:
 
     def summary(self) -> str:
         """Counts, then one line per failed cell with its message and output notebook."""
-        skipped = sum(r.skipped for r in self.results)
+        locked = self.count("locked", skipped=True)
+        skipped = sum(r.skipped for r in self.results) - locked
         lines = [f"{len(self.results)} cells in {self.seconds:.0f} s: {self.count('done')} done, "
                  f"{self.count('diverged')} diverged, {len(self.failed)} failed, "
-                 f"{skipped} skipped (already final)"]
+                 f"{skipped} skipped (already final)"
+                 + (f", {locked} skipped (locked by another process)" if locked else "")]
         lines += [f"  failed {r.name}: {r.message}\n    {r.run_dir}/output.ipynb"
                   for r in self.failed]
         return "\n".join(lines)
@@ -370,8 +133,8 @@ def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experimen
     futures: dict[Future, list[CellTask]] = {}
     pending = []
     for task in tasks.values():
-        status = RunRecord(task.run_dir).status if task.error is None else None
-        if status in FINAL_STATUSES:
+        status = final_status(task) if task.error is None else None
+        if status is not None:
             finish(CellResult(Path(task.run_dir).name, task.run_dir, status, skipped=True))
         elif vectorize_seeds and task.error is None:
             pending.append(task)
@@ -467,8 +230,8 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
       the grid's result and the report's HTML path (None without `report`).
 
     Raises:
-      ValueError: an unknown experiment or preset, or a grid whose every cell is invalid (a bad
-        `--set`, say): then nothing runs.
+      ValueError: an unknown experiment or preset, a grid whose every cell is invalid (a bad
+        `--set`, say), or an unwritable run root (a `RecordError`): then nothing runs.
     """
     experiment = get_experiment(name)
     cells = grid_cells(name, options)
@@ -477,6 +240,7 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
     if not cells or all(errors):
         raise ValueError(f"no valid cell in the {name} grid"
                          + (f"; the first error: {errors[0]}" if errors else ""))
+    make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
     with make_executor(min(workers, len(cells)), dask) as executor:
         grid = run_grid(cells, run_root=root, experiment=name, executor=executor,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from typing import Any, TextIO
 
 from workbench.cli_parser import build_parser
 from workbench.names import (
@@ -104,17 +105,42 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from workbench.record_checks import RecordError
+    from workbench.record_lock import RecordBusy
+    from workbench.record_session import failure_message
+
     try:
         (record,) = run.execute()
-    except (Exception, KeyboardInterrupt):
-        traceback.print_exc()
-        print(f"record: {run.records[0].path}\nstatus: failed", file=sys.stderr)
-        return 1
-    state = record.read_status() or {"status": "?", "message": ""}
-    print(f"record: {record.path}\nstatus: {state['status']} ({state['message']})")
+    except RecordBusy as err:
+        print(f"skipped: {err}", file=sys.stderr)
+        return 3
+    except (Exception, KeyboardInterrupt) as err:
+        if not isinstance(err, (RecordError, OSError, KeyboardInterrupt)):
+            traceback.print_exc()  # a bug, not a fault of the record or the machine
+        print(f"error: {failure_message(err)}", file=sys.stderr)
+        written = _print_status(run.records[0], sys.stderr)
+        return 1 if written or isinstance(err, KeyboardInterrupt) else 2
+    _print_status(record, sys.stdout)
     print(f"report: python -m workbench report {record.path}\n"
           f"tensorboard: tensorboard --logdir {record.path.parent}")
-    return 0 if state["status"] == "done" else 1
+    return 0 if record.status == "done" else 1
+
+
+def _print_status(record: Any, file: TextIO) -> bool:
+    """Print the record's path and what its status.json says; whether it has one."""
+    from workbench.record_checks import RecordError
+
+    print(f"record: {record.path}", file=file)
+    try:
+        state = record.read_status()
+    except RecordError as err:
+        print(f"status: unreadable ({err})", file=file)
+        return True
+    if state is None:
+        print("status: none (no record was written)", file=file)
+        return False
+    print(f"status: {state['status']} ({state['message']})", file=file)
+    return True
 
 
 def _reproduce(args: argparse.Namespace) -> int:

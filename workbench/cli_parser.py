@@ -60,7 +60,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
         "reproduce", help="run an experiment grid as papermill notebooks, then its report",
         description="Execute notebooks/train.ipynb once per grid cell into "
                     "<run-root>/<experiment>/<run-id>/output.ipynb (cells whose record is done "
-                    "or diverged are skipped; failed or interrupted ones run again and resume), "
+                    "and verified complete, or diverged, are skipped, and so are cells another "
+                    "process is training; failed or interrupted ones run again and resume), "
                     "then notebooks/report.ipynb into <run-root>/<experiment>/report.html. "
                     "Exit code 1 if any cell failed.",
     )
@@ -106,7 +107,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser(
         "train", help="train one run into its record runs/<experiment>/<run-id>/",
         description="Train one run. Options apply in this order: --preset, the named options, "
-                    "then every --set (later wins).",
+                    "then every --set (later wins). Exit codes: 0 done; 1 failed or diverged "
+                    "(status.json says which, and why); 2 a bad option or an unusable run "
+                    "root (nothing written); 3 another process is training the record "
+                    "(skipped, nothing written).",
     )
     train.add_argument("--preset", default="toy-quick", type=str,
                        help=f"starting config, one of {list(PRESETS)} (default: toy-quick)")
@@ -121,6 +125,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                             "python -m workbench config --list")
     train.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                        help="continue from the record's checkpoint; a done run is not retrained")
+    train.add_argument("--restart", dest="resume", action="store_false",
+                       help="discard the record's progress (checkpoint, metrics) and train it "
+                            "afresh: the remedy for a record whose files cannot be read; "
+                            "same as --no-resume")
     train.add_argument("--run-root", type=str, help="directory of the records (default: runs)")
     train.add_argument("--experiment", type=str, help="experiment directory name")
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,

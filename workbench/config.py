@@ -85,6 +85,7 @@ class ExperimentConfig:
             json.dumps(self.env.kwargs, allow_nan=False)
         except (TypeError, ValueError):
             raise ValueError(f"env.kwargs must be JSON-serialisable, got {self.env.kwargs!r}") from None
+        _check_episode_bound(self.env, self.loop)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types: tuples as lists, ints in float fields as floats."""
@@ -108,6 +109,18 @@ class ExperimentConfig:
     def from_json(cls, text: str) -> ExperimentConfig:
         """Inverse of `to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+def _check_episode_bound(env: EnvConfig, loop: LoopConfig) -> None:
+    """An episode must end within the run: a longer `horizon` (or `max_episode_steps`) means
+    evaluation episodes outlast the whole training and no checkpoint is ever taken (checkpoints
+    wait for an episode end)."""
+    for key in ("horizon", "max_episode_steps"):
+        value = env.kwargs.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > loop.total_steps:
+            raise ValueError(f"env.kwargs.{key} must be <= loop.total_steps ({loop.total_steps}) "
+                             "so that episodes end within the run (evaluation and checkpoints "
+                             f"wait for episode ends), got {value}")
 
 
 def identity_dict(config: ExperimentConfig) -> dict[str, Any]:

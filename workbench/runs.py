@@ -3,25 +3,29 @@ records").
 
 * `params.json`: `{"run_id", "created", "config"}`, written once; a record is never reused for a
   config with another identity (`workbench.config.identity_dict`).
-* `status.json`: `{"status": running|done|failed|diverged, "message", "step", "updated"}`.
+* `status.json`: `{"status": running|done|failed|diverged, "message", "step",
+  "checkpoint_step", "updated"}`: `step` is the env step when it was written (training rewrites
+  it at every checkpoint), `checkpoint_step` the step of the last checkpoint (None before one).
 * `metrics.csv`: one row per metric event (`step`, `kind`, values), appended and flushed as they
   happen. Rows carry varying keys; when a key appears for the first time the file is rewritten
   once with the wider header (new columns are rare: the first training row, the first model fit),
   so the file is always a plain rectangular CSV that pandas reads; missing values are empty cells.
 * `checkpoint.pt`: written by `dvg_core.training.trainer.Trainer`; `output.ipynb` for papermill runs.
+* `provenance.json`: code version, packages, host, device and times of every training session
+  (`workbench.provenance`); `.lock`: the record's lock (`workbench.record_lock`).
 
 Every write is atomic (a temp file in the same directory, then `os.replace`) except the
-per-row append, which is flushed at once; a reader can see at worst a missing last row. There is no
-lock: two processes training the same record at the same time is not supported.
+per-row append, which is flushed at once; a reader can see at worst a missing last row. Files are
+created with mode 0666 less the umask (0644 usually), so others sharing a run root can read them
+(`workbench.record_files`: `atomic_write_text` and `MetricsWriter`, re-exported here).
+A file that cannot be read raises `RecordError` naming it and the remedy
+(`workbench.record_checks`). Training holds the record's lock: never two writers at once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,8 +34,11 @@ from typing import Any
 import pandas as pd
 
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from dvg_core.training import CHECKPOINT_NAME
+from dvg_core.training.trainer import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
+from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
+from workbench.record_files import MetricsWriter, atomic_write_text
+from workbench.record_lock import make_record_dir
 
 __all__ = [
     "STATUSES",
@@ -45,9 +52,6 @@ __all__ = [
     "record_path",
 ]
 
-STATUSES = ("running", "done", "failed", "diverged")
-"""The states of a run."""
-
 _TRANSITIONS: dict[str | None, tuple[str, ...]] = {
     None: ("running",),
     "running": ("running", "done", "failed", "diverged"),  # running -> running: re-run after a kill
@@ -59,21 +63,6 @@ _TRANSITIONS: dict[str | None, tuple[str, ...]] = {
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file in the same directory and `os.replace`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def record_path(config: ExperimentConfig) -> Path:
@@ -102,13 +91,15 @@ class RunRecord:
     notebook_path = property(lambda self: self.path / "output.ipynb", doc="papermill's output.")
 
     def read_params(self) -> dict[str, Any]:
-        """The parsed `params.json`; `ValueError` if it is missing or unreadable."""
+        """The parsed `params.json`; `RecordError` (a `ValueError`) if missing or unreadable."""
         try:
             params = json.loads(self.params_path.read_text())
             if not isinstance(params, dict) or "config" not in params:
                 raise ValueError("no 'config' key")
         except (OSError, ValueError) as err:
-            raise ValueError(f"{self.params_path} is not a readable run record: {err}") from None
+            raise RecordError(f"{self.params_path} is not a readable run record: {err}; pass "
+                              f"--restart (resume=False) to write it afresh, or delete "
+                              f"{self.path}") from None
         return params
 
     def config(self) -> ExperimentConfig:
@@ -126,107 +117,73 @@ class RunRecord:
                              "overwrite it (choose another run_root or experiment)")
 
     def read_status(self) -> dict[str, Any] | None:
-        """The parsed `status.json`, or None if the run has none yet."""
-        if not self.status_path.exists():
-            return None
-        return json.loads(self.status_path.read_text())
+        """The parsed `status.json`, or None if the run has none yet; `RecordError` naming the
+        file if it is unreadable (garbage, not an object, an unknown status)."""
+        return parse_status(self.status_path)
 
     @property
     def status(self) -> str | None:
-        """`running`, `done`, `failed`, `diverged`, or None before the first status."""
+        """`running`, `done`, `failed`, `diverged`, or None before the first status;
+        `RecordError` if `status.json` is unreadable."""
         state = self.read_status()
         return None if state is None else state["status"]
 
     def set_status(self, status: str, message: str = "", step: int = 0, *,
-                   force: bool = False) -> dict[str, Any]:
+                   checkpoint_step: int | None = None, force: bool = False) -> dict[str, Any]:
         """Write `status.json` atomically and return it.
 
         Allowed: (none) -> running; running -> done | failed | diverged | running; failed or
-        diverged -> running (a re-run). `done` is final unless `force`.
+        diverged -> running (a re-run). `done` is final unless `force`, which also overwrites
+        an unreadable status. `checkpoint_step` None keeps the current one.
 
         Raises:
           ValueError: an unknown status or a refused transition.
+          RecordError: the current status is unreadable (and not `force`).
         """
         if status not in STATUSES:
             raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
-        current = self.status
-        if not force and status not in _TRANSITIONS[current]:
-            raise ValueError(f"status transition {current} -> {status} refused for {self.path}"
-                             + (" (done is final; pass force=True)" if current == "done" else ""))
-        state = {"status": status, "message": str(message), "step": int(step), "updated": _now()}
+        try:
+            current = self.read_status()
+        except RecordError:
+            if not force:
+                raise
+            current = None
+        now = None if current is None else current["status"]
+        if not force and status not in _TRANSITIONS[now]:
+            raise ValueError(f"status transition {now} -> {status} refused for {self.path}"
+                             + (" (done is final; pass force=True)" if now == "done" else ""))
+        if checkpoint_step is None and current is not None:
+            checkpoint_step = current.get("checkpoint_step")
+        state = {"status": status, "message": str(message), "step": int(step),
+                 "checkpoint_step": checkpoint_step, "updated": _now()}
         atomic_write_text(self.status_path, json.dumps(state, indent=2) + "\n")
         return state
 
 
-def create_or_open(config: ExperimentConfig) -> RunRecord:
+def create_or_open(config: ExperimentConfig, *, replace_unreadable: bool = False) -> RunRecord:
     """The record of `config`: created with its `params.json`, or reopened if it holds `config`.
+
+    Args:
+      replace_unreadable: rewrite a `params.json` that cannot be read (a restart); the
+        directory's name is `config`'s run id, so it is this run's record.
 
     Raises:
       ValueError: the directory holds a record of other parameters (never overwritten).
+      RecordError: an unreadable `params.json` (without `replace_unreadable`), or an
+        unwritable run root.
     """
     record = RunRecord(record_path(config))
-    record.path.mkdir(parents=True, exist_ok=True)
+    make_record_dir(record.path)
     if record.params_path.exists():
-        record.check_matches(config)
-        return record
+        try:
+            record.check_matches(config)
+            return record
+        except RecordError:
+            if not replace_unreadable:
+                raise
     params = {"run_id": record.run_id, "created": _now(), "config": config.to_dict()}
     atomic_write_text(record.params_path, json.dumps(params, indent=2, sort_keys=True) + "\n")
     return record
-
-
-class MetricsWriter:
-    """Appends metric rows (dicts with `step`, `kind` and any values) to a CSV file, flushing each.
-
-    A row with a new key widens the header by rewriting the file once; rows written before carry
-    empty cells there. Usable as the `log` sink of `dvg_core.training.trainer.Trainer`.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.columns: list[str] = []
-        if self.path.exists() and self.path.stat().st_size:
-            with open(self.path, newline="") as f:
-                self.columns = next(csv.reader(f))
-
-    def write(self, row: Mapping[str, Any]) -> None:
-        """Append one row."""
-        if "step" not in row or "kind" not in row:
-            raise ValueError(f"a metrics row needs 'step' and 'kind', got keys {list(row)}")
-        new = [k for k in ("step", "kind", *row) if k not in self.columns]
-        if new:
-            self._rewrite(self._rows(), [*self.columns, *dict.fromkeys(new)])
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
-
-    def truncate_after(self, step: int) -> None:
-        """Drop every row with `step` > `step` (a resumed run rewrites them)."""
-        if self.path.exists():
-            self._rewrite([r for r in self._rows() if float(r["step"]) <= step], self.columns)
-
-    def clear(self) -> None:
-        """Delete the file (a fresh start)."""
-        self.path.unlink(missing_ok=True)
-        self.columns = []
-
-    def _rows(self) -> list[dict[str, str]]:
-        if not self.path.exists():
-            return []
-        with open(self.path, newline="") as f:
-            return list(csv.DictReader(f))
-
-    def _rewrite(self, rows: list[dict[str, str]], columns: list[str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_text(self.path, buffer.getvalue())
-        self.columns = columns
-
-
-def _cell(value: Any) -> Any:
-    """`None` -> empty cell; floats keep `repr` precision (csv writes `str`, which is `repr`)."""
-    return "" if value is None else value
 
 
 # ----------------------------------------------------------------- readers
@@ -269,6 +226,9 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
     """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
     n_locations, noise, seed, lam, gamma, ...) first on every row.
 
+    A `metrics.csv` that cannot be read is left out with a warning naming it (training names
+    it too, and marks its run failed), so one torn file does not stop a report.
+
     Args:
       source: an experiment directory, one run directory, or an iterable of run directories.
     """
@@ -277,7 +237,12 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
         record = RunRecord(path)
         if not record.metrics_path.exists() or not record.metrics_path.stat().st_size:
             continue
-        frame = read_metrics(record.metrics_path)
+        try:
+            metrics_last_step(record.metrics_path)
+            frame = read_metrics(record.metrics_path)
+        except (RecordError, ValueError, UnicodeDecodeError) as err:
+            warnings.warn(f"left out of the metrics: {err}", stacklevel=2)
+            continue
         columns = _param_columns(record.read_params())
         frames.append(frame.assign(**columns)[[*columns, *frame.columns]])
     if not frames:
@@ -286,12 +251,18 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
 
 
 def load_statuses(source: str | Path | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
-    """One row per run: `_param_columns`, `status` (None before the first), `message`, `step`,
-    `updated`, and `checkpoint` (whether one exists)."""
+    """One row per run: `_param_columns`, `status` (None before the first, `unreadable` for a
+    garbled `status.json`), `message`, `step`, `checkpoint_step`, `updated`, and `checkpoint`
+    (whether one exists)."""
     rows = []
     for path in _run_dirs(source):
         record = RunRecord(path)
-        state = record.read_status() or {"status": None, "message": "", "step": 0, "updated": None}
+        try:
+            state = record.read_status() or {"status": None, "message": "", "step": 0,
+                                             "checkpoint_step": None, "updated": None}
+        except RecordError as err:
+            state = {"status": "unreadable", "message": str(err), "step": 0,
+                     "checkpoint_step": None, "updated": None}
         rows.append({**_param_columns(record.read_params()), **state,
                      "checkpoint": record.checkpoint_path.exists()})
     return pd.DataFrame(rows)

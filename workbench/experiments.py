@@ -1,0 +1,99 @@
+"""The experiments: named grids of `notebooks/train.ipynb` parameter sets (`EXPERIMENTS`),
+turned from `GridOptions` into cells (`grid_cells`)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+from dvg_core.agents import ALGORITHMS
+from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
+from workbench.names import did_you_mean
+
+
+__all__ = ["EXPERIMENTS", "Experiment", "GridOptions", "get_experiment", "grid_cells"]
+
+
+@dataclass(frozen=True)
+class GridOptions:
+    """What the command line chooses about a grid; None takes the experiment's default."""
+
+    preset: str | None = None
+    """Starting config of every cell."""
+    seeds: tuple[int, ...] | None = None
+    """Seeds of every setting."""
+    algos: tuple[str, ...] | None = None
+    """Algorithms (names are validated per cell, in its notebook)."""
+    n_locations: tuple[int, ...] | None = None
+    """Toy: numbers of reward locations N."""
+    tasks: tuple[str, ...] | None = None
+    """MuJoCo: env ids (names are validated per cell)."""
+    noises: tuple[str, ...] | None = None
+    """MuJoCo: noise settings."""
+    overrides: tuple[str, ...] = ()
+    """`key=value` overrides of every cell, applied after the cell's own."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named grid: how to build its cells and its defaults."""
+
+    name: str
+    """Also the experiment directory's name."""
+    description: str
+    """One line for `--help`."""
+    cells: Callable[[GridOptions, str, tuple[int, ...]], list[dict[str, Any]]]
+    """(options, preset, seeds) -> train.ipynb parameters of every cell."""
+    preset: str = "toy-quick"
+    """Default preset."""
+    n_seeds: int = 3
+    """Default seeds: 0 .. n_seeds - 1."""
+    timeout_s: float = 3600.0
+    """Default per-notebook-cell execution timeout of papermill, seconds."""
+
+
+def _toy_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
+    """algorithms x N x seeds on the toy, noise-free."""
+    return [{"algo": algo, "n_locations": n, "seed": seed, "preset": preset,
+             "overrides": list(options.overrides)}
+            for algo in options.algos or ALGORITHMS
+            for n in options.n_locations or (1, 3, 5)
+            for seed in seeds]
+
+
+def _mujoco_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]
+                  ) -> list[dict[str, Any]]:
+    """tasks x noise settings x algorithms x seeds (the paper's main table)."""
+    return [{"algo": algo, "env_id": task, "noise": noise, "seed": seed, "preset": preset,
+             "overrides": list(options.overrides)}
+            for task in options.tasks or MUJOCO_TASKS
+            for noise in options.noises or NOISE_SETTINGS
+            for algo in options.algos or ALGORITHMS
+            for seed in seeds]
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "toy": Experiment("toy", "dvg/PointMass-v0: algorithms x N in {1, 3, 5} x seeds", _toy_cells),
+    "mujoco": Experiment("mujoco", "Gymnasium v5 tasks x noise (none, obs, dynamics) x "
+                         "algorithms x seeds", _mujoco_cells, preset="mujoco-100k",
+                         timeout_s=24 * 3600.0),
+}
+"""The registered experiments."""
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment `name`; `ValueError` listing the registered ones."""
+    if name not in EXPERIMENTS:
+        known = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
+        raise ValueError(f"unknown experiment {name!r}; experiments: {known}"
+                         + did_you_mean(name, EXPERIMENTS))
+    return EXPERIMENTS[name]
+
+
+def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str, Any]]:
+    """The cells of experiment `name` under `options`."""
+    experiment = get_experiment(name)
+    seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
+    return experiment.cells(options, options.preset or experiment.preset, seeds)
+
+
