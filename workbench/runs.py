@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from dvg_core.training.trainer import CHECKPOINT_NAME
+from dvg_core.training import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
 from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
 from workbench.record_files import MetricsWriter, atomic_write_text
