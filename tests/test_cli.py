@@ -45,7 +45,7 @@ def test_the_parser_names_mirror_the_registries():
     from dvg_core.configs import ENV_IDS
     from dvg_core.envs.factory import NOISE_SETTINGS
     from workbench.batch import EXPERIMENTS
-    from workbench.config import PRESETS
+    from workbench.presets import PRESETS
 
     assert names.ALGORITHMS == ALGORITHMS and names.ENV_IDS == ENV_IDS
     assert names.NOISE_SETTINGS == NOISE_SETTINGS

@@ -11,15 +11,9 @@ import pytest
 from dvg_core.agents import AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
-from workbench.config import (
-    ALIASES,
-    PRESETS,
-    SECTIONS,
-    ExperimentConfig,
-    apply_overrides,
-    preset,
-    run_id,
-)
+from workbench.config import ALIASES, SECTIONS, ExperimentConfig, run_id
+from workbench.overrides import apply_overrides
+from workbench.presets import PRESETS, preset
 
 
 def base() -> ExperimentConfig:
@@ -112,6 +106,9 @@ INVALID = [
     ("log_every", ["loop.log_every=0"], lambda: LoopConfig(log_every=0)),
     ("checkpoint_every", ["loop.checkpoint_every=0"], lambda: LoopConfig(checkpoint_every=0)),
     ("divergence_bound", ["loop.divergence_bound=0"], lambda: LoopConfig(divergence_bound=0.0)),
+    ("fidelity_probes", ["loop.fidelity_probes=-1"], lambda: LoopConfig(fidelity_probes=-1)),
+    ("fidelity_truth_samples", ["loop.fidelity_truth_samples=1"],
+     lambda: LoopConfig(fidelity_truth_samples=1)),
     # ExperimentConfig
     ("seed", ["seed=-1"], lambda: _top(seed=-1)),
     ("seed", ["seed=1.5"], lambda: _top(seed=1.5)),

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from workbench import plots
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.notebook_api import TRAIN_PARAMETERS, config_from_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

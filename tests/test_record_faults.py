@@ -29,7 +29,7 @@ from dvg_core.training.trainer import TIMING_METRICS
 from workbench import batch, cells, record_files, runs
 from workbench.batch import GridOptions, grid_cells, plan_cell
 from workbench.cli import main
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.provenance import read_sessions
 from workbench.record_checks import RecordError, file_mode
 from workbench.record_lock import HELD_ENV, RecordBusy, record_lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.robustness import noise_sweep
 from workbench.training import train
 

@@ -12,7 +12,9 @@ import pytest
 
 from workbench import record_files
 from workbench.record_checks import RecordError, file_mode, metrics_last_step
-from workbench.config import apply_overrides, preset, run_id
+from workbench.config import run_id
+from workbench.overrides import apply_overrides
+from workbench.presets import preset
 from workbench.runs import (
     MetricsWriter,
     RunRecord,

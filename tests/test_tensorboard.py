@@ -8,7 +8,7 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.runs import read_metrics
 from workbench.tensorboard import (
     EVENT_GLOB, RecordSinks, TensorBoardWriter, scalar_tag, write_fidelity_events,

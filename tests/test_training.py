@@ -8,7 +8,8 @@ import torch
 from dvg_core.training.trainer import TIMING_METRICS
 from workbench import training
 from workbench.cli import main
-from workbench.config import apply_overrides, preset
+from workbench.overrides import apply_overrides
+from workbench.presets import preset
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import TrainingRun, train
 

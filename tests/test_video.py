@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.notebook_api import load_agent
 from workbench.training import train
 from workbench.video import record_policy_video

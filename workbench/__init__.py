@@ -10,11 +10,11 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "PRESETS": "workbench.config",
+    "PRESETS": "workbench.presets",
     "ExperimentConfig": "workbench.config",
-    "apply_overrides": "workbench.config",
+    "apply_overrides": "workbench.overrides",
     "identity_dict": "workbench.config",
-    "preset": "workbench.config",
+    "preset": "workbench.presets",
     "run_id": "workbench.config",
     "MetricsWriter": "workbench.runs",
     "RunRecord": "workbench.runs",

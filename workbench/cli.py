@@ -97,7 +97,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 def _train(args: argparse.Namespace) -> int:
     try:
         _check_names(args.preset, _overrides(args))
-        from workbench.config import preset
+        from workbench.presets import preset
         from workbench.training import TrainingRun
 
         config = preset(args.preset, _overrides(args))
@@ -196,7 +196,7 @@ def _report(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> int:
     try:
         _check_names(args.preset, args.overrides)
-        from workbench.config import preset
+        from workbench.presets import preset
         from workbench.config_keys import config_keys, format_keys
 
         config = preset(args.preset, args.overrides)

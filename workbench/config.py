@@ -1,5 +1,6 @@
 """Experiment configs: one frozen `ExperimentConfig` of the four `dvg_core` component configs, its
-JSON form, its run id, typed `key=value` overrides, and the named presets.
+JSON form and its run id (typed `key=value` overrides: `workbench.overrides`; the named presets:
+`workbench.presets`).
 
 Validation lives in the component dataclasses (`__post_init__`); this module only parses text into
 the declared field types and constructs them, so a bad value raises the component's `ValueError`
@@ -14,11 +15,11 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from dvg_core.agents import ALGORITHM_VARIANTS, AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from dvg_core.util.validation import check_int_at_least
@@ -26,12 +27,9 @@ from workbench.names import ALIASES, did_you_mean
 
 __all__ = [
     "ALIASES",
-    "PRESETS",
     "SECTIONS",
     "ExperimentConfig",
-    "apply_overrides",
     "identity_dict",
-    "preset",
     "run_id",
 ]
 
@@ -221,218 +219,3 @@ def _construct(name: str, cls: type, values: dict[str, Any], base: Any = None) -
         return cls(**values) if base is None else replace(base, **values)
     except ValueError as err:
         raise ValueError(f"{name}: {err}") from None
-
-
-# ----------------------------------------------------------------- overrides
-def _describe(hint: Any) -> str:
-    inner = _optional_inner(hint)
-    if inner is not None:
-        return f"{_describe(inner)} or 'none'"
-    if typing.get_origin(hint) is tuple:
-        return "comma-separated integers like '64,64'"
-    if typing.get_origin(hint) is dict:
-        return "a JSON object"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
-        hint, "a JSON literal")
-
-
-def _parse(hint: Any, text: str, key: str) -> Any:
-    """Parse override text into a value of type `hint`; a `ValueError` naming `key` if it fails."""
-    text = text.strip()
-    inner = _optional_inner(hint)
-    if inner is not None:
-        return None if text.lower() in ("none", "null") else _parse(inner, text, key)
-    try:
-        if hint is bool:
-            return {"true": True, "1": True, "yes": True,
-                    "false": False, "0": False, "no": False}[text.lower()]
-        if hint in (int, float, str):
-            return hint(text)
-        if typing.get_origin(hint) is tuple:
-            return tuple(int(x) for x in text.strip("()[] ").split(",") if x.strip())
-        if typing.get_origin(hint) is dict:
-            value = json.loads(text)
-            if isinstance(value, dict):
-                return value
-            raise ValueError(text)
-        try:  # untyped (a MuJoCo kwarg): a JSON literal, else the text itself
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return text
-    except (ValueError, KeyError):
-        raise ValueError(f"{key} must be {_describe(hint)}, got {text!r}") from None
-
-
-def _split(item: str) -> tuple[list[str], str]:
-    key, sep, text = item.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ValueError(f"override {item!r} must look like key=value")
-    return ALIASES.get(key, key).split("."), text
-
-
-def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> ExperimentConfig:
-    """A new config with `key=value` overrides applied (later ones win).
-
-    Keys: `seed`, `device`, `experiment`, `run_root`; `SECTION.FIELD` for the sections of
-    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.variant=paper` for the
-    paper's critic settings (`dvg_core.agents.strategies.ALGORITHM_VARIANTS`, fields set in its place, so
-    later overrides win); or an alias of `ALIASES`. Values
-    are parsed by the field's declared type (`hidden=64,64`, `target_policy_noise=none`); toy
-    kwargs by `PointMassSpec`'s. Changing `env.env_id` drops the old env's kwargs unless
-    `env.kwargs` itself is set in the same call (the toy's `n_locations` means nothing to Ant).
-
-    Raises:
-      ValueError: an unknown key (listing the valid keys of its section), text that does not
-        parse, or a value the component rejects (naming the field).
-    """
-    changes: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
-    top: dict[str, Any] = {}
-    kwarg_texts: dict[str, str] = {}
-    for item in overrides:
-        parts, text = _split(item)
-        section = parts[0]
-        if len(parts) == 1:
-            _check_keys("top-level", {section: None}, [*_TOP_LEVEL, *ALIASES])
-            top[section] = _parse(_hints(ExperimentConfig)[section], text, section)
-        elif section not in SECTIONS:
-            raise ValueError(f"unknown config section {section!r}; valid: {list(SECTIONS)}"
-                             + did_you_mean(section, SECTIONS))
-        elif parts == ["algorithm", "variant"]:  # a named set of algorithm fields
-            if text.strip() not in ALGORITHM_VARIANTS:
-                raise ValueError(f"algorithm.variant must be one of {list(ALGORITHM_VARIANTS)}, "
-                                 f"got {text.strip()!r}")
-            changes["algorithm"].update(ALGORITHM_VARIANTS[text.strip()])
-        elif parts[:2] == ["env", "kwargs"] and len(parts) == 3:
-            kwarg_texts[parts[2]] = text
-        elif len(parts) == 2:
-            hints = _hints(SECTIONS[section])
-            _check_keys(section, {parts[1]: None}, list(hints))
-            changes[section][parts[1]] = _parse(hints[parts[1]], text, ".".join(parts))
-        else:
-            raise ValueError(f"unknown config key {'.'.join(parts)!r}")
-    _merge_kwargs(config.env, changes["env"], kwarg_texts)
-    sections = {name: _construct(name, SECTIONS[name], values, getattr(config, name))
-                for name, values in changes.items() if values}
-    return replace(config, **sections, **top)
-
-
-def _merge_kwargs(env: EnvConfig, changes: dict[str, Any], kwarg_texts: dict[str, str]) -> None:
-    """Fold `env.kwargs.NAME` overrides into `changes` (in place), typed for the new env id."""
-    env_id = changes.get("env_id", env.env_id)
-    if "kwargs" in changes:
-        kwargs = dict(changes["kwargs"])
-    else:
-        kwargs = dict(env.kwargs) if env_id == env.env_id else {}
-    for name, text in kwarg_texts.items():
-        kwargs[name] = _parse(_kwarg_hint(env_id, name), text, f"env.kwargs.{name}")
-    for name in kwargs:
-        _kwarg_hint(env_id, name)  # unknown toy kwarg -> ValueError (the toy raises TypeError)
-    if kwargs != env.kwargs or "kwargs" in changes:
-        changes["kwargs"] = kwargs
-
-
-# ----------------------------------------------------------------- presets
-def _toy_quick() -> ExperimentConfig:
-    """Small and fast, the default of every command: a whole toy grid (6 algorithms x N in
-    {1, 3, 5} x 2 seeds) in about 10 minutes on 2 CPU cores (see the README for the measured time).
-
-    Tuned on N = 1 (see the issue notes): a slower actor (1e-4) and wide exploration noise (0.5)
-    escape the "run through the bump into the wall" local optimum more often; one model gradient
-    step per env step keeps the cVAE good enough for the model-based targets.
-    """
-    return ExperimentConfig(
-        algorithm=AlgorithmConfig(hidden=(64, 64), gamma=0.9, actor_lr=1e-4,
-                                  exploration_noise=0.5, slicing_steps=2, slicing_restarts=0),
-        env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
-        model=ModelConfig(kind="cvae", hidden=(64, 64), fit_every=250, fit_steps=250,
-                          warmup_fit_steps=1000),
-        loop=LoopConfig(total_steps=2_000, warmup_steps=500, utd=2, batch_size=64,
-                        eval_every=250, eval_episodes=5, log_every=250, checkpoint_every=500),
-    )
-
-
-def _toy_paper() -> ExperimentConfig:
-    """Paper-like toy run: 290k updates (29k learning steps x UTD 10), a GPU job.
-
-    Source: paper-notes §4.4 (M = 10 samples, UTD 10). GUESS: γ, widths, batch and budget (not
-    recovered from the paper). Expected wall time per run on a 2-core CPU (2 threads), from the
-    measured update cost (`python -m workbench bench --problems toy`, 2026-11-25): td3 0.3 h,
-    mage 0.6 h, iqn 2.5 h, mmd 2.0 h, dsdpg_mmd 5.5 h, dsdpg_msmmd 7.2 h (updates only).
-    """
-    return ExperimentConfig(
-        algorithm=AlgorithmConfig(hidden=(256, 256), gamma=0.95, n_samples=10,
-                                  n_target_samples=10),
-        env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
-        model=ModelConfig(kind="cvae", hidden=(256, 256)),
-        loop=LoopConfig(total_steps=30_000, warmup_steps=1_000, utd=10, batch_size=256,
-                        eval_every=1_000, eval_episodes=10),
-    )
-
-
-def _mujoco_100k() -> ExperimentConfig:
-    """The MAGE-style budget: 100k env steps on a MuJoCo task (default HalfCheetah-v5).
-
-    TD3's published hyper-parameters (Fujimoto et al. 2018, the authors' repo: 256-256 networks,
-    Adam 3e-4, batch 256, γ 0.99, τ 0.005, exploration 0.1, policy delay 2), 10k random warm-up
-    steps (the paper's, for HalfCheetah and Ant), one update per env step, evaluation every 5k
-    steps over 10 episodes. Observations are standardised by running statistics (TD3's own
-    validation run turns this off: `algorithm.normalize_obs=false`). GUESS: UTD 1 (the paper's 10
-    is `mujoco-paper`'s; 1M Sobolev updates are a GPU job).
-    """
-    return ExperimentConfig(
-        algorithm=AlgorithmConfig(hidden=(256, 256), gamma=0.99, normalize_obs=True),
-        env=EnvConfig(env_id="HalfCheetah-v5"),
-        model=ModelConfig(kind="cvae", hidden=(256, 256), fit_every=250, fit_steps=250,
-                          warmup_fit_steps=2000),
-        loop=LoopConfig(total_steps=100_000, warmup_steps=10_000, utd=1, batch_size=256,
-                        eval_every=5_000, eval_episodes=10, log_every=1_000,
-                        checkpoint_every=10_000),
-    )
-
-
-def _mujoco_paper() -> ExperimentConfig:
-    """The paper's setting (paper-notes §4.4: M = 10, UTD 10), intended for a GPU.
-
-    GUESS: 300k env steps (the paper's x-axes are not recovered); everything else as
-    `mujoco-100k`.
-    """
-    base = _mujoco_100k()
-    return replace(base, loop=replace(base.loop, total_steps=300_000, utd=10))
-
-
-def _mujoco_smoke() -> ExperimentConfig:
-    """A few thousand steps of one task with small networks: checks the MuJoCo path end to end
-    (used by the test suite); not a result."""
-    base = _mujoco_100k()
-    return replace(
-        base,
-        algorithm=replace(base.algorithm, hidden=(64, 64), n_samples=4, n_target_samples=4,
-                          slicing_steps=2, slicing_restarts=0),
-        model=replace(base.model, hidden=(64, 64), fit_every=500, fit_steps=50,
-                      warmup_fit_steps=100),
-        loop=LoopConfig(total_steps=2_000, warmup_steps=1_000, utd=1, batch_size=64,
-                        eval_every=1_000, eval_episodes=1, log_every=500, checkpoint_every=1_000),
-    )
-
-
-PRESETS: dict[str, Callable[[], ExperimentConfig]] = {
-    "toy-quick": _toy_quick,
-    "toy-paper": _toy_paper,
-    "mujoco-smoke": _mujoco_smoke,
-    "mujoco-100k": _mujoco_100k,
-    "mujoco-paper": _mujoco_paper,
-}
-"""Named starting points; every budget of the workbench's presets is set here and nowhere else."""
-
-
-def preset(name: str, overrides: Iterable[str] = ()) -> ExperimentConfig:
-    """The preset `name` with `apply_overrides(…, overrides)` applied.
-
-    Raises:
-      ValueError: an unknown preset (listing them) or a bad override.
-    """
-    if name not in PRESETS:
-        raise ValueError(f"preset must be one of {list(PRESETS)}, got {name!r}"
-                         + did_you_mean(name, PRESETS))
-    return apply_overrides(PRESETS[name](), overrides)

@@ -2,7 +2,7 @@
 
 `python -m workbench --help` must not wait for torch (about 5 s), so the parser's choices live
 here as plain tuples; `tests/test_cli.py` checks that each equals the registry it mirrors
-(`dvg_core.agents.ALGORITHMS`, `workbench.config.PRESETS`, `dvg_core.configs.ENV_IDS`,
+(`dvg_core.agents.ALGORITHMS`, `workbench.presets.PRESETS`, `dvg_core.configs.ENV_IDS`,
 `workbench.batch.EXPERIMENTS`, ...). Nothing here imports torch, numpy or the `dvg_core` layer.
 """
 
@@ -19,7 +19,7 @@ __all__ = [
 ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
 """The six algorithms (mirrors `dvg_core.agents.ALGORITHMS`)."""
 PRESETS = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
-"""The named starting configs (mirrors `workbench.config.PRESETS`)."""
+"""The named starting configs (mirrors `workbench.presets.PRESETS`)."""
 ENV_IDS = ("dvg/PointMass-v0", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",
            "HalfCheetah-v5", "InvertedDoublePendulum-v5")
 """The toy and the six MuJoCo tasks (mirrors `dvg_core.configs.ENV_IDS`)."""

@@ -26,7 +26,8 @@ from dvg_core.util.device import resolve_device
 from dvg_core.envs import POINT_MASS_ID
 from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.util.validation import check_int_at_least
-from workbench.config import ExperimentConfig, preset
+from workbench.config import ExperimentConfig
+from workbench.presets import preset
 from workbench.paths import display_path, repo_path
 from workbench.runs import RunRecord, record_path
 from workbench.training import TrainingRun

@@ -151,7 +151,8 @@ def verify_done(*, checkpoint: Path, metrics: Path, total_steps: int,
     """Why a `done` record is not complete; an empty list if it is.
 
     Complete: the checkpoint loads and is at `total_steps`; `metrics.csv` reads and its last row
-    is at least the last training-log step (`total_steps` rounded down to `log_every`).
+    is at least the last training-log step (`total_steps` rounded down to `log_every`); a run
+    shorter than `log_every` may have no metrics yet.
     """
     problems = []
     try:
@@ -164,7 +165,9 @@ def verify_done(*, checkpoint: Path, metrics: Path, total_steps: int,
     last_log = total_steps // log_every * log_every
     try:
         last = metrics_last_step(metrics)
-        if last is None or not last_log <= last <= total_steps:
+        if last is None and last_log == 0:
+            pass  # a run shorter than log_every may end before its first row
+        elif last is None or not last_log <= last <= total_steps:
             problems.append(f"{metrics} " + ("is missing" if last is None else
                             f"ends at step {last}, not in [{last_log}, {total_steps}]"))
     except RecordError as err:

@@ -21,7 +21,7 @@ import torch
 
 from dvg_core.agents import ALGORITHMS
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.runs import read_metrics
 from workbench.training import train
 

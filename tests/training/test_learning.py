@@ -17,7 +17,7 @@ import pytest
 
 import dvg_core  # noqa: F401
 from dvg_core.agents import ALGORITHMS
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.runs import read_metrics
 from workbench.training import train
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.config import preset
+from workbench.presets import preset
 from workbench.runs import read_metrics
 from workbench.training import train
 
