@@ -15,7 +15,7 @@ import sys
 import torch
 
 from dvg_core.agents.agent import Agent
-from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models import Actor
 from dvg_core.analysis.policy_evaluation import critic_joint_samples, train_critic, truth_at, uniform_pairs
@@ -36,8 +36,8 @@ def main(block: int, n_blocks: int) -> None:
     truth = None
     for name in ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd"):
         torch.manual_seed(1)
-        config = AlgorithmConfig(name=name, gamma=GAMMA, hidden=(64, 64), slicing_steps=2,
-                                 slicing_restarts=0)
+        config = AlgorithmConfig(name=name, gamma=GAMMA, hidden=(64, 64), 
+                                 slicing=SlicingConfig(steps=2, restarts=0))
         agent = Agent(config, 2, 2, OracleWorldModel(dyn), actor=actor)
         if truth is None:
             truth = truth_at(dyn, agent, state, action, gamma=GAMMA, n_samples=256,

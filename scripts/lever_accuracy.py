@@ -20,7 +20,7 @@ import time
 import torch
 
 from dvg_core.agents.agent import Agent
-from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models import Actor
 from dvg_core.analysis.policy_evaluation import (
@@ -34,7 +34,7 @@ from dvg_core.models.world_models import OracleWorldModel
 
 GAMMA, N_UPDATES, BOX = 0.5, 2000, torch.tensor([1.5, 1.5])
 BASE = AlgorithmConfig(name="dsdpg_msmmd", gamma=GAMMA, hidden=(64, 64), truncate=0.0, tau=0.05,
-                       critic_lr=3e-3, slicing_restarts=0)
+                       critic_lr=3e-3, slicing=SlicingConfig(restarts=0))
 LEVERS = {
     "dsdpg_msmmd, M' = 10 per target critic (default)": {},
     "dsdpg_msmmd, M' = 5 per target critic": {"n_target_samples": 5},

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID, PointMassSpec
 from workbench.config import ALIASES, SECTIONS, ExperimentConfig, run_id
@@ -41,12 +41,11 @@ INVALID = [
     ("truncate", ["algorithm.truncate=0.99"], lambda: AlgorithmConfig(truncate=0.99)),
     ("kernel", ["algorithm.kernel=cosine"], lambda: AlgorithmConfig(kernel="cosine")),
     ("bandwidth", ["algorithm.bandwidth=0"], lambda: AlgorithmConfig(bandwidth=0.0)),
-    ("slicing_steps", ["algorithm.slicing_steps=-1"], lambda: AlgorithmConfig(slicing_steps=-1)),
-    ("slicing_step_size", ["algorithm.slicing_step_size=0"],
-     lambda: AlgorithmConfig(slicing_step_size=0.0)),
-    ("slicing_restarts", ["algorithm.slicing_restarts=-1"],
-     lambda: AlgorithmConfig(slicing_restarts=-1)),
-    ("slicing_axes", ["algorithm.slicing_axes=maybe"], lambda: AlgorithmConfig(slicing_axes=1)),
+    ("slicing.steps", ["algorithm.slicing.steps=-1"], lambda: SlicingConfig(steps=-1)),
+    ("slicing.step_size", ["algorithm.slicing_step_size=0"],  # the older flat name, mapped
+     lambda: SlicingConfig(step_size=0.0)),
+    ("slicing.restarts", ["algorithm.slicing.restarts=-1"], lambda: SlicingConfig(restarts=-1)),
+    ("slicing.axes", ["algorithm.slicing.axes=maybe"], lambda: SlicingConfig(axes=1)),
     ("normalize_obs", ["algorithm.normalize_obs=maybe"],
      lambda: AlgorithmConfig(normalize_obs="yes")),
     ("critic_noise", ["algorithm.critic_noise=middle"],
@@ -132,7 +131,8 @@ def test_invalid_field_raises_value_error_naming_it(name, overrides, construct):
 
 def test_invalid_cases_cover_every_validated_field():
     covered = {name for name, _, _ in INVALID}
-    expected = {f.name for cls in SECTIONS.values() for f in dataclasses.fields(cls)}
+    expected = {f.name for cls in SECTIONS.values() for f in dataclasses.fields(cls)} - {"slicing"}
+    expected |= {f"slicing.{f.name}" for f in dataclasses.fields(SlicingConfig)}
     expected |= {f.name for f in dataclasses.fields(PointMassSpec)}
     expected |= {"seed", "device", "experiment", "run_root"}
     assert expected - covered == set()
@@ -158,7 +158,8 @@ def test_overrides_parse_by_field_type_and_aliases():
     ])
     assert config.algorithm == dataclasses.replace(
         base().algorithm, name="mage", lam=0.5, gamma=0.8, n_samples=4, hidden=(32, 16),
-        target_policy_noise=None, critic_lr=1.0, slicing_axes=True)
+        target_policy_noise=None, critic_lr=1.0,
+        slicing=dataclasses.replace(base().algorithm.slicing, axes=True))
     assert isinstance(config.algorithm.critic_lr, float)
     assert config.loop.total_steps == 2000
     assert config.env == EnvConfig(noise="dynamics", noise_scale=0.02,
@@ -272,3 +273,17 @@ def test_variant_override_sets_the_papers_critic_fields_and_later_overrides_win(
     assert (default.truncate, default.unbiased, default.critic_noise) == (0.0, True, "quantile")
     with pytest.raises(ValueError, match="algorithm.variant must be one of"):
         preset("toy-quick", ["variant=papr"])
+
+
+def test_max_slicing_options_nest_and_the_older_flat_names_still_work():
+    nested = apply_overrides(base(), ["algorithm.slicing.steps=7", "algorithm.slicing.axes=true"])
+    flat = apply_overrides(base(), ["algorithm.slicing_steps=7", "algorithm.slicing_axes=true"])
+    assert nested == flat
+    assert nested.algorithm.slicing == SlicingConfig(steps=7, step_size=0.5, restarts=0, axes=True)
+    assert ExperimentConfig.from_dict(nested.to_dict()) == nested  # JSON round trip, nested
+    old = nested.to_dict()  # a record written before the nesting: flat keys in params.json
+    slicing = old["algorithm"].pop("slicing")
+    old["algorithm"] |= {f"slicing_{k}": v for k, v in slicing.items()}
+    assert ExperimentConfig.from_dict(old) == nested
+    with pytest.raises(ValueError, match="algorithm.slicing.*'stepz'"):
+        apply_overrides(base(), ["algorithm.slicing.stepz=1"])

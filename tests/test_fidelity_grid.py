@@ -4,6 +4,7 @@ the acceptance criteria and the notebook under papermill."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 
 import nbformat
@@ -138,3 +139,17 @@ def test_rows_of_another_config_are_not_resumed(grid, capsys):
     assert len(td3) == 4 and sum(r["config"] == "0" * 12 for r in td3) == 2
     merged = [r for r in load_rows(grid) if r["algorithm"] == "td3" and r["seed"] == 1]
     assert len(merged) == 2 and all(r["config"] != "0" * 12 for r in merged)
+
+
+def test_config_fingerprints_are_those_of_the_committed_rows():
+    """Nesting max-slicing's options (`AlgorithmConfig.slicing`) kept every fingerprint: the
+    committed grid resumes instead of retraining."""
+    from workbench.fidelity import FidelityOptions, algorithm_config, config_fingerprint
+
+    path = Path(__file__).resolve().parents[1] / "docs/results/fidelity.json.d"
+    rows = [json.loads(line) for line in (path / "n1_gamma0.5_noise0.0_seed0.jsonl").open()]
+    stored = {(r["algorithm"], r["variant"]): r["config"] for r in rows if r["kind"] == "critic"}
+    assert len(stored) == 6
+    for (name, variant), fingerprint in stored.items():
+        config = algorithm_config(name, variant, 0.5, FidelityOptions().hidden)
+        assert config_fingerprint(config) == fingerprint, name

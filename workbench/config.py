@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 from dvg_core.agents import AlgorithmConfig
@@ -160,7 +160,12 @@ def _optional_inner(hint: Any) -> Any | None:
 
 
 def _normalise(hint: Any, value: Any) -> Any:
-    """JSON value -> field value: lists to tuples for tuple fields, ints to floats for floats."""
+    """JSON value -> field value: lists to tuples for tuple fields, ints to floats for floats,
+    a mapping to the nested config of a dataclass field (`algorithm.slicing`)."""
+    if is_dataclass(hint) and isinstance(value, Mapping):
+        hints = _hints(hint)
+        _check_keys(hint.__name__, value, list(hints))
+        return hint(**{k: _normalise(hints[k], v) for k, v in value.items()})
     inner = _optional_inner(hint)
     if inner is not None:
         return None if value is None else _normalise(inner, value)
@@ -172,6 +177,8 @@ def _normalise(hint: Any, value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _section_to_dict(value)
     if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -199,11 +206,28 @@ def _check_keys(where: str, data: Mapping[str, Any], valid: list[str]) -> None:
                              + did_you_mean(key, valid))
 
 
+FLAT_SLICING = {"slicing_steps": "steps", "slicing_step_size": "step_size",
+                "slicing_restarts": "restarts", "slicing_axes": "axes"}
+"""The flat names max-slicing's options had before `AlgorithmConfig.slicing` (records written
+then, `--set algorithm.slicing_steps=2`): still read, mapped to `slicing.<name>`."""
+
+
+def nest_flat_slicing(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An algorithm dict with the flat `slicing_*` keys folded into its `slicing` mapping."""
+    flat = {FLAT_SLICING[k]: v for k, v in data.items() if k in FLAT_SLICING}
+    out = {k: v for k, v in data.items() if k not in FLAT_SLICING}
+    if flat:
+        out["slicing"] = {**out.get("slicing", {}), **flat}
+    return out
+
+
 def _section_from_dict(name: str, data: Any) -> Any:
     cls = SECTIONS[name]
     if not isinstance(data, Mapping):
         raise ValueError(f"{name} must be a mapping, got {data!r}")
     hints = _hints(cls)
+    if name == "algorithm":
+        data = nest_flat_slicing(data)
     _check_keys(name, data, list(hints))
     values = {k: _normalise(hints[k], v) for k, v in data.items()}
     if name == "env" and isinstance(values.get("kwargs"), Mapping):

@@ -13,7 +13,7 @@ import inspect
 import json
 import textwrap
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from dvg_core.agents import ALGORITHM_VARIANTS
@@ -65,9 +65,17 @@ def _value(value: Any) -> str:
 def _section_keys(prefix: str, obj: Any, names: tuple[str, ...] | None = None
                   ) -> list[ConfigKey]:
     hints, docs = typing.get_type_hints(type(obj)), field_docs(type(obj))
-    return [ConfigKey(f"{prefix}{f.name}", _type_name(hints[f.name]),
-                      _value(getattr(obj, f.name)), docs.get(f.name, ""))
-            for f in fields(obj) if names is None or f.name in names]
+    keys = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if names is not None and f.name not in names:
+            continue
+        if is_dataclass(value):  # a nested config (algorithm.slicing): its own keys
+            keys += _section_keys(f"{prefix}{f.name}.", value)
+        else:
+            keys.append(ConfigKey(f"{prefix}{f.name}", _type_name(hints[f.name]), _value(value),
+                                  docs.get(f.name, "")))
+    return keys
 
 
 def config_keys(config: ExperimentConfig) -> list[ConfigKey]:

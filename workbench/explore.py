@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 import torch
 
 from dvg_core.agents.agent import Agent
-from dvg_core.agents import ALGORITHMS, AlgorithmConfig
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig, SlicingConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models import Actor
 from dvg_core.analysis.policy_evaluation import (
@@ -130,7 +130,8 @@ class ExploreSettings:
         return AlgorithmConfig(
             name=self.algorithm, gamma=self.gamma, lam=self.lam, n_samples=self.n_samples,
             n_target_samples=self.n_samples, bandwidth=self.bandwidth, hidden=self.hidden,
-            critic_lr=self.critic_lr, truncate=0.0, tau=0.05, slicing_restarts=0)
+            critic_lr=self.critic_lr, truncate=0.0, tau=0.05,
+            slicing=SlicingConfig(restarts=0))
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,9 @@ def _checkpoints(updates: int, n: int) -> tuple[int, ...]:
 def config_fingerprint(config: AlgorithmConfig) -> str:
     """A short hash of every field of `config`: rows trained under other settings (an older
     default, say) are never taken for this config's on resume."""
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    fields = dataclasses.asdict(config)  # max-slicing's options under their flat names, as when
+    fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # rows began
+    text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from dvg_core.agents import ALGORITHM_VARIANTS
+from dvg_core.agents import ALGORITHM_VARIANTS, SlicingConfig
 from dvg_core.configs import EnvConfig
 from workbench.config import (
-    _TOP_LEVEL, SECTIONS, ExperimentConfig, _check_keys, _construct, _hints, _kwarg_hint,
+    _TOP_LEVEL, FLAT_SLICING, SECTIONS, ExperimentConfig, _check_keys, _construct, _hints, _kwarg_hint,
     _optional_inner,
 )
 from workbench.names import ALIASES, did_you_mean
@@ -71,7 +71,8 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     """A new config with `key=value` overrides applied (later ones win).
 
     Keys: `seed`, `device`, `experiment`, `run_root`; `SECTION.FIELD` for the sections of
-    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.variant=paper` for the
+    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.slicing.NAME` for max-slicing's
+    options (the older `algorithm.slicing_NAME` too); `algorithm.variant=paper` for the
     paper's critic settings (`dvg_core.agents.strategies.ALGORITHM_VARIANTS`, fields set in its place, so
     later overrides win); or an alias of `ALIASES`. Values
     are parsed by the field's declared type (`hidden=64,64`, `target_policy_noise=none`); toy
@@ -85,8 +86,11 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     changes: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     top: dict[str, Any] = {}
     kwarg_texts: dict[str, str] = {}
+    slicing_texts: dict[str, str] = {}
     for item in overrides:
         parts, text = _split(item)
+        if parts[0] == "algorithm" and len(parts) == 2 and parts[1] in FLAT_SLICING:
+            parts = ["algorithm", "slicing", FLAT_SLICING[parts[1]]]  # the older flat names
         section = parts[0]
         if len(parts) == 1:
             _check_keys("top-level", {section: None}, [*_TOP_LEVEL, *ALIASES])
@@ -99,6 +103,8 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
                 raise ValueError(f"algorithm.variant must be one of {list(ALGORITHM_VARIANTS)}, "
                                  f"got {text.strip()!r}")
             changes["algorithm"].update(ALGORITHM_VARIANTS[text.strip()])
+        elif parts[:2] == ["algorithm", "slicing"] and len(parts) == 3:
+            slicing_texts[parts[2]] = text
         elif parts[:2] == ["env", "kwargs"] and len(parts) == 3:
             kwarg_texts[parts[2]] = text
         elif len(parts) == 2:
@@ -108,6 +114,9 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
         else:
             raise ValueError(f"unknown config key {'.'.join(parts)!r}")
     _merge_kwargs(config.env, changes["env"], kwarg_texts)
+    if slicing_texts:
+        changes["algorithm"]["slicing"] = _slicing(
+            changes["algorithm"].get("slicing", config.algorithm.slicing), slicing_texts)
     sections = {name: _construct(name, SECTIONS[name], values, getattr(config, name))
                 for name, values in changes.items() if values}
     return replace(config, **sections, **top)
@@ -126,3 +135,14 @@ def _merge_kwargs(env: EnvConfig, changes: dict[str, Any], kwarg_texts: dict[str
         _kwarg_hint(env_id, name)  # unknown toy kwarg -> ValueError (the toy raises TypeError)
     if kwargs != env.kwargs or "kwargs" in changes:
         changes["kwargs"] = kwargs
+
+
+def _slicing(base: SlicingConfig, texts: dict[str, str]) -> SlicingConfig:
+    """`base` with `algorithm.slicing.NAME` overrides applied (a `ValueError` naming the key)."""
+    hints = _hints(SlicingConfig)
+    _check_keys("algorithm.slicing", texts, list(hints))
+    values = {k: _parse(hints[k], t, f"algorithm.slicing.{k}") for k, t in texts.items()}
+    try:
+        return replace(base, **values)
+    except ValueError as err:
+        raise ValueError(f"algorithm: {err}") from None

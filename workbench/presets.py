@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_ID
 from workbench.config import ExperimentConfig
@@ -25,7 +25,8 @@ def _toy_quick() -> ExperimentConfig:
     """
     return ExperimentConfig(
         algorithm=AlgorithmConfig(hidden=(64, 64), gamma=0.9, actor_lr=1e-4,
-                                  exploration_noise=0.5, slicing_steps=2, slicing_restarts=0),
+                                  exploration_noise=0.5,
+                                  slicing=SlicingConfig(steps=2, restarts=0)),
         env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
         model=ModelConfig(kind="cvae", hidden=(64, 64), fit_every=250, fit_steps=250,
                           warmup_fit_steps=1000),
@@ -90,7 +91,7 @@ def _mujoco_smoke() -> ExperimentConfig:
     return replace(
         base,
         algorithm=replace(base.algorithm, hidden=(64, 64), n_samples=4, n_target_samples=4,
-                          slicing_steps=2, slicing_restarts=0),
+                          slicing=SlicingConfig(steps=2, restarts=0)),
         model=replace(base.model, hidden=(64, 64), fit_every=500, fit_steps=50,
                       warmup_fit_steps=100),
         loop=LoopConfig(total_steps=2_000, warmup_steps=1_000, utd=1, batch_size=64,

@@ -8,6 +8,7 @@ from dvg_core.agents.config import (
     CRITIC_NOISES,
     PAPER_SETTINGS,
     AlgorithmConfig,
+    SlicingConfig,
 )
 from dvg_core.agents.replay import Batch, ReplayBuffer, SeedReplay
 from dvg_core.agents.strategies import STRATEGIES, CriticStrategy, Targets, make_strategy
@@ -17,6 +18,6 @@ from dvg_core.agents.single_seed import SingleSeed, make_learner
 
 __all__ = [
     "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "STRATEGIES", "Agent",
-    "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack", "SingleSeed",
+    "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack", "SingleSeed", "SlicingConfig",
     "Targets", "gradient_step", "make_learner", "make_strategy", "soft_update",
 ]

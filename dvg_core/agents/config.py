@@ -7,7 +7,7 @@ read it are in `dvg_core.agents.strategies` (which re-exports everything here).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dvg_core.losses.kernels import KERNEL_NAMES
@@ -21,7 +21,10 @@ from dvg_core.util.validation import (
     check_range,
 )
 
-__all__ = ["ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "AlgorithmConfig"]
+__all__ = [
+    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "AlgorithmConfig",
+    "SlicingConfig",
+]
 
 ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
 """The six algorithm names."""
@@ -41,6 +44,27 @@ CRITIC_NOISES = ("quantile", "input", "head")
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER_SETTINGS}
 """Named sets of `AlgorithmConfig` fields: `default` (the workbench's) and `paper`."""
+
+
+@dataclass(frozen=True)
+class SlicingConfig:
+    """How max-slicing finds its direction (`dsdpg_msmmd` only); validated on construction."""
+
+    steps: int = 5
+    """Ascent steps per update."""
+    step_size: float = 0.5
+    """First ascent step angle (radians)."""
+    restarts: int = 1
+    """Random starts besides the warm start (each is ascended)."""
+    axes: bool = False
+    """Also start from every coordinate axis (1 + d_a more starts)."""
+
+    def __post_init__(self) -> None:
+        check_int_at_least("slicing.steps", self.steps, 0)
+        check_int_at_least("slicing.restarts", self.restarts, 0)
+        if not isinstance(self.axes, bool):
+            raise ValueError(f"slicing.axes must be a bool, got {self.axes!r}")
+        check_range("slicing.step_size", self.step_size, 0.0, math.pi, low_closed=False)
 
 
 @dataclass(frozen=True)
@@ -73,14 +97,9 @@ class AlgorithmConfig:
     kernel matrices excluded). The V-statistic (False, the paper's) weighs the repulsion between
     a critic's own M samples by (M-1)/M: with an energy-like kernel its minimiser is the target
     law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/fidelity.md)."""
-    slicing_steps: int = 5
-    """Ascent steps of max-slicing per update."""
-    slicing_step_size: float = 0.5
-    """First ascent step angle (radians) of max-slicing."""
-    slicing_restarts: int = 1
-    """Random starts of max-slicing besides the warm start (each is ascended)."""
-    slicing_axes: bool = False
-    """Also start max-slicing from every coordinate axis (1 + d_a more starts)."""
+    slicing: SlicingConfig = field(default_factory=SlicingConfig)
+    """Max-slicing's own options (`dsdpg_msmmd`; `--set algorithm.slicing.steps=2`, or the older
+    flat names `algorithm.slicing_steps=2`)."""
     xi_dim: int = 8
     """Dimension of the generative critic's noise ξ (`input` and `head` critics; the `quantile`
     critic's noise is the scalar τ)."""
@@ -126,12 +145,11 @@ class AlgorithmConfig:
         check_probability("truncate", self.truncate)
         check_choice("kernel", self.kernel, KERNEL_NAMES)
         check_positive("bandwidth", self.bandwidth)
-        check_int_at_least("slicing_steps", self.slicing_steps, 0)
-        check_int_at_least("slicing_restarts", self.slicing_restarts, 0)
-        for name in ("slicing_axes", "normalize_obs", "unbiased"):
+        if not isinstance(self.slicing, SlicingConfig):
+            raise ValueError(f"slicing must be a SlicingConfig, got {self.slicing!r}")
+        for name in ("normalize_obs", "unbiased"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        check_range("slicing_step_size", self.slicing_step_size, 0.0, math.pi, low_closed=False)
         check_int_at_least("xi_dim", self.xi_dim, 1)
         check_choice("critic_noise", self.critic_noise, CRITIC_NOISES)
         if self.critic_activation is not None:

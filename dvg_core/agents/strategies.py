@@ -259,8 +259,8 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
     """DSDPG with max-sliced MMD² (the paper's MSMMD), one direction per state.
 
     GUESS (paper-notes §7.2): each update starts from the batch-shared mean of the last update's
-    directions (`axial_mean_direction`), plus `slicing_restarts` random directions (and the
-    coordinate axes if `slicing_axes`), and ascends every start; the best is kept per state.
+    directions (`axial_mean_direction`), plus `slicing.restarts` random directions (and the
+    coordinate axes if `slicing.axes`), and ascends every start; the best is kept per state.
     """
 
     name = "dsdpg_msmmd"
@@ -273,11 +273,11 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
 
     def distance(self, x, y, generator):
         c = self.config
-        axes = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device) if c.slicing_axes else None
+        axes = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device) if c.slicing.axes else None
         value, direction = max_sliced_mmd2(
             x, y, self.kernel, direction=self.direction.to(x), candidates=axes,
-            n_restarts=c.slicing_restarts, n_steps=c.slicing_steps,
-            step_size=c.slicing_step_size, unbiased=c.unbiased, generator=generator,
+            n_restarts=c.slicing.restarts, n_steps=c.slicing.steps,
+            step_size=c.slicing.step_size, unbiased=c.unbiased, generator=generator,
         )
         self.direction = axial_mean_direction(direction)
         return value

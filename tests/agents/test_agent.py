@@ -130,7 +130,7 @@ def test_checkpoint_state_round_trip_restores_everything():
     "field, value",
     [("name", "sac"), ("gamma", 1.0), ("gamma", -0.1), ("lam", -1.0), ("n_samples", 1),
      ("n_target_samples", 0), ("truncate", 1.0), ("kernel", "laplace"), ("bandwidth", 0.0),
-     ("slicing_steps", -1), ("slicing_step_size", 0.0), ("xi_dim", 0), ("hidden", ()),
+     ("xi_dim", 0), ("hidden", ()),
      ("hidden", (64, 0)), ("critic_lr", 0.0), ("actor_lr", -1.0), ("tau", 0.0), ("tau", 1.5),
      ("policy_delay", 0), ("exploration_noise", -0.1), ("target_policy_noise", -0.2),
      ("target_noise_clip", -1.0), ("huber_delta", 0.0)],

@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 import torch
 
-from dvg_core.agents import ALGORITHMS, AlgorithmConfig, Batch
+from dvg_core.agents import ALGORITHMS, AlgorithmConfig, Batch, SlicingConfig
 from dvg_core.training import trainer as trainer_module
 from dvg_core.training.build import build_agent, build_envs, build_trainer
 from dvg_core.configs import EnvConfig, ModelConfig
@@ -28,7 +28,7 @@ MODEL = ModelConfig(kind="cvae", hidden=(16, 16))
 
 def _algorithm(name: str, **kwargs) -> AlgorithmConfig:
     return AlgorithmConfig(name=name, hidden=(16, 16), n_samples=4, n_target_samples=4,
-                           slicing_steps=2, **kwargs)
+                           slicing=SlicingConfig(steps=2), **kwargs)
 
 
 def _agent(algorithm: AlgorithmConfig, seed: int, model: ModelConfig = MODEL):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from dvg_core.agents.agent import Agent
-from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models import Actor
 from dvg_core.analysis.policy_evaluation import (
@@ -38,7 +38,7 @@ def _fixed_policy() -> Actor:
 def _agent(name: str, dyn: PointMassDynamics, actor: Actor) -> Agent:
     torch.manual_seed(1)
     config = AlgorithmConfig(name=name, gamma=GAMMA, hidden=(64, 64), truncate=0.0, tau=0.05,
-                             critic_lr=3e-3, slicing_restarts=0)
+                             critic_lr=3e-3, slicing=SlicingConfig(restarts=0))
     return Agent(config, 2, 2, OracleWorldModel(dyn), actor=actor)
 
 
