@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from workbench import plots
+from workbench import explore_plots as plots
 from workbench.explore import (
     Exploration,
     ExploreSettings,

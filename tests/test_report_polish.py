@@ -8,7 +8,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from dvg_core.analysis.contraction import ContractionEstimate
-from workbench import contraction_plots, plots
+from workbench import contraction_plots, explore_plots, plots
 from workbench.report_api import ExperimentData, problem_runs_or_none
 
 
@@ -24,7 +24,7 @@ def test_probe_titles_are_plain_coordinates_not_numpy_reprs():
 
 def test_the_plane_keeps_room_for_a_two_line_title():
     n = 3
-    figure = plots.toy_plane(np.linspace(-1, 1, n), np.zeros((n, n)), np.zeros((n, n, 2)),
+    figure = explore_plots.toy_plane(np.linspace(-1, 1, n), np.zeros((n, n)), np.zeros((n, n, 2)),
                              np.zeros((1, 2)), title="Head<br><sup>setting</sup>")
     assert figure.layout.margin.t >= 80 and figure.layout.title.xanchor == "left"
 
