@@ -35,15 +35,9 @@ from workbench.record_checks import RecordError, file_mode
 from workbench.record_lock import HELD_ENV, RecordBusy, record_lock
 from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
 from workbench.training import TrainingRun, train, train_seeds
+from tests.test_training import TINY as TRAINING_TINY
 
-TINY = [
-    "loop.total_steps=200", "loop.warmup_steps=100", "loop.utd=1", "loop.batch_size=32",
-    "loop.eval_every=100", "loop.eval_episodes=1", "loop.log_every=50",
-    "loop.checkpoint_every=100", "algorithm.hidden=16,16", "algorithm.n_samples=4",
-    "algorithm.n_target_samples=4", "model.hidden=16,16", "model.fit_every=50",
-    "model.fit_steps=5", "model.warmup_fit_steps=10", "model.batch_size=32",
-    "env.kwargs.horizon=20", "device=cpu",
-]
+TINY = [*TRAINING_TINY, "loop.total_steps=200"]  # tests/test_training.py's, shorter
 
 
 @pytest.fixture(autouse=True)

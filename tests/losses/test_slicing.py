@@ -13,23 +13,7 @@ from dvg_core.losses.slicing import (
 )
 from dvg_core.losses.kernels import make_kernel
 
-F64 = torch.float64
-
-KERNELS = {
-    "multiquadric": make_kernel("multiquadric", h=10.0),
-    "inverse_multiquadric": make_kernel("inverse_multiquadric", h=2.0),
-    "rbf": make_kernel("rbf", bandwidths=[0.5, 1.0, 2.0]),
-}
-
-MQ100 = make_kernel("multiquadric", h=100.0)
-
-
-def _gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _randn(*shape: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(*shape, generator=_gen(seed), dtype=F64)
+from test_distances import F64, KERNELS, MQ100, _gen, _randn  # noqa: E402  (same folder)
 
 
 def _projected(x, y, theta, kernel):
