@@ -85,12 +85,14 @@ def _ordered(algos: Sequence[str]) -> list[str]:
     return sorted(present, key=lambda a: (ALGORITHMS.index(a) if a in ALGORITHMS else 99, a))
 
 
-def curves_with_ci(summary: pd.DataFrame, *, title: str) -> go.Figure:
+def curves_with_ci(summary: pd.DataFrame, *, title: str,
+                   y_title: str = "eval return (mean ± 95% CI over seeds)") -> go.Figure:
     """Mean curve and confidence band per algorithm.
 
     Args:
       summary: `mean_ci` rows with keys `algo`, `step` (one setting).
       title: the figure title.
+      y_title: the y axis title.
     """
     figure = go.Figure()
     for algo in _ordered(summary["algo"]):
@@ -105,9 +107,8 @@ def curves_with_ci(summary: pd.DataFrame, *, title: str) -> go.Figure:
         figure.add_trace(go.Scatter(
             x=step, y=rows["mean"], mode="lines+markers", name=algo, legendgroup=algo,
             line={"color": _color(algo)}, customdata=rows["n"],
-            hovertemplate="step %{x}<br>return %{y:.3g}<br>n=%{customdata}"))
-    figure.update_layout(title={"text": title}, xaxis_title="env step",
-                         yaxis_title="eval return (mean ± 95% CI over seeds)")
+            hovertemplate="step %{x}<br>%{y:.3g}<br>n=%{customdata}"))
+    figure.update_layout(title={"text": title}, xaxis_title="env step", yaxis_title=y_title)
     return figure
 
 

@@ -18,7 +18,7 @@ from workbench.notebook_api import INVALID_CELL_FILE
 from workbench.runs import RunRecord, load_metrics, load_statuses
 
 __all__ = [
-    "ExperimentData", "curve_summary", "final_return_figures", "final_return_table",
+    "ExperimentData", "curve_summary", "fidelity_figures", "final_return_figures", "final_return_table",
     "final_summary", "learning_curve_figures", "load_experiment", "problem_runs",
     "problem_runs_or_none", "status_counts",
 ]
@@ -100,6 +100,32 @@ def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
     summary = curve_summary(data)
     return [plots.curves_with_ci(group, title=f"Learning curves: {setting}")
             for setting, group in summary.groupby("setting", sort=True)]
+
+
+FIDELITY_CURVES = {
+    "fidelity_gradient_error": "relative mean-gradient error (0 is exact)",
+    "fidelity_spread_ratio": "return-spread ratio, critic / truth (1 is exact)",
+    "fidelity_mean_error": "relative mean error (0 is exact)",
+}
+"""The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`)."""
+
+
+def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
+    """Per setting and metric of `FIDELITY_CURVES`: the critic's fidelity at its own policy's
+    states against env step, mean ± 95% CI over the done runs' seeds (none without rows)."""
+    if data.metrics.empty or "kind" not in data.metrics:
+        return []
+    done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
+    rows = data.metrics[(data.metrics["kind"] == "fidelity") & data.metrics["run_id"].isin(done)]
+    figures = []
+    for column, y_title in FIDELITY_CURVES.items():
+        if column not in rows or rows[column].isna().all():
+            continue
+        summary = plots.mean_ci(rows.dropna(subset=[column]), ["setting", "algo", "step"], column)
+        figures += [plots.curves_with_ci(group, title=f"Critic fidelity while training: {setting}",
+                                         y_title=y_title)
+                    for setting, group in summary.groupby("setting", sort=True)]
+    return figures
 
 
 def final_return_figures(data: ExperimentData) -> list[go.Figure]:
