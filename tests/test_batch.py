@@ -115,7 +115,7 @@ def test_report_html_embeds_plotly_and_draws_every_algorithm(first):
     titles = _texts(html, "text")
     assert "Learning curves: dvg/PointMass-v0/none/N=1" in titles
     assert "Final return against N: dvg/PointMass-v0 (none noise)" in titles
-    assert "Critic fidelity while training: dvg/PointMass-v0/none/N=1" in titles
+    assert "Critic mean-gradient error while training: dvg/PointMass-v0/none/N=1" in titles
     names = _texts(html, "name")
     assert set(GOOD) | {f"{a} 95% CI" for a in GOOD} <= names
     assert "nope" not in names

@@ -103,9 +103,10 @@ def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
 
 
 FIDELITY_CURVES = {
-    "fidelity_gradient_error": "relative mean-gradient error (0 is exact)",
-    "fidelity_spread_ratio": "return-spread ratio, critic / truth (1 is exact)",
-    "fidelity_mean_error": "relative mean error (0 is exact)",
+    "fidelity_gradient_error": ("mean-gradient error", "relative mean-gradient error (0 is exact)"),
+    "fidelity_spread_ratio": ("return spread", "return-spread ratio, critic / truth (1 is exact)"),
+    "fidelity_mean_error": ("mean error", "relative mean error (0 is exact)"),
+    "fidelity_mean_bias": ("mean bias", "mean bias, critic - truth (return units, 0 is exact)"),
 }
 """The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`)."""
 
@@ -118,11 +119,11 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
     rows = data.metrics[(data.metrics["kind"] == "fidelity") & data.metrics["run_id"].isin(done)]
     figures = []
-    for column, y_title in FIDELITY_CURVES.items():
+    for column, (name, y_title) in FIDELITY_CURVES.items():
         if column not in rows or rows[column].isna().all():
             continue
         summary = plots.mean_ci(rows.dropna(subset=[column]), ["setting", "algo", "step"], column)
-        figures += [plots.curves_with_ci(group, title=f"Critic fidelity while training: {setting}",
+        figures += [plots.curves_with_ci(group, title=f"Critic {name} while training: {setting}",
                                          y_title=y_title)
                     for setting, group in summary.groupby("setting", sort=True)]
     return figures
