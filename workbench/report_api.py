@@ -103,9 +103,9 @@ def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
 
 
 FIDELITY_CURVES = {
-    "fidelity_gradient_error": ("mean-gradient error", "relative mean-gradient error (0 is exact)"),
+    "fidelity_gradient_error": ("mean-gradient error", "relative mean-gradient error (log)"),
     "fidelity_spread_ratio": ("return spread", "return-spread ratio, critic / truth (1 is exact)"),
-    "fidelity_mean_error": ("mean error", "relative mean error (0 is exact)"),
+    "fidelity_mean_error": ("mean error", "relative mean error (log)"),
     "fidelity_mean_bias": ("mean bias", "mean bias, critic - truth (return units, 0 is exact)"),
 }
 """The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`)."""
@@ -113,7 +113,8 @@ FIDELITY_CURVES = {
 
 def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     """Per setting and metric of `FIDELITY_CURVES`: the critic's fidelity at its own policy's
-    states against env step, mean ± 95% CI over the done runs' seeds (none without rows)."""
+    states against env step, the mean over the done runs' seeds (no band: with the few seeds of a
+    report a t-interval says little; relative errors on a log axis), none without rows."""
     if data.metrics.empty or "kind" not in data.metrics:
         return []
     done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
@@ -123,9 +124,13 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
         if column not in rows or rows[column].isna().all():
             continue
         summary = plots.mean_ci(rows.dropna(subset=[column]), ["setting", "algo", "step"], column)
-        figures += [plots.curves_with_ci(group, title=f"Critic {name} while training: {setting}",
-                                         y_title=y_title)
-                    for setting, group in summary.groupby("setting", sort=True)]
+        summary[["lo", "hi"]] = float("nan")  # the seeds' mean only: a t-band of 2 seeds is ±12 s.d.
+        for setting, group in summary.groupby("setting", sort=True):
+            figure = plots.curves_with_ci(group, title=f"Critic {name} while training: {setting}",
+                                          y_title=f"{y_title}, mean over seeds")
+            if "(log)" in y_title:
+                figure.update_yaxes(type="log")
+            figures.append(figure)
     return figures
 
 
