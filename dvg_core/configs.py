@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
-from dvg_core.envs import POINT_MASS_ID
-from dvg_core.envs.point_mass import PointMassSpec
+from dvg_core.envs import POINT_MASS_IDS, POINT_MASS_V1_ID
+from dvg_core.envs.point_mass import PointMassSpec, point_mass_spec
 from dvg_core.util.validation import (
     check_choice,
     check_int_at_least,
@@ -21,7 +21,7 @@ from dvg_core.util.validation import (
 
 __all__ = ["ENV_IDS", "MODEL_KINDS", "EnvConfig", "LoopConfig", "ModelConfig"]
 
-ENV_IDS = (POINT_MASS_ID, *MUJOCO_TASKS)
+ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
 """Every env id the workbench runs."""
 
 MODEL_KINDS = ("cvae", "ensemble", "oracle")
@@ -32,7 +32,7 @@ MODEL_KINDS = ("cvae", "ensemble", "oracle")
 class EnvConfig:
     """Which environment, with which noise."""
 
-    env_id: str = POINT_MASS_ID
+    env_id: str = POINT_MASS_V1_ID
     """One of `ENV_IDS`."""
     noise: str = "none"
     """`none`, `obs` (multiplicative U[1-s, 1+s]) or `dynamics` (additive Gaussian)."""
@@ -50,13 +50,13 @@ class EnvConfig:
                 raise ValueError("noise_scale must be None when noise is 'none'")
         if not isinstance(self.kwargs, dict):
             raise ValueError(f"kwargs must be a dict, got {type(self.kwargs).__name__}")
-        if self.env_id == POINT_MASS_ID:
+        if self.env_id in POINT_MASS_IDS:
             allowed = [f.name for f in fields(PointMassSpec) if f.name != "dynamics_noise"]
             unknown = sorted(set(self.kwargs) - set(allowed))
             if unknown:
-                raise ValueError(f"kwargs {unknown} are not parameters of {POINT_MASS_ID}; "
+                raise ValueError(f"kwargs {unknown} are not parameters of {self.env_id}; "
                                  f"allowed: {allowed} (dynamics noise: set noise='dynamics')")
-            PointMassSpec(**self.kwargs)  # validates every toy parameter by name
+            point_mass_spec(self.env_id, **self.kwargs)  # validates every toy parameter by name
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from dvg_core.agents import AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_ID, PointMassSpec
+from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.util.validation import check_int_at_least
 from workbench.names import ALIASES, did_you_mean
 
@@ -143,7 +143,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _kwarg_hint(env_id: str, name: str) -> Any:
     """Type of an env constructor kwarg: the toy's from `PointMassSpec`, anything else untyped."""
-    if env_id != POINT_MASS_ID:
+    if env_id not in POINT_MASS_IDS:
         return Any
     spec_fields = [f.name for f in fields(PointMassSpec)]
     if name not in spec_fields:

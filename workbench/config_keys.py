@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from dvg_core.agents import ALGORITHM_VARIANTS
-from dvg_core.envs import POINT_MASS_ID, PointMassSpec
+from dvg_core.envs import POINT_MASS_IDS, point_mass_spec
 from workbench.config import _TOP_LEVEL, ALIASES, SECTIONS, ExperimentConfig
 
 __all__ = ["ConfigKey", "config_keys", "field_docs", "format_keys"]
@@ -89,8 +89,8 @@ def config_keys(config: ExperimentConfig) -> list[ConfigKey]:
     keys.append(ConfigKey("algorithm.variant", variants, '"default"',
                           "a named set of algorithm fields: the workbench's or the paper's "
                           "critic settings (later keys win)"))
-    if config.env.env_id == POINT_MASS_ID:
-        spec = PointMassSpec(**config.env.kwargs)
+    if config.env.env_id in POINT_MASS_IDS:
+        spec = point_mass_spec(config.env.env_id, **config.env.kwargs)
         keys += [k for k in _section_keys("env.kwargs.", spec)
                  if k.key != "env.kwargs.dynamics_noise"]
     return keys

@@ -73,7 +73,7 @@ def _mujoco_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]
 
 
 EXPERIMENTS: dict[str, Experiment] = {
-    "toy": Experiment("toy", "dvg/PointMass-v0: algorithms x N in {1, 3, 5} x seeds", _toy_cells),
+    "toy": Experiment("toy", "the toy (the preset's version, dvg/PointMass-v1 by default): algorithms x N in {1, 3, 5} x seeds", _toy_cells),
     "mujoco": Experiment("mujoco", "Gymnasium v5 tasks x noise (none, obs, dynamics) x "
                          "algorithms x seeds", _mujoco_cells, preset="mujoco-100k",
                          timeout_s=24 * 3600.0),

@@ -20,9 +20,9 @@ ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
 """The six algorithms (mirrors `dvg_core.agents.ALGORITHMS`)."""
 PRESETS = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
 """The named starting configs (mirrors `workbench.presets.PRESETS`)."""
-ENV_IDS = ("dvg/PointMass-v0", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",
+ENV_IDS = ("dvg/PointMass-v0", "dvg/PointMass-v1", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",
            "HalfCheetah-v5", "InvertedDoublePendulum-v5")
-"""The toy and the six MuJoCo tasks (mirrors `dvg_core.configs.ENV_IDS`)."""
+"""The toy's two versions and the six MuJoCo tasks (mirrors `dvg_core.configs.ENV_IDS`)."""
 NOISE_SETTINGS = ("none", "obs", "dynamics")
 """The paper's noise settings (mirrors `dvg_core.envs.factory.NOISE_SETTINGS`)."""
 EXPERIMENTS = ("toy", "mujoco")

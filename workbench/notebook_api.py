@@ -23,7 +23,7 @@ import torch
 from dvg_core.agents.agent import Agent
 from dvg_core.training.build import build_agent, build_envs
 from dvg_core.util.device import resolve_device
-from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs import POINT_MASS_V1_ID
 from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.util.validation import check_int_at_least
 from workbench.config import ExperimentConfig
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 TRAIN_PARAMETERS: dict[str, Any] = {
-    "algo": "dsdpg_msmmd", "env_id": POINT_MASS_ID, "n_locations": None, "noise": "none",
+    "algo": "dsdpg_msmmd", "env_id": POINT_MASS_V1_ID, "n_locations": None, "noise": "none",
     "noise_scale": None, "lam": None, "gamma": None, "samples": None, "seed": 0,
     "preset": "toy-quick", "steps": None, "model": None, "run_root": "runs",
     "experiment": "default", "overrides": [], "interactive": True, "threads": 1,

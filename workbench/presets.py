@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs import POINT_MASS_V1_ID
 from workbench.config import ExperimentConfig
 from workbench.overrides import apply_overrides
 from workbench.names import did_you_mean
@@ -27,7 +27,7 @@ def _toy_quick() -> ExperimentConfig:
         algorithm=AlgorithmConfig(hidden=(64, 64), gamma=0.9, actor_lr=1e-4,
                                   exploration_noise=0.5,
                                   slicing=SlicingConfig(steps=2, restarts=0)),
-        env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
+        env=EnvConfig(env_id=POINT_MASS_V1_ID, kwargs={"n_locations": 3}),
         model=ModelConfig(kind="cvae", hidden=(64, 64), fit_every=250, fit_steps=250,
                           warmup_fit_steps=1000),
         loop=LoopConfig(total_steps=2_000, warmup_steps=500, utd=2, batch_size=64,
@@ -46,7 +46,7 @@ def _toy_paper() -> ExperimentConfig:
     return ExperimentConfig(
         algorithm=AlgorithmConfig(hidden=(256, 256), gamma=0.95, n_samples=10,
                                   n_target_samples=10),
-        env=EnvConfig(env_id=POINT_MASS_ID, kwargs={"n_locations": 3}),
+        env=EnvConfig(env_id=POINT_MASS_V1_ID, kwargs={"n_locations": 3}),
         model=ModelConfig(kind="cvae", hidden=(256, 256)),
         loop=LoopConfig(total_steps=30_000, warmup_steps=1_000, utd=10, batch_size=256,
                         eval_every=1_000, eval_episodes=10),

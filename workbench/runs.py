@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from dvg_core.envs import POINT_MASS_ID, PointMassSpec
+from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.training import CHECKPOINT_NAME
 from workbench.config import ExperimentConfig, identity_dict, run_id
 from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
@@ -201,7 +201,7 @@ def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
     config = params["config"]
     env = config["env"]
     n_locations = None
-    if env["env_id"] == POINT_MASS_ID:
+    if env["env_id"] in POINT_MASS_IDS:
         n_locations = env["kwargs"].get("n_locations", PointMassSpec.n_locations)
     return {
         "run_id": params["run_id"], "experiment": config["experiment"],

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from dvg_core.agents.agent import Agent
-from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs import POINT_MASS_IDS
 from dvg_core.envs.factory import make_env
 from dvg_core.util.validation import check_int_at_least
 from workbench.config import ExperimentConfig
@@ -42,8 +42,8 @@ def record_policy_video(
     Raises:
       ValueError: the toy (it has no renderer), or a bad size.
     """
-    if config.env.env_id == POINT_MASS_ID:
-        raise ValueError(f"env_id {POINT_MASS_ID!r} has no renderer; videos are for MuJoCo tasks")
+    if config.env.env_id in POINT_MASS_IDS:
+        raise ValueError(f"env_id {config.env.env_id!r} has no renderer; videos are for MuJoCo tasks")
     for name, value in (("max_steps", max_steps), ("width", width), ("height", height)):
         check_int_at_least(name, value, 1)
     os.environ.setdefault("MUJOCO_GL", "egl")

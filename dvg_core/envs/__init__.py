@@ -1,6 +1,7 @@
 """Environments of the workbench: the point-mass toy, noise wrappers and the env factory.
 
-Importing this package registers `dvg/PointMass-v0` with gymnasium.
+Importing this package registers the toy's versions (`dvg/PointMass-v0`, `dvg/PointMass-v1`) with
+gymnasium.
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import gymnasium
 
 from dvg_core.envs.point_mass import (
+    POINT_MASS_VERSIONS,
     PointMassDynamics,
     PointMassEnv,
     PointMassNoise,
     PointMassSpec,
+    point_mass_spec,
     point_mass_step,
 )
 
@@ -21,6 +24,9 @@ __all__ = [
     "MUJOCO_TASKS",
     "NOISE_SETTINGS",
     "POINT_MASS_ID",
+    "POINT_MASS_IDS",
+    "POINT_MASS_V1_ID",
+    "POINT_MASS_VERSIONS",
     "WORKBENCH_ENV_IDS",
     "AdditiveDynamicsNoise",
     "MultiplicativeObservationNoise",
@@ -30,15 +36,23 @@ __all__ = [
     "PointMassSpec",
     "default_noise_scale",
     "make_env",
+    "point_mass_spec",
     "point_mass_step",
 ]
 
 POINT_MASS_ID = "dvg/PointMass-v0"
-"""Gymnasium id of the toy; `gymnasium.make(POINT_MASS_ID, n_locations=5, ...)` takes any
-`PointMassSpec` field as a kwarg. The env truncates itself after `horizon` steps."""
+"""Gymnasium id of the first toy (kept as it was for its recorded results);
+`gymnasium.make(POINT_MASS_ID, n_locations=5, ...)` takes any `PointMassSpec` field as a kwarg.
+The env truncates itself after `horizon` steps."""
+POINT_MASS_V1_ID = "dvg/PointMass-v1"
+"""Gymnasium id of the calibrated toy, the presets' default (see `dvg_core.envs.point_mass`)."""
+POINT_MASS_IDS = tuple(POINT_MASS_VERSIONS)
+"""Every version of the toy; code that treats "the toy" specially tests `env_id in POINT_MASS_IDS`."""
 
-if POINT_MASS_ID not in gymnasium.registry:
-    gymnasium.register(id=POINT_MASS_ID, entry_point="dvg_core.envs.point_mass:PointMassEnv")
+for _env_id, _defaults in POINT_MASS_VERSIONS.items():
+    if _env_id not in gymnasium.registry:
+        gymnasium.register(id=_env_id, entry_point="dvg_core.envs.point_mass:PointMassEnv",
+                           kwargs=dict(_defaults))
 
 # After POINT_MASS_ID and the registration: the factory imports both from this package.
 from dvg_core.envs.factory import (  # noqa: E402

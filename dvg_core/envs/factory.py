@@ -11,7 +11,7 @@ from typing import Any
 
 import gymnasium
 
-from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs import POINT_MASS_IDS
 from dvg_core.envs.noise import AdditiveDynamicsNoise, MultiplicativeObservationNoise
 from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative, check_range
 
@@ -40,7 +40,7 @@ MUJOCO_TASKS = (
 )
 """The six MuJoCo tasks (paper-notes §4.2; the paper's v2 tasks, as gymnasium v5 envs)."""
 
-WORKBENCH_ENV_IDS = (POINT_MASS_ID, *MUJOCO_TASKS)
+WORKBENCH_ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
 """Every env id `make_env` accepts: the toy and the six MuJoCo tasks."""
 
 DEFAULT_OBS_NOISE = 0.2
@@ -68,7 +68,7 @@ still earns most of its return). The other four tasks take the same fraction of 
 (GUESS: not calibrated on trained policies)."""
 
 DEFAULT_DYNAMICS_NOISE: dict[str, float] = {
-    POINT_MASS_ID: 0.05,
+    **{env_id: 0.05 for env_id in POINT_MASS_IDS},
     **{task: float(f"{DYNAMICS_NOISE_FRACTION * rms:.2g}")
        for task, rms in VELOCITY_CHANGE_RMS.items()},
 }
@@ -137,19 +137,19 @@ def make_env(
     _check_noise_scale(noise, noise_scale)
     if seed is not None:
         check_int_at_least("seed", seed, 0)
-    if env_id == POINT_MASS_ID and "dynamics_noise" in env_kwargs:
+    if env_id in POINT_MASS_IDS and "dynamics_noise" in env_kwargs:
         raise ValueError(
             "dynamics_noise must not be passed in env_kwargs; use noise='dynamics', noise_scale=..."
         )
     scale = default_noise_scale(env_id, noise) if noise_scale is None else float(noise_scale)
 
-    if noise == "dynamics" and env_id == POINT_MASS_ID:
+    if noise == "dynamics" and env_id in POINT_MASS_IDS:
         env = gymnasium.make(env_id, dynamics_noise=scale, **env_kwargs)
     else:
         env = gymnasium.make(env_id, **env_kwargs)
     if noise == "obs":
         env = MultiplicativeObservationNoise(env, low=1.0 - scale, high=1.0 + scale)
-    elif noise == "dynamics" and env_id != POINT_MASS_ID:
+    elif noise == "dynamics" and env_id not in POINT_MASS_IDS:
         env = AdditiveDynamicsNoise(env, std=scale)
 
     if seed is not None:

@@ -11,7 +11,7 @@ import torch
 from dvg_core.agents.agent import Agent
 from dvg_core.agents import STRATEGIES, AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_ID, PointMassDynamics
+from dvg_core.envs import POINT_MASS_IDS, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.training.fidelity_monitor import FidelityMonitor
 from dvg_core.training.trainer import MetricsSink, Trainer
@@ -40,7 +40,7 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
     """
     state_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     if config.kind == "oracle":
-        if env_config.env_id != POINT_MASS_ID or env_config.noise == "obs":
+        if env_config.env_id not in POINT_MASS_IDS or env_config.noise == "obs":
             raise ValueError("model kind 'oracle' needs the toy without observation noise")
         return OracleWorldModel(PointMassDynamics(env.unwrapped.spec_params))
     terminated_fn = termination_fn(env_config.env_id, env_kwargs=env_config.kwargs)
@@ -96,7 +96,8 @@ def build_fidelity_monitor(algorithm: AlgorithmConfig, env_config: EnvConfig, lo
                            env: gymnasium.Env) -> FidelityMonitor | None:
     """The in-loop fidelity monitor where the env has a differentiable simulator (the toy
     without observation noise) and `loop.fidelity_probes > 0`; else None."""
-    if loop.fidelity_probes == 0 or env_config.env_id != POINT_MASS_ID or env_config.noise == "obs":
+    if (loop.fidelity_probes == 0 or env_config.env_id not in POINT_MASS_IDS
+            or env_config.noise == "obs"):
         return None
     return FidelityMonitor(PointMassDynamics(env.unwrapped.spec_params), gamma=algorithm.gamma,
                            n_probes=loop.fidelity_probes, n_truth=loop.fidelity_truth_samples)

@@ -11,6 +11,7 @@ from dvg_core.envs import (
     MUJOCO_TASKS,
     NOISE_SETTINGS,
     POINT_MASS_ID,
+    POINT_MASS_IDS,
     AdditiveDynamicsNoise,
     MultiplicativeObservationNoise,
     default_noise_scale,
@@ -84,7 +85,7 @@ def test_default_noise_scale_per_setting():
     assert default_noise_scale("Ant-v5", "dynamics") == 0.15
     assert default_noise_scale("HalfCheetah-v5", "dynamics") == 0.32
     assert default_noise_scale(POINT_MASS_ID, "dynamics") == 0.05
-    assert set(DEFAULT_DYNAMICS_NOISE) == {POINT_MASS_ID, *MUJOCO_TASKS}
+    assert set(DEFAULT_DYNAMICS_NOISE) == {*POINT_MASS_IDS, *MUJOCO_TASKS}
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ from typing import Any
 
 import torch
 
-from dvg_core.envs import POINT_MASS_ID
+from dvg_core.envs import POINT_MASS_IDS
 from dvg_core.util.validation import check_shape
 from dvg_core.models.world_models import never_terminates
 
@@ -210,7 +210,7 @@ TERMINATION_FNS: dict[str, TerminationFn] = {
     "Humanoid-v5": humanoid_terminated,
     "InvertedDoublePendulum-v5": inverted_double_pendulum_terminated,
     "HalfCheetah-v5": never_terminates,
-    POINT_MASS_ID: never_terminates,
+    **{env_id: never_terminates for env_id in POINT_MASS_IDS},
 }
 """`done(next_obs [..., d_s]) -> bool [...]` for every workbench env id (`WORKBENCH_ENV_IDS`);
 HalfCheetah and the toy never terminate (the toy truncates at its horizon)."""
