@@ -113,9 +113,9 @@ def test_report_html_embeds_plotly_and_draws_every_algorithm(first):
     assert "plotly.js v" in html and "Plotly.newPlot" in html  # the library itself, offline
     assert not re.search(r'(src=|import )"https://cdn\.plot\.ly', html)  # not fetched
     titles = _texts(html, "text")
-    assert "Learning curves: dvg/PointMass-v0/none/N=1" in titles
-    assert "Final return against N: dvg/PointMass-v0 (none noise)" in titles
-    assert "Critic mean-gradient error while training: dvg/PointMass-v0/none/N=1" in titles
+    assert "Learning curves: dvg/PointMass-v1/none/N=1" in titles
+    assert "Final return against N: dvg/PointMass-v1 (none noise)" in titles
+    assert "Critic mean-gradient error while training: dvg/PointMass-v1/none/N=1" in titles
     names = _texts(html, "name")
     assert set(GOOD) | {f"{a} 95% CI" for a in GOOD} <= names
     assert "nope" not in names

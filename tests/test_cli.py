@@ -127,7 +127,7 @@ def test_report_renders_a_record_and_an_experiment_of_a_run_root(tmp_path, capsy
     assert capsys.readouterr().out.strip() == str((tmp_path / "runs" / "exp" / "report.html"))
     assert main(["report", str(record)]) == 0  # one record
     html = (record / "report.html").read_text()
-    assert r"Learning curves: dvg\u002fPointMass-v0\u002fnone\u002fN=3" in html  # plotly's JSON
+    assert r"Learning curves: dvg\u002fPointMass-v1\u002fnone\u002fN=3" in html  # plotly's JSON
     assert not list(tmp_path.rglob("report.ipynb"))  # the HTML only
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "is not a directory" in capsys.readouterr().err

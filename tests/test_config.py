@@ -10,7 +10,7 @@ import pytest
 
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_ID, PointMassSpec
+from dvg_core.envs import POINT_MASS_ID, POINT_MASS_V1_ID, PointMassSpec
 from workbench.config import ALIASES, SECTIONS, ExperimentConfig, run_id
 from workbench.overrides import apply_overrides
 from workbench.presets import PRESETS, preset
@@ -180,7 +180,8 @@ def test_changing_env_id_drops_the_old_envs_kwargs():
     config = apply_overrides(base(), ["env=HalfCheetah-v5"])
     assert config.env.kwargs == {}
     kept = apply_overrides(base(), ["env=dvg/PointMass-v0"])
-    assert kept.env.kwargs == base().env.kwargs
+    assert kept.env.kwargs == base().env.kwargs  # the toy's versions share their kwargs
+    assert apply_overrides(config, ["env=dvg/PointMass-v1"]).env.kwargs == {}
 
 
 def _custom() -> ExperimentConfig:
@@ -244,7 +245,7 @@ def test_run_id_is_readable_and_stable():
 
 def test_toy_quick_is_the_small_preset():
     quick, paper = preset("toy-quick"), preset("toy-paper")
-    assert quick.env.env_id == paper.env.env_id == POINT_MASS_ID
+    assert quick.env.env_id == paper.env.env_id == POINT_MASS_V1_ID
     assert quick.model.kind == "cvae"
     assert quick.loop.total_steps < paper.loop.total_steps
     assert quick.algorithm.hidden == (64, 64) and paper.algorithm.hidden == (256, 256)

@@ -55,7 +55,7 @@ def test_train_then_report_under_labs_working_directory_leave_the_templates_clea
     assert len(records) == 1 and not (NOTEBOOKS / "runs").exists()
     trained = nbformat.read(train, as_version=4)
     summary = _texts(trained)
-    assert "td3 on dvg/PointMass-v0" in summary and "status: done" in summary
+    assert "td3 on dvg/PointMass-v1" in summary and "status: done" in summary
     assert '"algorithm": {' not in summary  # a summary line, not the config's JSON
     assert _outputs(trained, "display_data")  # the progress bar and figures (interactive)
 

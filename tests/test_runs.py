@@ -214,7 +214,7 @@ def test_load_metrics_and_statuses_join_params_across_runs(config):
     second = by_run.loc[run_id(configs[1])]
     assert (second["seed"], second["lam"], second["n_locations"]) == (1, 0.5, 5)
     assert (second["algo"], second["env_id"], second["noise"]) == (
-        "dsdpg_msmmd", "dvg/PointMass-v0", "none")
+        "dsdpg_msmmd", "dvg/PointMass-v1", "none")
     assert by_run.loc[run_id(configs[0]), "gamma"] == configs[0].algorithm.gamma
     assert len(load_metrics([record.path])) == 2
     assert len(load_metrics(RunRecord(record.path))) == 2

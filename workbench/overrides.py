@@ -11,6 +11,7 @@ from typing import Any
 
 from dvg_core.agents import ALGORITHM_VARIANTS, SlicingConfig
 from dvg_core.configs import EnvConfig
+from dvg_core.envs import POINT_MASS_IDS
 from workbench.config import (
     _TOP_LEVEL, FLAT_SLICING, SECTIONS, ExperimentConfig, _check_keys, _construct, _hints, _kwarg_hint,
     _optional_inner,
@@ -77,7 +78,8 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     later overrides win); or an alias of `ALIASES`. Values
     are parsed by the field's declared type (`hidden=64,64`, `target_policy_noise=none`); toy
     kwargs by `PointMassSpec`'s. Changing `env.env_id` drops the old env's kwargs unless
-    `env.kwargs` itself is set in the same call (the toy's `n_locations` means nothing to Ant).
+    `env.kwargs` itself is set in the same call (the toy's `n_locations` means nothing to Ant), or
+    the change is between versions of the toy, which share their kwargs.
 
     Raises:
       ValueError: an unknown key (listing the valid keys of its section), text that does not
@@ -128,7 +130,8 @@ def _merge_kwargs(env: EnvConfig, changes: dict[str, Any], kwarg_texts: dict[str
     if "kwargs" in changes:
         kwargs = dict(changes["kwargs"])
     else:
-        kwargs = dict(env.kwargs) if env_id == env.env_id else {}
+        same_family = {env_id, env.env_id} <= set(POINT_MASS_IDS)  # toy versions share kwargs
+        kwargs = dict(env.kwargs) if env_id == env.env_id or same_family else {}
     for name, text in kwarg_texts.items():
         kwargs[name] = _parse(_kwarg_hint(env_id, name), text, f"env.kwargs.{name}")
     for name in kwargs:
