@@ -131,3 +131,37 @@ def test_report_renders_a_record_and_an_experiment_of_a_run_root(tmp_path, capsy
     assert not list(tmp_path.rglob("report.ipynb"))  # the HTML only
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("device", "message"), [
+    ("gpu", "error: device must be one of auto, cpu, cuda, cuda:N (N a GPU index, from 0), "
+            "got 'gpu'"),
+    ("cuda:x", "error: device must be one of auto, cpu, cuda, cuda:N"),
+    ("cuda", "error: device 'cuda' needs a CUDA GPU, but torch sees none"),
+    ("cuda:1", "error: device 'cuda:1' needs a CUDA GPU, but torch sees none"),
+])
+def test_train_refuses_a_bad_or_missing_device_before_training(tmp_path, capsys, monkeypatch,
+                                                               device, message):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    argv = ["train", "--device", device, "--run-root", str(tmp_path), "--no-progress"]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu", "cuda", "cuda:3"])
+def test_the_train_device_flag_reaches_the_config(device):
+    from workbench.cli import _overrides, build_parser
+    from workbench.presets import preset
+
+    args = build_parser().parse_args(["train", "--device", device])
+    assert preset(args.preset, _overrides(args)).device == device
+    default = build_parser().parse_args(["train"])
+    assert preset(default.preset, _overrides(default)).device == "auto"
+
+
+def test_the_device_flag_lists_its_values_in_the_help(capsys):
+    for command in ("train", "reproduce"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "--device {auto,cpu,cuda,cuda:N}" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import papermill
 import pytest
+import torch
 from scipy import stats
 
 from workbench import plots
@@ -21,6 +22,8 @@ from workbench.notebook_api import TRAIN_PARAMETERS, config_from_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 BOTH = ["train.ipynb", "report.ipynb"]
+ALL = ["train.ipynb", "report.ipynb", "explore_toy.ipynb", "fidelity.ipynb",
+       "contraction.ipynb"]
 
 
 def _defaults(name: str) -> dict:
@@ -51,7 +54,49 @@ def test_train_notebook_declares_exactly_the_documented_parameters():
 
 
 def test_report_notebook_is_parameterised_by_the_experiment_directory():
-    assert _defaults("report.ipynb") == {"experiment_dir": "runs/toy"}
+    assert _defaults("report.ipynb") == {"experiment_dir": "runs/toy", "device": "auto"}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_notebook_takes_a_device_parameter_defaulting_to_auto(name):
+    found = papermill.inspect_notebook(str(NOTEBOOKS / name))
+    assert ast.literal_eval(found["device"]["default"]) == "auto"
+    assert "cpu" in found["device"]["help"]  # its comment says what it accepts
+
+
+def test_the_device_parameter_becomes_the_configs_device():
+    assert config_from_parameters(device="cuda:1").device == "cuda:1"
+    assert config_from_parameters().device == "auto"
+
+
+@pytest.mark.parametrize("name", ["report.ipynb", "fidelity.ipynb", "contraction.ipynb"])
+def test_a_bad_device_stops_a_notebook_at_its_first_step(tmp_path, name, monkeypatch):
+    """The notebooks that train nothing through a config still check `device` up front."""
+    from workbench.cells import IpcKernelManager
+
+    output = tmp_path / name
+    with pytest.raises(papermill.PapermillExecutionError, match="device must be") as err:
+        papermill.execute_notebook(
+            NOTEBOOKS / name, output, parameters={"device": "gpu"}, kernel_name="python3",
+            cwd=str(tmp_path), progress_bar=False, execution_timeout=120, start_timeout=120,
+            kernel_manager_class=IpcKernelManager)
+    assert err.value.ename == "ValueError"
+    first_code = next(c for c in nbformat.read(output, as_version=4).cells
+                      if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+                      and "injected-parameters" not in c.metadata.get("tags", []))
+    assert first_code.outputs and first_code.outputs[-1].output_type == "error"
+
+
+def test_a_cpu_only_notebook_refuses_a_gpu_rather_than_ignoring_it():
+    from workbench.notebook_api import use_cpu_device, use_device
+
+    assert use_cpu_device("auto", why="x") == use_cpu_device("cpu", why="x") == torch.device("cpu")
+    with pytest.raises(ValueError, match=r"device must be 'auto' or 'cpu' in this notebook "
+                                         r"\(its work is on the CPU\), got 'cuda'"):
+        use_cpu_device("cuda", why="its work is on the CPU")
+    with pytest.raises(ValueError, match="device must be one of"):
+        use_cpu_device("gpu", why="x")
+    assert use_device("cpu") == torch.device("cpu")
 
 
 @pytest.mark.parametrize("name", BOTH)
@@ -107,6 +152,7 @@ def test_parameters_become_the_same_overrides_as_the_train_command():
     ({"overrides": "loop.utd=3"}, "overrides must be a list"),
     ({"threads": 0}, "threads"),
     ({"interactive": "yes"}, "interactive"),
+    ({"device": "gpu"}, "device must be one of auto, cpu, cuda, cuda:N"),
     ({"bogus": 1}, "unknown parameters ['bogus']"),
 ])
 def test_a_bad_parameter_raises_a_value_error_naming_it(parameters, named):

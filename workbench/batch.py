@@ -10,8 +10,8 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
 * A cell whose parameters fail validation still executes, so the notebook raises the validator's
   `ValueError` and its output notebook holds the traceback. With no valid config there is no run
   id: its directory is `<run_root>/<experiment>/invalid-<hash>`, the first 12 hex digits of the
-  sha256 of its parameters' canonical JSON (less `run_root`, `experiment`, `interactive`),
-  holding `output.ipynb`, `cell.json` (the parameters) and `status.json` (`failed`, the
+  sha256 of its parameters' canonical JSON (less `run_root`, `experiment`, `interactive`,
+  `device`), holding `output.ipynb`, `cell.json` (the parameters) and `status.json` (`failed`, the
   validator's message), and no `params.json`, so `load_metrics`/`load_statuses` skip it;
   `report_api.load_experiment` lists it.
 * A failing cell never stops the grid: `execute_cell` catches every error, and a record the
@@ -22,6 +22,9 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
   skipped only once verified complete (`workbench.record_session.incomplete_done`).
 * Kernels started in parallel talk over ipc sockets with unique paths (`IpcKernelManager`), so
   there is no TCP port to race for; a kernel that fails before running any cell is retried.
+* On a machine with several GPUs, the cells (or seed groups) whose device is `auto` or `cuda`
+  go round-robin over them in submission order (`workbench.placement.job_device`); the GPU
+  count is the parent's, so on a Dask cluster of other machines pass an explicit device.
 * Executors: a spawn-context `ProcessPoolExecutor`, or a Dask cluster's `client.get_executor()`
   (`make_executor`); with Dask the run root must be on a file system every worker sees.
 """
@@ -34,7 +37,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,9 @@ import papermill
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
+from dvg_core.util.device import gpu_count, resolve_device
 from workbench.paths import display_path
+from workbench.placement import job_device
 from workbench.record_lock import make_record_dir
 from workbench.runs import atomic_write_text
 from workbench.cells import (
@@ -102,14 +107,23 @@ def _line(result: CellResult) -> str:
     return f"{verb:<18} {result.name}  {result.seconds:6.1f} s"
 
 
+def _placed(tasks: list[CellTask], *, n_gpus: int, index: int) -> list[CellTask]:
+    """The valid `tasks` of job `index` (one cell, or one seed group) on that job's device."""
+    return [t if t.error is not None else replace(t, parameters={
+        **t.parameters, "device": job_device(t.parameters["device"], n_gpus=n_gpus, index=index)})
+        for t in tasks]
+
+
 def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experiment: str,
              executor: Executor, timeout_s: float | None = 3600.0, retries: int = 2,
-             progress: bool = True, vectorize_seeds: bool = False) -> GridResult:
+             progress: bool = True, vectorize_seeds: bool = False,
+             n_gpus: int | None = None) -> GridResult:
     """Plan, skip and execute every cell on `executor`; one line per finished cell and a tqdm bar
     (to stderr). Duplicate cells (same run directory) run once. With `vectorize_seeds`, the
     cells of one setting train together in one worker (`workbench.seed_batch`), without
-    notebooks."""
+    notebooks. The jobs are spread over `n_gpus` GPUs (None: `gpu_count()`; see the module)."""
     start, grid = time.perf_counter(), GridResult()
+    n_gpus = gpu_count() if n_gpus is None else n_gpus
     tasks = {}
     for cell in cells:
         task = plan_cell(cell, run_root=Path(run_root).resolve(), experiment=experiment,
@@ -131,7 +145,7 @@ def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experimen
         tqdm.write(_line(result), file=sys.stderr)
 
     futures: dict[Future, list[CellTask]] = {}
-    pending = []
+    pending, jobs = [], []
     for task in tasks.values():
         status = final_status(task) if task.error is None else None
         if status is not None:
@@ -139,9 +153,11 @@ def run_grid(cells: Sequence[dict[str, Any]], *, run_root: str | Path, experimen
         elif vectorize_seeds and task.error is None:
             pending.append(task)
         else:
-            futures[executor.submit(execute_cell, task)] = [task]
-    for group in group_by_setting(pending):
-        futures[executor.submit(execute_seed_group, group)] = group
+            jobs.append((execute_cell, [task]))
+    jobs += [(execute_seed_group, group) for group in group_by_setting(pending)]
+    for index, (run, group) in enumerate(jobs):
+        group = _placed(group, n_gpus=n_gpus, index=index)
+        futures[executor.submit(run, group if run is execute_seed_group else group[0])] = group
     try:
         for future in as_completed(futures):
             group = futures[future]
@@ -230,10 +246,12 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
       the grid's result and the report's HTML path (None without `report`).
 
     Raises:
-      ValueError: an unknown experiment or preset, a grid whose every cell is invalid (a bad
-        `--set`, say), or an unwritable run root (a `RecordError`): then nothing runs.
+      ValueError: an unknown experiment or preset, a bad device or a GPU this machine lacks, a
+        grid whose every cell is invalid (a bad `--set`, say), or an unwritable run root (a
+        `RecordError`): then nothing runs.
     """
     experiment = get_experiment(name)
+    resolve_device(options.device)  # `cuda` without a GPU stops here, not in every cell
     cells = grid_cells(name, options)
     root = Path(run_root).resolve()
     errors = [plan_cell(cell, run_root=root, experiment=name).error for cell in cells]

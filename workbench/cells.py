@@ -37,7 +37,7 @@ TRAIN_NOTEBOOK = NOTEBOOKS / "train.ipynb"
 """The notebook every grid cell executes."""
 FINAL_STATUSES = ("done", "diverged")
 """Record statuses a re-run skips."""
-_WHERE = ("run_root", "experiment", "interactive")
+_WHERE = ("run_root", "experiment", "interactive", "device")
 
 
 class IpcKernelManager(AsyncKernelManager):

@@ -13,6 +13,10 @@ from workbench.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PRESETS
 
 __all__ = ["build_parser"]
 
+_DEVICE_METAVAR = "{auto,cpu,cuda,cuda:N}"
+_DEVICE_HELP = ("auto: cuda when torch sees a GPU, else cpu; cuda or cuda:N on a machine "
+                "without that GPU is an error, not a fallback")
+
 
 def _int_list(text: str) -> tuple[int, ...]:
     """`1,3,5` -> (1, 3, 5)."""
@@ -84,6 +88,10 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     reproduce.add_argument("--set", dest="overrides", action="append", default=[],
                            metavar="KEY=VALUE", help="override a field of every cell "
                                                      "(as in `train --set`)")
+    reproduce.add_argument("--device", type=str, default="auto", metavar=_DEVICE_METAVAR,
+                           help=f"device of every cell (default: auto); {_DEVICE_HELP}; with "
+                                "several GPUs, auto and cuda spread the cells over them "
+                                "round-robin")
     reproduce.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                            help="notebooks executed at once (default: the CPU count)")
     reproduce.add_argument("--dask", type=str, default=None, metavar="ADDRESS|local",
@@ -117,7 +125,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--algo", type=str, help=f"algorithm, one of {list(ALGORITHMS)}")
     train.add_argument("--env", type=str, help=f"env id, one of {list(ENV_IDS)}")
     train.add_argument("--seed", type=int, help="seed (integer >= 0)")
-    train.add_argument("--device", type=str, help="auto, cpu, cuda or cuda:N")
+    train.add_argument("--device", type=str, metavar=_DEVICE_METAVAR,
+                       help=f"device (default: the preset's, auto); {_DEVICE_HELP}")
     train.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE",
                        help="override a field, e.g. algorithm.lam=0.5, loop.total_steps=2000, "

@@ -22,6 +22,7 @@ from typing import Any
 from dvg_core.agents import AlgorithmConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
+from dvg_core.util.device import check_device_name
 from dvg_core.util.validation import check_int_at_least
 from workbench.names import ALIASES, did_you_mean
 
@@ -40,7 +41,6 @@ SECTIONS: dict[str, type] = {
 
 _TOP_LEVEL = ("seed", "device", "experiment", "run_root")
 _NOT_IDENTITY = ("run_root", "device", "experiment")  # where and on what, not what
-_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 _DIR_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -71,8 +71,7 @@ class ExperimentConfig:
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"{name} must be a {cls.__name__}, got {getattr(self, name)!r}")
         check_int_at_least("seed", self.seed, 0)
-        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        check_device_name(self.device)
         if (not isinstance(self.experiment, str) or not _DIR_NAME.fullmatch(self.experiment)
                 or self.experiment in (".", "..")):
             raise ValueError("experiment must be a directory name of letters, digits, '-', '_' "

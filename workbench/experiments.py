@@ -32,6 +32,9 @@ class GridOptions:
     """MuJoCo: noise settings."""
     overrides: tuple[str, ...] = ()
     """`key=value` overrides of every cell, applied after the cell's own."""
+    device: str = "auto"
+    """Device of every cell: `auto`, `cpu`, `cuda` or `cuda:N` (`dvg_core.util.device`); with
+    several GPUs, `auto` and `cuda` cells go round-robin over them (`workbench.placement`)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str
     """The cells of experiment `name` under `options`."""
     experiment = get_experiment(name)
     seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
-    return experiment.cells(options, options.preset or experiment.preset, seeds)
+    cells = experiment.cells(options, options.preset or experiment.preset, seeds)
+    return [{**cell, "device": options.device} for cell in cells]
 
 

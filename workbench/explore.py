@@ -13,8 +13,10 @@ the critic is trained on actions uniform in `[-1, 1]²` and states drawn, with p
 `local_fraction`, uniform in a square window of half-width `window` around the probe (where the
 samples figure compares; a few hundred updates learn the law there, while uniform states over the
 whole box alone barely move the generative critics' mean in that budget), else uniform in the box
-(so the plane's heat-map has a global shape); the probe's action is the policy's `π(s)`;
-everything runs on the CPU (tiny networks, a few seconds).
+(so the plane's heat-map has a global shape); the probe's action is the policy's `π(s)`.
+Everything runs on `settings.device` (`auto`: a GPU if torch sees one); the networks are tiny, so
+the CPU takes a few seconds too, and the same seed gives the same CPU numbers (a GPU draws other
+random streams, so its numbers differ).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dvg_core.analysis.policy_evaluation import (
     truth_at,
     uniform_pairs,
 )
+from dvg_core.util.device import check_device_name, resolve_device
 from dvg_core.util.validation import check_choice, check_int_at_least, check_positive, check_range
 from dvg_core.models.world_models import OracleWorldModel
 from workbench import explore_plots as plots
@@ -102,6 +105,9 @@ class ExploreSettings:
     """Grid points per axis of the value and gradient fields."""
     seed: int = 0
     """Seeds the policy, the critic's initialisation and every random draw."""
+    device: str = "auto"
+    """Where the exploration runs: `auto` (`cuda` when torch sees a GPU, else `cpu`), `cpu`,
+    `cuda` or `cuda:N`."""
 
     def __post_init__(self) -> None:
         check_choice("algorithm", self.algorithm, EXPLORE_ALGORITHMS)
@@ -116,6 +122,7 @@ class ExploreSettings:
         check_range("local_fraction", self.local_fraction, 0.0, 1.0)
         check_int_at_least("grid", self.grid, 2)
         check_int_at_least("seed", self.seed, 0)
+        check_device_name(self.device)
         self.algorithm_config()
 
     def spec(self) -> PointMassSpec:
@@ -187,7 +194,7 @@ def probe_window_pairs(box: float, probe: torch.Tensor, *, window: float,
     def sample(batch: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
         state_u, action_u = uniform(batch, generator)
         state_l, action_l = local(batch, generator)
-        near = torch.rand(batch, 1, generator=generator) < local_fraction  # [B, 1]
+        near = torch.rand(batch, 1, generator=generator, device=probe.device) < local_fraction
         return torch.where(near, state_l, state_u), torch.where(near, action_l, action_u)
 
     return sample
@@ -201,19 +208,20 @@ def _fixed_policy(seed: int) -> Actor:
 def _probe_draws(agent: Agent, state: torch.Tensor,
                  settings: ExploreSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """`π(s)` `[1, 2]` and critic samples `[1, K, D]` there, the draw seeded by `seed` alone."""
-    g = torch.Generator().manual_seed(settings.seed + 2)
+    g = torch.Generator(device=state.device).manual_seed(settings.seed + 2)
     action = agent.actor(state)
     samples = critic_joint_samples(agent, state, action, n_samples=settings.n_probe_samples,
                                    generator=g)
     return action, samples
 
 
-def _fields(agent: Agent, box: float, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _fields(agent: Agent, box: float, n: int, device: torch.device
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Grid `[G]`, mean value `[G, G]` and mean action-gradient `[G, G, 2]` at `(s, π(s))`."""
-    axis = torch.linspace(-box, box, n)
+    axis = torch.linspace(-box, box, n, device=device)
     y, x = torch.meshgrid(axis, axis, indexing="ij")
     states = torch.stack([x, y], dim=-1).reshape(-1, 2)  # [G·G, 2], rows y-major
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator(device=device).manual_seed(0)
     joint = critic_joint_samples(agent, states, agent.actor(states), n_samples=8, generator=g)
     mean = joint.mean(dim=1).reshape(n, n, -1)  # [G, G, D]
     return axis, mean[..., 0], mean[..., 1:]
@@ -231,16 +239,18 @@ def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> E
       progress: called as `progress(done, total)` about 50 times during training, and at the end.
     """
     start = time.perf_counter()
+    device = resolve_device(settings.device)
     spec = settings.spec()
     dyn = PointMassDynamics(spec)
     with torch.random.fork_rng(devices=[]):
         actor = _fixed_policy(settings.seed)
         torch.manual_seed(settings.seed + 1)
-        agent = Agent(settings.algorithm_config(), 2, 2, OracleWorldModel(dyn), actor=actor)
-    state = torch.tensor([settings.probe], dtype=torch.float32)  # [1, 2]
+        agent = Agent(settings.algorithm_config(), 2, 2, OracleWorldModel(dyn),
+                      actor=actor).to(device)
+    state = torch.tensor([settings.probe], dtype=torch.float32, device=device)  # [1, 2]
     truth = truth_at(dyn, agent, state, agent.actor(state), gamma=settings.gamma,
-                     n_samples=settings.n_truth, generator=torch.Generator().manual_seed(
-                         settings.seed + 3))  # [1, K', D]
+                     n_samples=settings.n_truth, generator=torch.Generator(
+                         device=device).manual_seed(settings.seed + 3))  # [1, K', D]
     _, untrained = _probe_draws(agent, state, settings)
     every = max(1, settings.n_updates // 50)
 
@@ -252,18 +262,20 @@ def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> E
                                local_fraction=settings.local_fraction)
     losses = train_critic(agent, pairs, n_updates=settings.n_updates,
                           batch_size=settings.batch_size, callback=callback,
-                          generator=torch.Generator().manual_seed(settings.seed + 4))
+                          generator=torch.Generator(device=device).manual_seed(settings.seed + 4))
     action, samples = _probe_draws(agent, state, settings)
-    grid, value, grad = _fields(agent, spec.box, settings.grid)
+    grid, value, grad = _fields(agent, spec.box, settings.grid, device)
     mmd = joint_mmd_to_truth(torch.cat([untrained, samples]), truth.expand(2, -1, -1))  # [2]
     if progress is not None:
         progress(settings.n_updates, settings.n_updates)
+    state, action, samples, truth, grid, value, grad, losses = (
+        t.detach().cpu().numpy() for t in (state, action, samples, truth, grid, value, grad,
+                                           losses))
     return Exploration(
-        settings=settings, probe_state=state[0].numpy(), probe_action=action[0].detach().numpy(),
-        samples=samples[0].numpy(), truth=truth[0].numpy(), mmd=float(mmd[1]),
-        untrained_mmd=float(mmd[0]), locations=spec.locations().numpy(), grid=grid.numpy(),
-        value=value.detach().numpy(), grad=grad.detach().numpy(),
-        losses=losses.detach().numpy(), seconds=time.perf_counter() - start)
+        settings=settings, probe_state=state[0], probe_action=action[0], samples=samples[0],
+        truth=truth[0], mmd=float(mmd[1]), untrained_mmd=float(mmd[0]),
+        locations=spec.locations().numpy(), grid=grid, value=value, grad=grad, losses=losses,
+        seconds=time.perf_counter() - start)
 
 
 def summary(result: Exploration) -> str:

@@ -4,6 +4,8 @@
   the same path the batch runner takes in the parent), `repo_path` (relative paths start at the
   repository root, wherever Lab started the kernel), `config_summary`, `use_threads`,
   `train_run`, `load_agent`, `probe_joint_samples`, `show`.
+* every notebook: `use_device` checks its `device` parameter (`use_cpu_device` where the work
+  runs on the CPU only).
 * report: `load_experiment`, `curve_summary` / `final_summary` (mean ± t-interval over seeds),
   `learning_curve_figures`, `final_return_figures`, `final_return_table`, `problem_runs`
   (`problem_runs_or_none`), `use_report_display`.
@@ -22,7 +24,7 @@ import torch
 
 from dvg_core.agents.agent import Agent
 from dvg_core.training.build import build_agent, build_envs
-from dvg_core.util.device import resolve_device
+from dvg_core.util.device import check_device_name, resolve_device
 from dvg_core.envs import POINT_MASS_V1_ID
 from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.util.validation import check_int_at_least
@@ -43,6 +45,8 @@ __all__ = [
     "show",
     "show_video",
     "train_run",
+    "use_cpu_device",
+    "use_device",
     "use_report_display",
     "use_threads",
 ]
@@ -52,21 +56,22 @@ TRAIN_PARAMETERS: dict[str, Any] = {
     "noise_scale": None, "lam": None, "gamma": None, "samples": None, "seed": 0,
     "preset": "toy-quick", "steps": None, "model": None, "run_root": "runs",
     "experiment": "default", "overrides": [], "interactive": True, "threads": 1,
-    "video": False,
+    "video": False, "device": "auto",
 }
 """The parameters of `train.ipynb` and their defaults (a test checks the notebook agrees).
 `None` keeps the preset's value (`noise_scale`: the env's default scale); `overrides` are
 `key=value` strings applied last; `interactive` (JupyterLab: a progress bar and plotly's own
 renderer; the batch runner passes False); `threads` is torch's thread count in the kernel (1: tiny
 networks run ~12x faster than with one thread per core; None leaves torch's default); `video`
-(MuJoCo only) records and shows one episode of the trained policy (rendering is opt-in)."""
+(MuJoCo only) records and shows one episode of the trained policy (rendering is opt-in);
+`device` is `auto` (`cuda` when torch sees a GPU, else `cpu`), `cpu`, `cuda` or `cuda:N`."""
 
 _KEYS = {
     "algo": "algorithm.name", "env_id": "env.env_id", "n_locations": "env.kwargs.n_locations",
     "noise": "env.noise", "noise_scale": "env.noise_scale", "lam": "algorithm.lam",
     "gamma": "algorithm.gamma", "samples": "algorithm.n_samples", "seed": "seed",
     "steps": "loop.total_steps", "model": "model.kind", "run_root": "run_root",
-    "experiment": "experiment",
+    "experiment": "experiment", "device": "device",
 }
 _ALWAYS = ("noise_scale",)  # None means something (the env's default scale), so it is passed
 
@@ -124,6 +129,23 @@ def use_threads(threads: int | None) -> None:
     if threads is not None:
         check_int_at_least("threads", threads, 1)
         torch.set_num_threads(threads)
+
+
+def use_device(device: str) -> torch.device:
+    """The device a notebook's `device` parameter names on this machine (`auto`: `cuda` when
+    torch sees a GPU, else `cpu`): `ValueError` naming `device` for a bad name or a GPU this
+    machine lacks, before any work."""
+    return resolve_device(device)
+
+
+def use_cpu_device(device: str, *, why: str) -> torch.device:
+    """`use_device` for a notebook whose work runs on the CPU only: `auto` and `cpu` give the
+    CPU; a GPU request is a `ValueError` saying `why` (never silently run on the CPU)."""
+    check_device_name(device)
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"device must be 'auto' or 'cpu' in this notebook ({why}), "
+                         f"got {device!r}")
+    return torch.device("cpu")
 
 
 def train_run(config: ExperimentConfig, *, interactive: bool = False) -> RunRecord:
