@@ -10,7 +10,7 @@ import pytest
 
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_ID, POINT_MASS_V1_ID, PointMassSpec
+from dvg_core.envs import POINT_MASS_V1_ID, PointMassSpec
 from workbench.config import ALIASES, SECTIONS, ExperimentConfig, run_id
 from workbench.overrides import apply_overrides
 from workbench.presets import PRESETS, preset
