@@ -25,7 +25,7 @@ from dvg_core.agents.strategies import CriticStrategy, Targets, make_strategy
 from dvg_core.models import Actor
 from dvg_core.models.normalization import RunningNormalizer
 
-__all__ = ["Agent", "gradient_step", "soft_update"]
+__all__ = ["Agent", "actor_loss", "gradient_step", "soft_update"]
 
 
 @torch.no_grad()
@@ -43,6 +43,17 @@ def gradient_step(
     for p, g in zip(params, grads):
         p.grad = g
     optimizer.step()
+
+
+def actor_loss(agent: "Agent", batch: Batch) -> torch.Tensor:
+    """The actor's loss, a scalar: minus the strategy's value at `(s, π(s))`, plus the saturation
+    penalty `c · mean(u²)` on the pre-tanh output `u` (`AlgorithmConfig.actor_saturation_penalty`)."""
+    raw = agent.actor.preactivation(batch.state)
+    value = agent.strategy.actor_value(agent.critic, batch.state, agent.actor.squash(raw))
+    loss = -value.mean()
+    if agent.config.actor_saturation_penalty > 0:
+        loss = loss + agent.config.actor_saturation_penalty * raw.pow(2).mean()
+    return loss
 
 
 class Agent(nn.Module):
@@ -124,9 +135,8 @@ class Agent(nn.Module):
         return {"critic_loss": loss.detach(), **info}
 
     def update_actor(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """One actor step ascending the strategy's value at `(s, π(s))`."""
-        value = self.strategy.actor_value(self.critic, batch.state, self.actor(batch.state))
-        loss = -value.mean()
+        """One actor step on `actor_loss`."""
+        loss = actor_loss(self, batch)
         gradient_step(self.actor_optimizer, loss, list(self.actor.parameters()))
         return {"actor_loss": loss.detach()}
 

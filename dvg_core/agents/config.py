@@ -127,6 +127,11 @@ class AlgorithmConfig:
     """Critic updates per actor (and target) update (TD3)."""
     exploration_noise: float = 0.1
     """Std of the Gaussian exploration noise, in units of the action half-range."""
+    actor_saturation_penalty: float = 0.0
+    """c in the actor loss's `c · mean(u²)`, `u` the actor's pre-tanh output: keeps the tanh out
+    of saturation, where its gradient vanishes and a policy that learned to push one way can no
+    longer learn to stop (OpenAI Baselines' DDPG penalises the action itself the same way).
+    Shared by all six algorithms; 0 is TD3's actor."""
     target_policy_noise: float | None = None
     """TD3 target smoothing std; None: 0.2 for td3/mage, 0 for the distributional critics (GUESS:
     smoothing noise would add spurious spread to a distributional target)."""
@@ -163,6 +168,7 @@ class AlgorithmConfig:
         check_range("tau", self.tau, 0.0, 1.0, low_closed=False)
         check_int_at_least("policy_delay", self.policy_delay, 1)
         check_nonnegative("exploration_noise", self.exploration_noise)
+        check_nonnegative("actor_saturation_penalty", self.actor_saturation_penalty)
         if self.target_policy_noise is not None:
             check_nonnegative("target_policy_noise", self.target_policy_noise)
         check_nonnegative("target_noise_clip", self.target_noise_clip)

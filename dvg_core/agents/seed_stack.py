@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from dvg_core.agents.agent import Agent
+from dvg_core.agents.agent import Agent, actor_loss
 from dvg_core.agents.replay import Batch
 
 __all__ = ["SeedStack"]
@@ -51,11 +51,6 @@ def _critic_loss(agent: Agent, batch: Batch, strategy_state: dict, generator) ->
     strategy.load_state_dict(strategy_state)
     loss, info = strategy.critic_loss(agent.critic, agent.targets, batch, generator)
     return loss.mean(), info, strategy.state_dict()
-
-
-def _actor_loss(agent: Agent, batch: Batch) -> torch.Tensor:
-    value = agent.strategy.actor_value(agent.critic, batch.state, agent.actor(batch.state))
-    return -value.mean()
 
 
 def _model_loss(agent: Agent, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -184,7 +179,7 @@ class SeedStack:
 
     def update_actor(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One actor step per seed."""
-        loss = self.map(_actor_loss, batch, modules=("actor", "critic"))
+        loss = self.map(actor_loss, batch, modules=("actor", "critic"))
         self._step(self.actor_optimizer, loss)
         return {"actor_loss": loss.detach()}
 

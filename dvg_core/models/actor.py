@@ -44,8 +44,15 @@ class Actor(StateInput):
         self.state_dim = state_dim
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
+        return self.squash(self.preactivation(state))
+
+    def preactivation(self, state: torch.Tensor) -> torch.Tensor:
+        """The pre-tanh output `u [*, d_a]`; `forward(s) = squash(preactivation(s))`."""
         check_shape("state", state, ["...", self.state_dim])
-        raw = self.net(self.normalize_state(state).unsqueeze(0)).squeeze(0)
+        return self.net(self.normalize_state(state).unsqueeze(0)).squeeze(0)
+
+    def squash(self, raw: torch.Tensor) -> torch.Tensor:
+        """`center + half_range · tanh(u)`: a pre-tanh output `[*, d_a]` into the action box."""
         return self.center + self.half_range * torch.tanh(raw)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from dvg_core.agents.agent import Agent, soft_update
+from dvg_core.agents.agent import Agent, actor_loss, soft_update
 from dvg_core.agents import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models.world_models import OracleWorldModel
@@ -133,7 +135,7 @@ def test_checkpoint_state_round_trip_restores_everything():
      ("xi_dim", 0), ("hidden", ()),
      ("hidden", (64, 0)), ("critic_lr", 0.0), ("actor_lr", -1.0), ("tau", 0.0), ("tau", 1.5),
      ("policy_delay", 0), ("exploration_noise", -0.1), ("target_policy_noise", -0.2),
-     ("target_noise_clip", -1.0), ("huber_delta", 0.0)],
+     ("target_noise_clip", -1.0), ("huber_delta", 0.0), ("actor_saturation_penalty", -1e-3)],
 )
 def test_invalid_algorithm_config_fields_raise_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -155,3 +157,24 @@ def test_td3_critic_loss_is_the_squared_clipped_double_q_error_of_each_twin():
         y = batch.reward + 0.9 * (1 - batch.done) * q_next
         expected = ((agent.critic(batch.state, batch.action) - y) ** 2).sum(0)
     torch.testing.assert_close(loss.detach(), expected)
+
+
+def test_actor_saturation_penalty_adds_c_times_the_mean_squared_preactivation():
+    agent, batch = _agent("td3"), _batch()
+    plain = actor_loss(agent, batch)
+    agent.config = dataclasses.replace(agent.config, actor_saturation_penalty=0.01)
+    raw = agent.actor.preactivation(batch.state)
+    assert torch.equal(agent.actor.squash(raw), agent.actor(batch.state))
+    torch.testing.assert_close(actor_loss(agent, batch), plain + 0.01 * raw.pow(2).mean())
+
+
+def test_actor_saturation_penalty_pulls_a_saturated_actor_out_of_saturation():
+    """With the tanh saturated the value's gradient vanishes; the penalty's does not."""
+    agent, batch = _agent("td3"), _batch()
+    with torch.no_grad():
+        agent.actor.net.layers[-1].bias.fill_(8.0)  # tanh(8) = 1 - 2e-7: every action at the edge
+    agent.config = dataclasses.replace(agent.config, actor_saturation_penalty=0.1)
+    before = agent.actor.preactivation(batch.state).abs().mean()
+    for _ in range(20):
+        agent.update_actor(batch)
+    assert agent.actor.preactivation(batch.state).abs().mean() < before - 0.01
