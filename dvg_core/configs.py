@@ -24,8 +24,9 @@ __all__ = ["ENV_IDS", "MODEL_KINDS", "EnvConfig", "LoopConfig", "ModelConfig"]
 ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
 """Every env id the workbench runs."""
 
-MODEL_KINDS = ("cvae", "ensemble", "oracle")
-"""World models: the paper's cVAE, a MAGE-style Gaussian ensemble, or the toy's own simulator."""
+MODEL_KINDS = ("cvae", "ensemble", "flow", "oracle")
+"""World models: the paper's cVAE, a MAGE-style Gaussian ensemble, a conditional normalising flow
+(the paper's ablation of the cVAE), or the toy's own simulator."""
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,16 @@ import torch
 
 from dvg_core.agents.agent import Agent
 from dvg_core.agents import STRATEGIES, AlgorithmConfig
-from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
+from dvg_core.configs import MODEL_KINDS, EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_IDS, PointMassDynamics
 from dvg_core.envs.factory import make_env
 from dvg_core.training.fidelity_monitor import FidelityMonitor
 from dvg_core.training.trainer import MetricsSink, Trainer
 from dvg_core.models.normalization import RunningNormalizer
 from dvg_core.models.world_models.termination import termination_fn
-from dvg_core.models.world_models import CVAEWorldModel, GaussianEnsembleWorldModel, OracleWorldModel
+from dvg_core.models.world_models import (
+    CVAEWorldModel, FlowWorldModel, GaussianEnsembleWorldModel, OracleWorldModel,
+)
 
 __all__ = [
     "build_agent", "build_envs", "build_fidelity_monitor", "build_trainer", "build_world_model",
@@ -34,9 +36,9 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
     """The world model of `config.kind` for `env` (on the CPU; move it with the agent).
 
     Raises:
-      ValueError: `oracle` for an env without a differentiable simulator, or env kwargs that
-        change a task's termination (the learned model's `done` is gymnasium v5's default
-        healthy condition, `dvg_core.models.world_models.termination`).
+      ValueError: a kind not in `MODEL_KINDS`, `oracle` for an env without a differentiable
+        simulator, or env kwargs that change a task's termination (the learned model's `done`
+        is gymnasium v5's default healthy condition, `dvg_core.models.world_models.termination`).
     """
     state_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
     if config.kind == "oracle":
@@ -48,9 +50,14 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
         return CVAEWorldModel(state_dim, action_dim, latent_dim=config.latent_dim,
                               hidden=config.hidden, beta=config.beta, lr=config.lr,
                               terminated_fn=terminated_fn)
-    return GaussianEnsembleWorldModel(state_dim, action_dim, n_members=config.n_members,
-                                      hidden=config.hidden, lr=config.lr,
-                                      terminated_fn=terminated_fn)
+    if config.kind == "ensemble":
+        return GaussianEnsembleWorldModel(state_dim, action_dim, n_members=config.n_members,
+                                          hidden=config.hidden, lr=config.lr,
+                                          terminated_fn=terminated_fn)
+    if config.kind == "flow":
+        return FlowWorldModel(state_dim, action_dim, hidden=config.hidden, lr=config.lr,
+                              terminated_fn=terminated_fn)
+    raise ValueError(f"model kind must be one of {list(MODEL_KINDS)}, got {config.kind!r}")
 
 
 def build_agent(

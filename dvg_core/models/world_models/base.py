@@ -9,6 +9,7 @@ paper-notes §2.4), and `model.fit(s, a, r, s')` takes one gradient step on a re
   isolate the critic from model error.
 * `CVAEWorldModel`: the paper's conditional VAE with a learned prior (paper-notes §2.7).
 * `GaussianEnsembleWorldModel`: MAGE/PETS-style probabilistic ensemble (paper-notes §5.1).
+* `FlowWorldModel`: a conditional neural spline flow, the paper's ablation of the cVAE.
 
 Learned models work in normalised units: inputs `(s, a)` and targets `(Δs = s' - s, r)` are
 standardised with `RunningNormalizer` buffers (saved in `state_dict`). GUESS (the paper gives no

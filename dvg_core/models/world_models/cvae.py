@@ -83,11 +83,11 @@ class CVAEWorldModel(LearnedWorldModel):
         self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """`[*batch_shape, noise_dim]`: `ε ~ N(0, I)` (and `u ~ U[0, 1)` last if K > 1)."""
-        p, shape = self._param(), tuple(batch_shape)
-        eps = torch.randn((*shape, self.latent_dim), generator=generator, dtype=p.dtype,
-                          device=p.device)
+        shape = tuple(batch_shape)
+        eps = self._standard_normal(shape, self.latent_dim, generator)
         if self.prior_components == 1:
             return eps
+        p = self._param()
         u = torch.rand((*shape, 1), generator=generator, dtype=p.dtype, device=p.device)
         return torch.cat([eps, u], -1)
 

@@ -70,12 +70,10 @@ class GaussianEnsembleWorldModel(LearnedWorldModel):
         self, batch_shape: tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> EnsembleNoise:
         """A uniform member index and a standard normal per transition, on the model's device."""
-        p = self._param()
         shape = tuple(batch_shape)
-        member = torch.randint(self.n_members, shape, generator=generator, device=p.device)
-        normal = torch.randn((*shape, self.state_dim + 1), generator=generator,
-                             dtype=p.dtype, device=p.device)
-        return EnsembleNoise(member, normal)
+        member = torch.randint(self.n_members, shape, generator=generator,
+                               device=self._param().device)
+        return EnsembleNoise(member, self._standard_normal(shape, self.state_dim + 1, generator))
 
     def sample(
         self, state: torch.Tensor, action: torch.Tensor, noise: EnsembleNoise

@@ -58,6 +58,14 @@ class LearnedWorldModel(nn.Module):
     def _param(self) -> torch.Tensor:
         return next(self.parameters())
 
+    def _standard_normal(
+        self, batch_shape: tuple[int, ...], dim: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """`N(0, I)` noise `[*batch_shape, dim]` in the model's dtype, on its device."""
+        p = self._param()
+        return torch.randn((*batch_shape, dim), generator=generator, dtype=p.dtype,
+                           device=p.device)
+
     def _loss(
         self, x: torch.Tensor, y: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
