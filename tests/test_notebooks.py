@@ -9,12 +9,10 @@ import math
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pandas as pd
 import papermill
 import pytest
 import torch
-from scipy import stats
 
 from workbench import plots
 from workbench.presets import preset
@@ -160,31 +158,20 @@ def test_a_bad_parameter_raises_a_value_error_naming_it(parameters, named):
         config_from_parameters(**parameters)
 
 
-@pytest.mark.parametrize("df", [1, 2, 3, 4, 7, 19, 100])
-@pytest.mark.parametrize("p", [0.975, 0.995, 0.6, 0.05])
-def test_t_quantile_matches_scipy(p, df):
-    assert plots.t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-6, abs=1e-9)
-
-
-def test_mean_ci_is_the_t_interval_over_each_group():
-    frame = pd.DataFrame({"algo": ["a", "a", "a", "b"], "x": [1.0, 2.0, 6.0, 5.0]})
-    summary = plots.mean_ci(frame, ["algo"], "x").set_index("algo")
-    half = stats.t.ppf(0.975, 2) * np.std([1.0, 2.0, 6.0], ddof=1) / math.sqrt(3)
-    assert summary.loc["a", "mean"] == pytest.approx(3.0)
-    assert summary.loc["a", "ci"] == pytest.approx(half, rel=1e-6)
-    assert summary.loc["a", "hi"] - summary.loc["a", "lo"] == pytest.approx(2 * half, rel=1e-6)
-    assert summary.loc["a", "n"] == 3 and summary.loc["b", "n"] == 1
-    assert math.isnan(summary.loc["b", "ci"])  # one seed: no interval
-
-
 def test_figures_name_traces_by_algorithm_and_carry_their_title():
     summary = pd.DataFrame({"algo": ["td3", "td3", "iqn"], "step": [1, 2, 1],
-                            "mean": [0.0, 1.0, 2.0], "ci": [0.5, math.nan, 0.1],
-                            "lo": [-0.5, math.nan, 1.9], "hi": [0.5, math.nan, 2.1],
-                            "n": [3, 1, 3], "n_locations": [1, 3, 1]})
-    curves = plots.curves_with_ci(summary, title="Curves X")
+                            "value": [0.0, 1.0, 2.0], "lo": [-0.5, math.nan, 1.9],
+                            "hi": [0.5, math.nan, 2.1], "n": [3, 1, 3]})
+    seeds = pd.DataFrame({"algo": ["td3", "td3", "iqn"], "seed": [0, 0, 4], "step": [1, 2, 1],
+                          "value": [0.0, 1.0, 2.0]})
+    curves = plots.curves_with_ci(summary, title="Curves X", y_title="y", seeds=seeds)
     assert curves.layout.title.text == "Curves X"
-    assert [t.name for t in curves.data] == ["td3 95% CI", "td3", "iqn 95% CI", "iqn"]
-    final = plots.final_return_vs_n(summary, title="Final X")
+    assert [t.name for t in curves.data] == ["td3 95% CI", "td3 seed 0", "td3",
+                                             "iqn 95% CI", "iqn seed 4", "iqn"]
+    plots.add_reference_lines(curves, {"random policy": 1.5})
+    assert curves.data[-1].name == "random policy (1.5)" and list(curves.data[-1].y) == [1.5, 1.5]
+    final = plots.final_return_vs_n(
+        summary.rename(columns={"value": "iqm"}).assign(n_locations=[1, 3, 1]), title="Final X")
     assert [t.name for t in final.data] == ["td3", "iqn"]
-    assert list(final.data[0].error_y.array) == [0.5, 0.0]
+    assert list(final.data[0].error_y.array) == [0.5, 0.0]  # hi - iqm; no interval: 0
+    assert list(final.data[0].error_y.arrayminus) == [0.5, 0.0]

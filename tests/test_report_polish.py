@@ -1,15 +1,25 @@
 """What the reports and explorers show: readable probe titles, an unclipped plane title, a colour
-bar from 0 for the (non-negative) contraction factor, no empty failed-runs table."""
+bar from 0 for the (non-negative) contraction factor, no empty failed-runs table; the experiment
+report's IQM intervals, reference lines, probabilities of improvement and verdict, on records
+written here and in the rendered HTML."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
+import pytest
 from IPython.display import Markdown
 
 from dvg_core.analysis.contraction import ContractionEstimate
+from dvg_core.envs import point_mass_spec
+from dvg_core.envs.reference_policies import reference_returns
 from workbench import contraction_plots, explore_plots, plots
+from workbench import report_api as report
+from workbench.presets import preset
 from workbench.report_api import ExperimentData, problem_runs_or_none
+from workbench.runs import MetricsWriter, create_or_open
 
 
 def test_probe_titles_are_plain_coordinates_not_numpy_reprs():
@@ -51,3 +61,75 @@ def test_no_failed_runs_gives_a_line_not_an_empty_table():
     failed = ExperimentData(path=None, metrics=pd.DataFrame(), invalid=empty,
                             statuses=statuses.assign(status="failed", message="boom"))
     assert list(problem_runs_or_none(failed)["message"]) == ["boom"]
+
+
+def _toy_experiment(run_root, *, algos=("td3", "dsdpg_msmmd"), ns=(1, 3), seeds=3) -> str:
+    """Done records of a v1 toy grid with made-up eval returns (dsdpg_msmmd 3·N above td3)."""
+    for n in ns:
+        for algo in algos:
+            for seed in range(seeds):
+                config = preset("toy-quick", [
+                    f"run_root={run_root}", "experiment=toy", f"algo={algo}", f"seed={seed}",
+                    f"n_locations={n}", "env.env_id=dvg/PointMass-v1"])
+                record = create_or_open(config)
+                record.set_status("running")
+                writer = MetricsWriter(record.metrics_path)
+                top = 10.0 + seed + (3.0 * n if algo.startswith("dsdpg") else 0.0)
+                for step in (100, 200, 300):
+                    writer.write({"step": step, "kind": "eval",
+                                  "eval_return_mean": top * step / 300})
+                record.set_status("done", "", 300)
+    return f"{run_root}/toy"
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return _toy_experiment(tmp_path_factory.mktemp("runs"))
+
+
+def test_learning_curves_draw_iqm_bands_seeds_and_the_reference_returns(toy):
+    figures = report.learning_curve_figures(report.load_experiment(toy))
+    assert [f.layout.title.text for f in figures] == [
+        "Learning curves: dvg/PointMass-v1/none/N=1", "Learning curves: dvg/PointMass-v1/none/N=3"]
+    names = [t.name for t in figures[0].data]
+    assert {"td3", "td3 95% CI", "td3 seed 0", "td3 seed 2", "dsdpg_msmmd 95% CI"} <= set(names)
+    expected = reference_returns(point_mass_spec("dvg/PointMass-v1", n_locations=1))
+    lines = {t.name: t.y[0] for t in figures[0].data if t.legendgroup == "references"}
+    assert lines == {f"{label} ({expected[policy][0]:.3g})": expected[policy][0]
+                     for policy, label in report.REFERENCE_LABELS.items()}
+    td3 = next(t for t in figures[0].data if t.name == "td3")
+    assert list(td3.y) == pytest.approx([11 / 3, 22 / 3, 11.0])  # IQM of 10, 11, 12 (x step/300)
+
+
+def test_the_final_table_gives_iqm_with_its_interval_and_the_references(toy):
+    table = report.final_return_table(report.load_experiment(toy))
+    assert table.columns.name == "final return: IQM [95% CI] (n)"
+    assert list(table.index) == ["td3", "dsdpg_msmmd", "random policy (reference)",
+                                 "stay at the centre (reference)", "go to a location (reference)"]
+    cell = table.loc["td3", "dvg/PointMass-v1/none/N=1"]
+    low, high = (float(v) for v in cell.split("[")[1].split("]")[0].split(", "))
+    assert cell.startswith("11.00 [") and cell.endswith("(n=3)") and 10 <= low < 11 < high <= 12
+    assert " ± " in table.loc["random policy (reference)", "dvg/PointMass-v1/none/N=3"]
+
+
+def test_the_claim_compares_each_variant_with_each_baseline(toy):
+    verdicts = report.claim_verdicts(report.load_experiment(toy))
+    (key,) = verdicts
+    improvement = report.improvement_table(verdicts)
+    assert list(improvement.columns) == ["N=1", "N=3"]
+    assert improvement.loc[(key, "dsdpg_msmmd", "td3"), "N=3"] == "1.00 [1.00, 1.00] leads"
+    assert len(report.improvement_figures(verdicts)) == 1
+    assert key in report.claim_text(verdicts).data
+
+
+@pytest.mark.slow
+def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
+    from workbench.batch import render_report
+
+    html = render_report(toy).read_text()
+    assert "Traceback" not in html
+    assert "final return: IQM [95% CI] (n)" in html and "go to a location (reference)" in html
+    assert json.dumps("random policy (")[:-1] in html  # a reference line's legend entry
+    assert "Probability of improvement: dvg/PointMass-v1 (none noise)" in html.replace(
+        "\\u002f", "/")
+    assert "The toy claim is" in html

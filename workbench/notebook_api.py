@@ -6,9 +6,10 @@
   `train_run`, `load_agent`, `probe_joint_samples`, `show`.
 * every notebook: `use_device` checks its `device` parameter (`use_cpu_device` where the work
   runs on the CPU only).
-* report: `load_experiment`, `curve_summary` / `final_summary` (mean ± t-interval over seeds),
-  `learning_curve_figures`, `final_return_figures`, `final_return_table`, `problem_runs`
-  (`problem_runs_or_none`), `use_report_display`.
+* report (`workbench.report_api`): `load_experiment`, `learning_curve_figures`,
+  `final_return_figures`, `final_return_table` (IQM over seeds, 95% stratified bootstrap CIs),
+  `claim_verdicts` and its `improvement_figures`, `improvement_table`, `claim_text`,
+  `problem_runs` (`problem_runs_or_none`); here: `use_report_display`.
 """
 
 from __future__ import annotations

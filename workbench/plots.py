@@ -1,13 +1,13 @@
-"""Plotly figures of runs and experiments, and the seed statistics they draw.
+"""Plotly figures of runs and experiments.
 
-Every function takes plain arrays or tidy data frames and returns a `go.Figure` with an explicit
-title; traces are named by algorithm (confidence bands `"<algo> 95% CI"`), one colour per
+Every function takes plain arrays or tidy data frames (the statistics come computed, from
+`workbench.statistics`) and returns a `go.Figure` with an explicit title; traces are named by
+algorithm (confidence bands `"<algo> 95% CI"`, seeds `"<algo> seed <k>"`), one colour per
 algorithm across figures. Nothing here reads files or displays anything.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,16 +17,16 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from dvg_core.agents import ALGORITHMS
-from dvg_core.util.validation import check_int_at_least, check_range
 
 __all__ = [
     "ALGORITHM_COLORS",
+    "add_reference_lines",
     "curves_with_ci",
     "final_return_vs_n",
-    "mean_ci",
+    "improvement_figure",
+    "ordered",
     "probe_samples_figure",
     "run_learning_curve",
-    "t_quantile",
 ]
 
 ALGORITHM_COLORS: dict[str, str] = dict(zip(ALGORITHMS, qualitative.D3, strict=False))
@@ -37,98 +37,145 @@ def _color(algo: str) -> str:
     return ALGORITHM_COLORS.get(algo, "#7f7f7f")
 
 
-def t_quantile(p: float, df: int) -> float:
-    """The `p`-quantile of Student's t with `df` degrees of freedom.
-
-    Source: with `t = √ν tan θ` the t density becomes `∝ cos^(ν-1) θ` on `(-π/2, π/2)`, a smooth
-    bounded integrand; its cumulative integral on a fine grid (trapezoid, 2·10⁴ steps) is
-    inverted by interpolation (relative error < 1e-6 for df <= 1000, against scipy; scipy is
-    not a runtime dependency).
-
-    Args:
-      p: probability in (0, 1).
-      df: degrees of freedom, an integer >= 1.
-    """
-    check_range("p", p, 0.0, 1.0, low_closed=False, high_closed=False)
-    check_int_at_least("df", df, 1)
-    theta = np.linspace(0.0, math.pi / 2, 20_001)
-    density = np.cos(theta) ** (df - 1)
-    cumulative = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2)])
-    target = abs(p - 0.5) * 2 * cumulative[-1]  # mass of (0, t) is |p - 1/2| of the half's 1/2
-    angle = float(np.interp(target, cumulative, theta))
-    return math.copysign(math.sqrt(df) * math.tan(angle), p - 0.5)
-
-
-def mean_ci(frame: pd.DataFrame, keys: Sequence[str], column: str, *,
-            confidence: float = 0.95) -> pd.DataFrame:
-    """Mean and two-sided t-interval of `column` over the rows of each `keys` group.
-
-    Returns:
-      one row per group: `keys`, `mean`, `ci` (half-width; NaN for n = 1), `lo`, `hi`, `n`.
-    """
-    check_range("confidence", confidence, 0.0, 1.0, low_closed=False, high_closed=False)
-    columns = [*keys, "mean", "ci", "lo", "hi", "n"]
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    stats = (frame.groupby(list(keys), dropna=False, sort=True)[column]
-             .agg(["mean", "std", "count"]).reset_index())
-    t = stats["count"].map(lambda n: t_quantile((1 + confidence) / 2, int(n) - 1)
-                           if n > 1 else math.nan)
-    stats["ci"] = t * stats["std"] / np.sqrt(stats["count"])
-    stats["lo"], stats["hi"] = stats["mean"] - stats["ci"], stats["mean"] + stats["ci"]
-    return stats.rename(columns={"count": "n"})[columns]
-
-
-def _ordered(algos: Sequence[str]) -> list[str]:
+def ordered(algos: Sequence[str]) -> list[str]:
     """Algorithms in `ALGORITHMS` order, unknown ones after."""
     present = list(dict.fromkeys(algos))
     return sorted(present, key=lambda a: (ALGORITHMS.index(a) if a in ALGORITHMS else 99, a))
 
 
-def curves_with_ci(summary: pd.DataFrame, *, title: str,
-                   y_title: str = "eval return (mean ± 95% CI over seeds)") -> go.Figure:
-    """Mean curve and confidence band per algorithm.
+def _band(step: np.ndarray, lo: np.ndarray, hi: np.ndarray, algo: str) -> go.Scatter:
+    """The filled interval between `lo` and `hi` along `step`."""
+    return go.Scatter(
+        x=np.concatenate([step, step[::-1]]), y=np.concatenate([hi, lo[::-1]]),
+        fill="toself", fillcolor=_color(algo), opacity=0.2, line={"width": 0},
+        name=f"{algo} 95% CI", legendgroup=algo, showlegend=False, hoverinfo="skip")
+
+
+def _seed_traces(seeds: pd.DataFrame, algo: str) -> list[go.Scatter]:
+    """One thin line per seed of `algo` (rows `algo`, `seed`, `step`, `value`)."""
+    rows = seeds[seeds["algo"] == algo]
+    return [go.Scatter(x=run["step"], y=run["value"], mode="lines", name=f"{algo} seed {seed}",
+                       legendgroup=algo, showlegend=False, opacity=0.45,
+                       line={"color": _color(algo), "width": 1},
+                       hovertemplate=f"{algo} seed {seed}<br>step %{{x}}<br>%{{y:.3g}}"
+                                     "<extra></extra>")
+            for seed, run in rows.sort_values("step").groupby("seed", sort=True)]
+
+
+def curves_with_ci(summary: pd.DataFrame, *, title: str, y_title: str,
+                   seeds: pd.DataFrame | None = None) -> go.Figure:
+    """An aggregate curve per algorithm, its confidence band where `lo`/`hi` are given, and
+    each seed's curve as a thin line of the same colour (one legend entry toggles all three).
 
     Args:
-      summary: `mean_ci` rows with keys `algo`, `step` (one setting).
+      summary: rows `algo`, `step`, `value` (the aggregate), `lo`, `hi` (NaN: no band), `n`.
       title: the figure title.
-      y_title: the y axis title.
+      y_title: the y axis title (say what `value` and the band are).
+      seeds: rows `algo`, `seed`, `step`, `value`, or None.
     """
     figure = go.Figure()
-    for algo in _ordered(summary["algo"]):
+    for algo in ordered(summary["algo"]):
         rows = summary[summary["algo"] == algo].sort_values("step")
         step = rows["step"].to_numpy()
-        lo = rows["lo"].fillna(rows["mean"]).to_numpy()
-        hi = rows["hi"].fillna(rows["mean"]).to_numpy()
+        if rows[["lo", "hi"]].notna().any().any():
+            lo, hi = rows["lo"].fillna(rows["value"]), rows["hi"].fillna(rows["value"])
+            figure.add_trace(_band(step, lo.to_numpy(), hi.to_numpy(), algo))
+        if seeds is not None:
+            figure.add_traces(_seed_traces(seeds, algo))
         figure.add_trace(go.Scatter(
-            x=np.concatenate([step, step[::-1]]), y=np.concatenate([hi, lo[::-1]]),
-            fill="toself", fillcolor=_color(algo), opacity=0.2, line={"width": 0},
-            name=f"{algo} 95% CI", legendgroup=algo, showlegend=False, hoverinfo="skip"))
-        figure.add_trace(go.Scatter(
-            x=step, y=rows["mean"], mode="lines+markers", name=algo, legendgroup=algo,
-            line={"color": _color(algo)}, customdata=rows["n"],
-            hovertemplate="step %{x}<br>%{y:.3g}<br>n=%{customdata}"))
+            x=step, y=rows["value"], mode="lines+markers", name=algo, legendgroup=algo,
+            line={"color": _color(algo), "width": 3}, customdata=rows["n"],
+            hovertemplate=f"{algo}<br>step %{{x}}<br>%{{y:.3g}}<br>n=%{{customdata}}"
+                          "<extra></extra>"))
     figure.update_layout(title={"text": title}, xaxis_title="env step", yaxis_title=y_title)
     return figure
 
 
-def final_return_vs_n(summary: pd.DataFrame, *, title: str) -> go.Figure:
-    """Final return against the number of reward locations N, one line per algorithm.
+REFERENCE_DASHES = ("dot", "dash", "longdash", "dashdot")
+"""Line styles of the reference policies, in the order given (grey, told apart by dash)."""
+
+
+def _reference_line(label: str, dash: str, x: Sequence[float], y: Sequence[float]) -> go.Scatter:
+    return go.Scatter(x=list(x), y=list(y), mode="lines", name=label, legendgroup="references",
+                      line={"dash": dash, "color": "#555555", "width": 1.5},
+                      hovertemplate=f"{label}<br>%{{y:.3g}}<extra></extra>")
+
+
+def add_reference_lines(figure: go.Figure, references: dict[str, float]) -> go.Figure:
+    """Draw each `{label: return}` as a grey horizontal line across the figure's x range, a
+    legend entry `label (value)` each, told apart by dash style."""
+    xs = [x for trace in figure.data for x in (trace.x if trace.x is not None else [])]
+    if not xs:
+        return figure
+    span = (min(xs), max(xs))
+    for (label, value), dash in zip(references.items(), REFERENCE_DASHES, strict=False):
+        figure.add_trace(_reference_line(f"{label} ({value:.3g})", dash, span, (value, value)))
+    return figure
+
+
+def final_return_vs_n(summary: pd.DataFrame, *, title: str,
+                      references: pd.DataFrame | None = None) -> go.Figure:
+    """Final return against the number of reward locations N: the IQM with its 95% bootstrap
+    interval per algorithm, and the reference policies as dotted grey lines.
 
     Args:
-      summary: `mean_ci` rows with keys `algo`, `n_locations` (one env and noise).
+      summary: rows `algo`, `n_locations`, `iqm`, `lo`, `hi` (one env and noise).
       title: the figure title.
+      references: rows `n_locations`, `policy`, `mean`, or None (grey lines, one dash each).
     """
     figure = go.Figure()
-    for algo in _ordered(summary["algo"]):
+    policies = [] if references is None else references.groupby("policy", sort=False)
+    for (policy, rows), dash in zip(policies, REFERENCE_DASHES, strict=False):
+        rows = rows.sort_values("n_locations")
+        figure.add_trace(_reference_line(policy, dash, rows["n_locations"], rows["mean"]))
+    for algo in ordered(summary["algo"]):
         rows = summary[summary["algo"] == algo].sort_values("n_locations")
         figure.add_trace(go.Scatter(
-            x=rows["n_locations"], y=rows["mean"], mode="lines+markers", name=algo,
+            x=rows["n_locations"], y=rows["iqm"], mode="lines+markers", name=algo,
             line={"color": _color(algo)},
-            error_y={"type": "data", "array": rows["ci"].fillna(0.0), "visible": True}))
+            error_y={"type": "data", "symmetric": False, "visible": True,
+                     "array": (rows["hi"] - rows["iqm"]).fillna(0.0),
+                     "arrayminus": (rows["iqm"] - rows["lo"]).fillna(0.0)}))
     ticks = sorted(summary["n_locations"].dropna().unique())
-    figure.update_layout(title={"text": title}, yaxis_title="final eval return (mean ± 95% CI)",
+    figure.update_layout(title={"text": title},
+                         yaxis_title="final eval return (IQM, 95% bootstrap CI)",
                          xaxis={"title": "N (reward locations)", "tickvals": ticks})
+    return figure
+
+
+def improvement_figure(improvement: pd.DataFrame, *, title: str) -> go.Figure:
+    """Probability of improvement of each DSDPG variant (one panel each) over each baseline (one
+    line each, its colour, shifted a little sideways) against N, with 95% bootstrap intervals;
+    ½ is "no difference".
+
+    Args:
+      improvement: rows `n_locations`, `variant`, `baseline`, `p`, `lo`, `hi`.
+      title: the figure title.
+    """
+    variants = ordered(improvement["variant"])
+    figure = make_subplots(rows=1, cols=len(variants), shared_yaxes=True,
+                           subplot_titles=[f"P({v} > baseline)" for v in variants])
+    baselines = ordered(improvement["baseline"])
+    for col, variant in enumerate(variants, start=1):
+        for k, baseline in enumerate(baselines):
+            rows = improvement[(improvement["variant"] == variant)
+                               & (improvement["baseline"] == baseline)].sort_values("n_locations")
+            dodge = 0.1 * (k - (len(baselines) - 1) / 2)  # side by side, not on top of each other
+            figure.add_trace(go.Scatter(
+                x=rows["n_locations"] + dodge, y=rows["p"], mode="lines+markers", name=baseline,
+                customdata=rows["n_locations"],
+                hovertemplate=f"P({variant} > {baseline})<br>N = %{{customdata}}<br>%{{y:.2f}}"
+                              "<extra></extra>",
+                legendgroup=baseline, showlegend=col == 1, line={"color": _color(baseline)},
+                error_y={"type": "data", "symmetric": False, "visible": True,
+                         "array": (rows["hi"] - rows["p"]).fillna(0.0),
+                         "arrayminus": (rows["p"] - rows["lo"]).fillna(0.0)}),
+                row=1, col=col)
+        figure.add_hline(y=0.5, line={"dash": "dot", "color": "#555555"}, row=1, col=col)
+    ticks = sorted(improvement["n_locations"].dropna().unique())
+    figure.update_xaxes(title_text="N (reward locations)", tickvals=ticks)
+    figure.update_yaxes(range=[-0.05, 1.05], title_text="probability of improvement", col=1)
+    figure.update_layout(title={"text": title}, legend_title_text="over baseline")
     return figure
 
 

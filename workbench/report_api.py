@@ -1,9 +1,13 @@
-"""What `notebooks/report.ipynb` calls: an experiment's records loaded into tidy frames, the
-summaries over seeds, the figures and tables of the report."""
+"""What `notebooks/report.ipynb` calls: an experiment's records loaded into tidy frames, and the
+figures and tables of the report. Its statistics are rliable's (`workbench.report_summaries`,
+`workbench.statistics`): IQMs over seeds with 95% stratified bootstrap intervals, and
+probabilities of improvement (`workbench.verdict`)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,19 +17,22 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import Markdown
 
-from workbench import plots
+from workbench import plots, verdict
+from workbench import report_summaries as summaries
 from workbench.notebook_api import INVALID_CELL_FILE
+from workbench.references import REFERENCE_LABELS
 from workbench.runs import RunRecord, load_metrics, load_statuses
 
 __all__ = [
-    "ExperimentData", "curve_summary", "fidelity_figures", "final_return_figures", "final_return_table",
-    "final_summary", "learning_curve_figures", "load_experiment", "problem_runs",
-    "problem_runs_or_none", "status_counts",
+    "ExperimentData", "claim_text", "claim_verdicts", "fidelity_figures", "final_return_figures",
+    "final_return_table", "improvement_figures", "improvement_table", "learning_curve_figures",
+    "load_experiment", "problem_runs", "problem_runs_or_none", "status_counts",
 ]
 
 @dataclass(frozen=True)
 class ExperimentData:
-    """Every record of one experiment directory."""
+    """Every record of one experiment directory, and the summaries the report draws from them
+    (computed once, on first use)."""
 
     path: Path
     """The experiment directory."""
@@ -36,6 +43,30 @@ class ExperimentData:
     invalid: pd.DataFrame
     """Batch cells whose parameters failed validation: `name`, `status`, `message`,
     `parameters`."""
+
+    @functools.cached_property
+    def evals(self) -> pd.DataFrame:
+        """Evaluation rows of the runs whose status is `done`."""
+        if self.statuses.empty or self.metrics.empty:
+            return pd.DataFrame(columns=[*self.metrics.columns, "setting"])
+        done = set(self.statuses.loc[self.statuses["status"] == "done", "run_id"])
+        rows = self.metrics[(self.metrics["kind"] == "eval") & self.metrics["run_id"].isin(done)]
+        return rows.dropna(subset=["eval_return_mean"])
+
+    @functools.cached_property
+    def finals(self) -> pd.DataFrame:
+        """`report_summaries.final_scores` of the done runs: one final return per run."""
+        return summaries.final_scores(self.evals)
+
+    @functools.cached_property
+    def final_summary(self) -> pd.DataFrame:
+        """`report_summaries.final_summary`: IQM [95% CI] of the final return per cell."""
+        return summaries.final_summary(self.finals)
+
+    @functools.cached_property
+    def references(self) -> pd.DataFrame:
+        """`report_summaries.reference_table` of every run's setting."""
+        return summaries.reference_table(self.statuses)
 
 
 def _setting(frame: pd.DataFrame) -> pd.Series:
@@ -70,36 +101,21 @@ def status_counts(data: ExperimentData) -> pd.DataFrame:
     return statuses.groupby(["algo", "setting", "status"]).size().unstack(fill_value=0)
 
 
-def _done_eval(data: ExperimentData) -> pd.DataFrame:
-    """Evaluation rows of the runs whose status is `done`."""
-    if data.statuses.empty or data.metrics.empty:
-        return pd.DataFrame(columns=[*data.metrics.columns, "setting"])
-    done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
-    rows = data.metrics[(data.metrics["kind"] == "eval") & data.metrics["run_id"].isin(done)]
-    return rows.dropna(subset=["eval_return_mean"])
-
-
-def curve_summary(data: ExperimentData, *, confidence: float = 0.95) -> pd.DataFrame:
-    """Per setting, algorithm and step: mean, t-interval and n over seeds of `eval_return_mean`
-    (done runs only)."""
-    rows = _done_eval(data)
-    return plots.mean_ci(rows, ["setting", "algo", "step"], "eval_return_mean",
-                         confidence=confidence)
-
-
-def final_summary(data: ExperimentData, *, confidence: float = 0.95) -> pd.DataFrame:
-    """Per setting and algorithm: mean, t-interval and n over seeds of each done run's last
-    `eval_return_mean`; with the setting's `env_id`, `noise`, `n_locations`."""
-    rows = _done_eval(data).sort_values("step").groupby("run_id").tail(1)
-    keys = ["setting", "env_id", "noise", "n_locations", "algo"]
-    return plots.mean_ci(rows, keys, "eval_return_mean", confidence=confidence)
-
-
 def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
-    """One figure per setting: eval return vs env step, mean ± 95% CI over seeds per algorithm."""
-    summary = curve_summary(data)
-    return [plots.curves_with_ci(group, title=f"Learning curves: {setting}")
-            for setting, group in summary.groupby("setting", sort=True)]
+    """One figure per setting: eval return against env step, the IQM over seeds with its 95%
+    stratified bootstrap band per algorithm, each seed's curve as a thin line, and on the toy
+    the reference policies' returns as dotted lines."""
+    summary, references = summaries.curve_summary(data.evals), data.references
+    seeds = data.evals.rename(columns={"eval_return_mean": "value"})
+    figures = []
+    for setting, group in summary.groupby("setting", sort=True):
+        figure = plots.curves_with_ci(
+            group, title=f"Learning curves: {setting}", seeds=seeds[seeds["setting"] == setting],
+            y_title="eval return (IQM over seeds, 95% CI; thin lines: each seed)")
+        lines = references[references["setting"] == setting]
+        figures.append(plots.add_reference_lines(figure, dict(zip(lines["policy"],
+                                                                  lines["mean"]))))
+    return figures
 
 
 FIDELITY_CURVES = {
@@ -113,8 +129,8 @@ FIDELITY_CURVES = {
 
 def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     """Per setting and metric of `FIDELITY_CURVES`: the critic's fidelity at its own policy's
-    states against env step, the mean over the done runs' seeds (no band: with the few seeds of a
-    report a t-interval says little; relative errors on a log axis), none without rows."""
+    states against env step, the mean over the done runs' seeds (no band: a diagnostic read
+    beside the returns; relative errors on a log axis), none without rows."""
     if data.metrics.empty or "kind" not in data.metrics:
         return []
     done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
@@ -123,8 +139,8 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     for column, (name, y_title) in FIDELITY_CURVES.items():
         if column not in rows or rows[column].isna().all():
             continue
-        summary = plots.mean_ci(rows.dropna(subset=[column]), ["setting", "algo", "step"], column)
-        summary[["lo", "hi"]] = float("nan")  # the seeds' mean only: a t-band of 2 seeds is ±12 s.d.
+        summary = (rows.dropna(subset=[column]).groupby(["setting", "algo", "step"])[column]
+                   .agg(value="mean", n="count").reset_index().assign(lo=math.nan, hi=math.nan))
         for setting, group in summary.groupby("setting", sort=True):
             figure = plots.curves_with_ci(group, title=f"Critic {name} while training: {setting}",
                                           y_title=f"{y_title}, mean over seeds")
@@ -135,21 +151,78 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
 
 
 def final_return_figures(data: ExperimentData) -> list[go.Figure]:
-    """One figure per env and noise: final eval return vs N, every algorithm (the toy figure)."""
-    summary = final_summary(data).dropna(subset=["n_locations"])
-    return [plots.final_return_vs_n(group, title=f"Final return against N: {env} ({noise} noise)")
+    """One figure per env and noise of the toy: the final return's IQM and 95% CI against N,
+    every algorithm, and the reference policies (the paper's toy figure)."""
+    summary, references = data.final_summary.dropna(subset=["n_locations"]), data.references
+    return [plots.final_return_vs_n(
+                group, title=f"Final return against N: {env} ({noise} noise)",
+                references=references[(references["env_id"] == env)
+                                      & (references["noise"] == noise)])
             for (env, noise), group in summary.groupby(["env_id", "noise"], sort=True)]
 
 
+def _interval_text(point: float, lo: float, hi: float) -> str:
+    """`6.10 [5.90, 6.30]`, or the point alone without an interval (one seed)."""
+    return f"{point:.2f}" if pd.isna(lo) else f"{point:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
 def final_return_table(data: ExperimentData) -> pd.DataFrame:
-    """Algorithms x settings: `mean ± CI (n=...)` of the final eval return."""
-    summary = final_summary(data)
+    """Algorithms (then the toy's reference policies) x settings: the final eval return as
+    `IQM [95% CI] (n=seeds)`; the references as `mean ± standard error`."""
+    summary = data.final_summary
     if summary.empty:
         return pd.DataFrame()
-    cells = summary.apply(lambda r: f"{r['mean']:.2f}" + ("" if pd.isna(r["ci"]) else
-                                                          f" ± {r['ci']:.2f}")
-                          + f" (n={int(r['n'])})", axis=1)
-    return summary.assign(cell=cells).pivot(index="algo", columns="setting", values="cell")
+    cells = summary.apply(lambda r: f"{_interval_text(r['iqm'], r['lo'], r['hi'])} "
+                                    f"(n={int(r['n'])})", axis=1)
+    table = summary.assign(cell=cells).pivot(index="algo", columns="setting", values="cell")
+    table = table.loc[plots.ordered(table.index)]
+    references = data.references
+    if len(references):
+        refs = references.assign(
+            cell=references.apply(lambda r: f"{r['mean']:.2f} ± {r['se']:.2f}", axis=1),
+            algo=references["policy"] + " (reference)")
+        order = [f"{label} (reference)" for label in REFERENCE_LABELS.values()]
+        table = pd.concat([table, refs.pivot(index="algo", columns="setting", values="cell")
+                           .reindex([o for o in order if o in set(refs["algo"])])])
+    table.columns.name, table.index.name = "final return: IQM [95% CI] (n)", None
+    return table.fillna("")
+
+
+def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
+    """`verdict.claim_verdict` of every toy env and noise (key `env (noise noise)`) of the
+    experiment's final returns."""
+    scores = data.finals.dropna(subset=["n_locations"])
+    summary = data.final_summary
+    return {f"{env} ({noise} noise)": verdict.claim_verdict(
+                group, iqm=summary[(summary["env_id"] == env) & (summary["noise"] == noise)])
+            for (env, noise), group in scores.groupby(["env_id", "noise"], sort=True)}
+
+
+def improvement_figures(verdicts: Mapping[str, verdict.ClaimVerdict]) -> list[go.Figure]:
+    """Per `claim_verdicts` entry with comparisons: each DSDPG variant's probability of
+    improvement over each baseline against N, with 95% CIs."""
+    return [plots.improvement_figure(v.improvement, title=f"Probability of improvement: {key}")
+            for key, v in verdicts.items() if len(v.improvement)]
+
+
+def improvement_table(verdicts: Mapping[str, verdict.ClaimVerdict]) -> pd.DataFrame:
+    """(setting, variant, baseline) x N: `P(variant > baseline) [95% CI]`, and the outcome."""
+    frames = [v.improvement.assign(setting=key) for key, v in verdicts.items()
+              if len(v.improvement)]
+    if not frames:
+        return pd.DataFrame()
+    rows = pd.concat(frames, ignore_index=True)
+    rows["cell"] = rows.apply(lambda r: f"{_interval_text(r['p'], r['lo'], r['hi'])} "
+                                        f"{r['outcome']}", axis=1)
+    rows["N"] = rows["n_locations"].map(lambda n: f"N={int(n)}")
+    return rows.pivot(index=["setting", "variant", "baseline"], columns="N", values="cell")
+
+
+def claim_text(verdicts: Mapping[str, verdict.ClaimVerdict]) -> Markdown:
+    """The verdict paragraph of each `claim_verdicts` entry."""
+    if not verdicts:
+        return Markdown("No verdict: the experiment has no finished toy run.")
+    return Markdown("\n\n".join(f"*{key}*: {v.text}" for key, v in verdicts.items()))
 
 
 def problem_runs_or_none(data: ExperimentData) -> pd.DataFrame | Markdown:

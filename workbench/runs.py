@@ -209,6 +209,7 @@ def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
         "n_locations": n_locations, "noise": env["noise"], "noise_scale": env["noise_scale"],
         "model": config["model"]["kind"], "seed": config["seed"],
         "lam": config["algorithm"]["lam"], "gamma": config["algorithm"]["gamma"],
+        "env_kwargs": json.dumps(env["kwargs"], sort_keys=True),
     }
 
 
@@ -224,7 +225,7 @@ def _run_dirs(source: str | Path | RunRecord | Iterable[str | Path | RunRecord])
 
 def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
     """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
-    n_locations, noise, seed, lam, gamma, ...) first on every row.
+    n_locations, noise, seed, lam, gamma, ..., env_kwargs as sorted-key JSON) first on every row.
 
     A `metrics.csv` that cannot be read is left out with a warning naming it (training names
     it too, and marks its run failed), so one torn file does not stop a report.

@@ -1,0 +1,105 @@
+"""The statistics of an experiment report, as tidy frames: IQM learning curves and final returns
+with their stratified bootstrap intervals (`workbench.statistics`), and the toy's reference
+returns (`workbench.references`). Functions of the frames `workbench.report_api` loads."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from workbench import statistics
+from workbench.references import REFERENCE_LABELS, setting_references
+
+__all__ = ["SETTING_COLUMNS", "curve_summary", "final_scores", "final_summary",
+           "reference_table"]
+
+SETTING_COLUMNS = ["setting", "env_id", "noise", "noise_scale", "env_kwargs", "n_locations"]
+"""The columns (of `workbench.runs.load_metrics` plus the report's `setting` label) that say
+which environment a run trained on."""
+
+
+def curve_summary(evals: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per setting and algorithm, the IQM learning curve over seeds with its 95% stratified
+    bootstrap band (`statistics.iqm_curve`), at the steps that every seed evaluated.
+
+    Args:
+      evals: evaluation rows: `setting`, `algo`, `run_id`, `step`, `eval_return_mean`.
+      seed: seeds the bootstrap.
+
+    Returns:
+      rows `setting`, `algo`, `step`, `value` (the IQM), `lo`, `hi`, `n` (seeds).
+    """
+    columns = ["setting", "algo", "step", "value", "lo", "hi", "n"]
+    frames = []
+    for (setting, algo), rows in evals.groupby(["setting", "algo"], sort=True):
+        curves = rows.pivot_table(index="run_id", columns="step", values="eval_return_mean")
+        curves = curves.dropna(axis="columns")  # [S, P]: the steps that every seed has
+        if curves.empty:
+            continue
+        interval = statistics.iqm_curve(curves.to_numpy(), seed=seed)
+        frames.append(pd.DataFrame({
+            "setting": setting, "algo": algo, "step": curves.columns.to_numpy(),
+            "value": interval.point, "lo": interval.lo, "hi": interval.hi, "n": len(curves)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def final_scores(evals: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: `SETTING_COLUMNS`, `algo`, `seed`, `run_id` and `score`, the run's last
+    `eval_return_mean` (evaluation rows as in `curve_summary`, with the setting columns)."""
+    columns = [*SETTING_COLUMNS, "algo", "seed", "run_id", "score"]
+    if evals.empty:
+        return pd.DataFrame(columns=columns)
+    rows = evals.sort_values("step").groupby("run_id").tail(1)
+    return rows[[*SETTING_COLUMNS, "algo", "seed", "run_id", "eval_return_mean"]].rename(
+        columns={"eval_return_mean": "score"}).reset_index(drop=True)
+
+
+def final_summary(scores: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per setting and algorithm, the IQM of the final returns over seeds with its 95%
+    stratified bootstrap interval (`statistics.iqm_interval`; NaN bounds for one seed).
+
+    Args:
+      scores: `final_scores` rows.
+      seed: seeds the bootstrap.
+
+    Returns:
+      rows `setting`, `env_id`, `noise`, `n_locations`, `algo`, `iqm`, `lo`, `hi`, `n`.
+    """
+    keys = ["setting", "env_id", "noise", "n_locations", "algo"]
+    rows = []
+    for key, group in scores.groupby(keys, sort=True, dropna=False):
+        interval = statistics.iqm_interval(group["score"].to_numpy(), seed=seed)
+        rows.append({**dict(zip(keys, key, strict=True)), "iqm": interval.point,
+                     "lo": interval.lo, "hi": interval.hi, "n": len(group)})
+    return pd.DataFrame(rows, columns=[*keys, "iqm", "lo", "hi", "n"])
+
+
+def reference_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The toy's reference returns for every toy setting among `runs`.
+
+    A setting whose runs differ in env kwargs other than N gets none, with a warning: its
+    reference returns would be ambiguous.
+
+    Args:
+      runs: one row per run with `SETTING_COLUMNS` (`workbench.runs.load_statuses` rows).
+
+    Returns:
+      rows `setting`, `env_id`, `noise`, `n_locations`, `policy` (its report label), `mean`,
+      `se` (standard error), none off the toy.
+    """
+    columns = ["setting", "env_id", "noise", "n_locations", "policy", "mean", "se"]
+    rows = []
+    for setting, group in (runs.groupby("setting", sort=True) if len(runs) else []):
+        specs = group[SETTING_COLUMNS].drop_duplicates()
+        if len(specs) > 1:
+            warnings.warn(f"no reference returns for {setting}: its runs differ in env kwargs "
+                          f"({sorted(specs['env_kwargs'])})", stacklevel=2)
+            continue
+        spec = specs.iloc[0]
+        found = setting_references(spec["env_id"], spec["noise"], spec["noise_scale"],
+                                   spec["env_kwargs"])
+        rows += [{"setting": setting, "env_id": spec["env_id"], "noise": spec["noise"],
+                  "n_locations": spec["n_locations"], "policy": REFERENCE_LABELS[policy],
+                  "mean": mean, "se": se} for policy, (mean, se) in found.items()]
+    return pd.DataFrame(rows, columns=columns)
