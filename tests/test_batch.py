@@ -117,7 +117,8 @@ def test_report_html_embeds_plotly_and_draws_every_algorithm(first):
     assert "Final return against N: dvg/PointMass-v1 (none noise)" in titles
     assert "Critic mean-gradient error while training: dvg/PointMass-v1/none/N=1" in titles
     names = _texts(html, "name")
-    assert set(GOOD) | {f"{a} 95% CI" for a in GOOD} <= names
+    assert set(GOOD) | {f"{a} seed 0" for a in GOOD} <= names  # the IQM and the seed's curve
+    assert not any(name.endswith("95% CI") for name in names)  # one seed: no interval drawn
     assert "nope" not in names
     assert _invalid_message() in unescape(html)  # the failed cell, in the problem table
     assert "Traceback" not in html  # the report notebook ran without an error
