@@ -132,13 +132,18 @@ def _checkpoints(updates: int, n: int) -> tuple[int, ...]:
     return tuple(sorted({round(updates * (i + 1) / n) for i in range(n)}))
 
 
+_LATER_FIELDS = {"actor_saturation_penalty": 0.0, "lam_state": None}
+"""`AlgorithmConfig` fields added after the committed rows, with the value that changes nothing."""
+
+
 def config_fingerprint(config: AlgorithmConfig) -> str:
     """A short hash of every field of `config`: rows trained under other settings (an older
     default, say) are never taken for this config's on resume."""
     fields = dataclasses.asdict(config)  # max-slicing's options under their flat names, as when
     fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # rows began
-    if fields["lam_state"] is None:  # a later field at its default: older rows keep their hash
-        del fields["lam_state"]
+    for name, neutral in _LATER_FIELDS.items():  # at its neutral value, a field added after
+        if fields[name] == neutral:  # the rows were written leaves their fingerprint alone
+            del fields[name]
     text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
