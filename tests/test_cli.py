@@ -41,13 +41,14 @@ def test_help_answers_well_under_a_second_and_the_readme_states_the_figure():
 
 
 def test_the_parser_names_mirror_the_registries():
-    from dvg_core.agents import ALGORITHMS
+    from dvg_core.agents import ALGORITHMS, PAPER_ALGORITHMS
     from dvg_core.configs import ENV_IDS
     from dvg_core.envs.factory import NOISE_SETTINGS
     from workbench.batch import EXPERIMENTS
     from workbench.presets import PRESETS
 
     assert names.ALGORITHMS == ALGORITHMS and names.ENV_IDS == ENV_IDS
+    assert names.PAPER_ALGORITHMS == PAPER_ALGORITHMS
     assert names.NOISE_SETTINGS == NOISE_SETTINGS
     assert names.PRESETS == tuple(PRESETS) and names.EXPERIMENTS == tuple(EXPERIMENTS)
     assert set(names.COMMANDS) == set(main.__globals__["_HANDLERS"])

@@ -153,3 +153,17 @@ def test_config_fingerprints_are_those_of_the_committed_rows():
     for (name, variant), fingerprint in stored.items():
         config = algorithm_config(name, variant, 0.5, FidelityOptions().hidden)
         assert config_fingerprint(config) == fingerprint, name
+
+
+def test_grids_default_to_the_papers_six_and_take_the_complete_operator_when_named():
+    from dvg_core.agents import PAPER_ALGORITHMS
+    from workbench.batch import grid_cells
+    from workbench.experiments import GridOptions
+
+    assert FidelityOptions().algos == PAPER_ALGORITHMS
+    assert "dsdpg_complete" in FidelityOptions(algos=("dsdpg_complete",)).algos
+    toy = grid_cells("toy", GridOptions(seeds=(0,), n_locations=(1,)))
+    assert tuple(cell["algo"] for cell in toy) == PAPER_ALGORITHMS
+    (cell,) = grid_cells("toy", GridOptions(seeds=(0,), algos=("dsdpg_complete",),
+                                            n_locations=(1,)))
+    assert cell["algo"] == "dsdpg_complete"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from workbench.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PRESETS
+from workbench.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PAPER_ALGORITHMS, PRESETS
 
 __all__ = ["build_parser"]
 
@@ -78,7 +78,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                            help="seeds: a list like 0,1,2, or a count like 3 (= 0,1,2); "
                                 "one seed N alone: 'N,' (default: the experiment's, 3)")
     reproduce.add_argument("--algos", type=_names, default=None,
-                           help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
+                           help=f"comma-separated algorithms, of {list(ALGORITHMS)} (default: "
+                                f"the paper's six, {','.join(PAPER_ALGORITHMS)})")
     reproduce.add_argument("--n-locations", type=_int_list, default=None,
                            help="toy: comma-separated numbers of reward locations (default: 1,3,5)")
     reproduce.add_argument("--tasks", type=_names, default=None,
@@ -151,7 +152,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                     "its ratio to td3 and its FLOPs against a matmul peak measured in the same "
                     "process; env steps/s; optionally whole toy-quick loops.",
     )
-    bench.add_argument("--algos", type=_names, help="algorithms (default: all six)")
+    bench.add_argument("--algos", type=_names, help="algorithms (default: the paper's six)")
     bench.add_argument("--problems", type=_names, help="mujoco (17/6) and/or toy (2/2)")
     bench.add_argument("--batch-size", type=int, help="replay batch (default 256)")
     bench.add_argument("--samples", dest="n_samples", type=int, help="M = M' (default 10)")
@@ -193,8 +194,9 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
                           help="comma-separated discounts (default: 0.5,0.9)")
     fidelity.add_argument("--noise", type=_float_list, default=(0.0, 0.05),
                           help="comma-separated dynamics-noise scales (default: 0,0.05)")
-    fidelity.add_argument("--algos", type=_names, default=ALGORITHMS,
-                          help=f"comma-separated algorithms (default: all of {list(ALGORITHMS)})")
+    fidelity.add_argument("--algos", type=_names, default=PAPER_ALGORITHMS,
+                          help=f"comma-separated algorithms, of {list(ALGORITHMS)} (default: "
+                               f"the paper's six, {','.join(PAPER_ALGORITHMS)})")
     fidelity.add_argument("--variants", type=_names, default=("default",),
                           help="algorithm settings: default and/or paper (default: default)")
     fidelity.add_argument("--updates", type=int, default=4000,

@@ -36,10 +36,12 @@ METRIC_LABELS: dict[str, str] = {
     "w1": "W₁, worst slice",
     "mmd2": "plain MMD²",
     "msmmd2_complete": "max-sliced MMD², complete inputs",
+    "msmmd2_complete_operator": "max-sliced MMD², complete operator",
 }
 """The measured factors of a `ContractionEstimate`, by field name."""
 
 _COLORS = {"msmmd2": "#1f77b4", "w1": "#17becf", "mmd2": "#d62728", "msmmd2_complete": "#9467bd",
+           "msmmd2_complete_operator": "#8c564b",
            "norm_l": "#2ca02c", "norm_l_action": "#bcbd22", "gamma_kappa": "#000000"}
 
 
@@ -78,14 +80,16 @@ def factor_vs_gamma(estimates: Sequence[ContractionEstimate], *, title: str) -> 
     Returns:
       traces `"measured (max-sliced MMD²)"`, `"measured (W₁, worst slice)"`,
       `"measured (plain MMD²)"` (± standard error where known), then for the toy
-      `"measured (max-sliced MMD², complete inputs)"`, then `"‖L‖ prediction"`, for the toy
+      `"measured (max-sliced MMD², complete inputs)"` and `"measured (max-sliced MMD², complete
+      operator)"`, then `"‖L‖ prediction"`, for the toy
       `"‖L_a‖ prediction"`, then `"γκ"` and `"factor = 1"`.
     """
     rows = _by_gamma(estimates)
     gammas = [r.gamma for r in rows]
     toy = not all(math.isnan(r.msmmd2_complete) for r in rows)
     figure = go.Figure()
-    for name in ("msmmd2", "w1", "mmd2", *(("msmmd2_complete",) if toy else ())):
+    for name in ("msmmd2", "w1", "mmd2",
+                 *(("msmmd2_complete", "msmmd2_complete_operator") if toy else ())):
         figure.add_trace(go.Scatter(
             x=gammas, y=[getattr(r, name) for r in rows], mode="lines+markers",
             name=f"measured ({METRIC_LABELS[name]})", line={"color": _COLORS[name]},

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from dvg_core.agents import ALGORITHMS
+from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.names import did_you_mean
 
@@ -59,7 +59,7 @@ def _toy_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]) -> lis
     """algorithms x N x seeds on the toy, noise-free."""
     return [{"algo": algo, "n_locations": n, "seed": seed, "preset": preset,
              "overrides": list(options.overrides)}
-            for algo in options.algos or ALGORITHMS
+            for algo in options.algos or PAPER_ALGORITHMS
             for n in options.n_locations or (1, 3, 5)
             for seed in seeds]
 
@@ -71,7 +71,7 @@ def _mujoco_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]
              "overrides": list(options.overrides)}
             for task in options.tasks or MUJOCO_TASKS
             for noise in options.noises or NOISE_SETTINGS
-            for algo in options.algos or ALGORITHMS
+            for algo in options.algos or PAPER_ALGORITHMS
             for seed in seeds]
 
 

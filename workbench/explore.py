@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 EXPLORE_ALGORITHMS = ALGORITHMS
-"""The algorithms an exploration can train (all six; td3's target uses the model transition)."""
+"""The algorithms an exploration can train (all seven; td3's target uses the model transition)."""
 
 Progress = Callable[[int, int], None]
 """`progress(done, total)`, called during training with the number of critic updates done."""

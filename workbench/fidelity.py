@@ -27,7 +27,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, AlgorithmConfig
+from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, PAPER_ALGORITHMS, AlgorithmConfig
 from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
 from workbench.fidelity_report import series_key
 from workbench.runs import atomic_write_text
@@ -42,7 +42,7 @@ __all__ = [
     "run_fidelity",
 ]
 
-DISTRIBUTIONAL = ("iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
+DISTRIBUTIONAL = ("iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd", "dsdpg_complete")
 """The critics a variant's settings (truncation, estimator, noise) apply to."""
 
 REFERENCE_ALGORITHM = "dsdpg_msmmd"
@@ -59,8 +59,8 @@ class FidelityOptions:
     """Discounts γ."""
     noises: tuple[float, ...] = (0.0, 0.05)
     """Dynamics noise σ of the toy."""
-    algos: tuple[str, ...] = ALGORITHMS
-    """Algorithms whose critics are measured."""
+    algos: tuple[str, ...] = PAPER_ALGORITHMS
+    """Algorithms whose critics are measured (default: the paper's six; any of `ALGORITHMS`)."""
     variants: tuple[str, ...] = ("default",)
     """Algorithm settings: `default` (the workbench's) and/or `paper` (`ALGORITHM_VARIANTS`)."""
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -132,11 +132,18 @@ def _checkpoints(updates: int, n: int) -> tuple[int, ...]:
     return tuple(sorted({round(updates * (i + 1) / n) for i in range(n)}))
 
 
+_LATER_FIELDS = {"actor_saturation_penalty": 0.0, "lam_state": None}
+"""`AlgorithmConfig` fields added after the committed rows, with the value that changes nothing."""
+
+
 def config_fingerprint(config: AlgorithmConfig) -> str:
     """A short hash of every field of `config`: rows trained under other settings (an older
     default, say) are never taken for this config's on resume."""
     fields = dataclasses.asdict(config)  # max-slicing's options under their flat names, as when
     fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # rows began
+    for name, neutral in _LATER_FIELDS.items():  # at its neutral value, a field added after
+        if fields[name] == neutral:  # the rows were written leaves their fingerprint alone
+            del fields[name]
     text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -158,7 +165,7 @@ def _part_path(parts: Path, setting: tuple[int, float, float], seed: int) -> Pat
 
 def _probe_path(parts: Path, setting: tuple[int, float, float], options: FidelityOptions) -> Path:
     n, gamma, noise = setting
-    sizes = f"{options.n_probes}x{options.n_truth}_{options.n_regression}"
+    sizes = f"{options.n_probes}x{options.n_truth}_{options.n_regression}_v2"  # v2: with ∇ₛG
     return parts / f"n{n}_gamma{gamma}_noise{noise}_probes{sizes}.pt"
 
 

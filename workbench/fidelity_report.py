@@ -80,6 +80,7 @@ def format_table(rows: Iterable[dict[str, Any]]) -> str:
 
 CRITERIA: dict[str, tuple[str, ...]] = {
     "dsdpg_msmmd": ("mean", "spread", "energy", "gradient"),
+    "dsdpg_complete": ("mean", "spread", "energy", "gradient"),
     "dsdpg_mmd": ("mean", "spread", "energy", "gradient"),
     "mmd": ("mean", "spread"),
     "iqn": ("mean",),

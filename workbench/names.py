@@ -12,12 +12,14 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
-    "ALGORITHMS", "ALIASES", "COMMANDS", "ENV_IDS", "EXPERIMENTS", "NOISE_SETTINGS", "PRESETS",
-    "check_choice", "did_you_mean",
+    "ALGORITHMS", "ALIASES", "COMMANDS", "ENV_IDS", "EXPERIMENTS", "NOISE_SETTINGS",
+    "PAPER_ALGORITHMS", "PRESETS", "check_choice", "did_you_mean",
 ]
 
-ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
-"""The six algorithms (mirrors `dvg_core.agents.ALGORITHMS`)."""
+PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
+"""The paper's six, the grids' default (mirrors `dvg_core.agents.PAPER_ALGORITHMS`)."""
+ALGORITHMS = (*PAPER_ALGORITHMS, "dsdpg_complete")
+"""Every algorithm, the six and `dsdpg_complete` (mirrors `dvg_core.agents.ALGORITHMS`)."""
 PRESETS = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
 """The named starting configs (mirrors `workbench.presets.PRESETS`)."""
 ENV_IDS = ("dvg/PointMass-v0", "dvg/PointMass-v1", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",

@@ -6,6 +6,7 @@ from dvg_core.agents.config import (
     ALGORITHM_VARIANTS,
     ALGORITHMS,
     CRITIC_NOISES,
+    PAPER_ALGORITHMS,
     PAPER_SETTINGS,
     AlgorithmConfig,
     SlicingConfig,
@@ -17,7 +18,7 @@ from dvg_core.agents.seed_stack import SeedStack
 from dvg_core.agents.single_seed import SingleSeed, make_learner
 
 __all__ = [
-    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "STRATEGIES", "Agent",
+    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS", "STRATEGIES", "Agent",
     "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack", "SingleSeed", "SlicingConfig",
     "Targets", "gradient_step", "make_learner", "make_strategy", "soft_update",
 ]

@@ -1,4 +1,4 @@
-"""One agent for all six algorithms: actor, targets, world model, and a critic strategy.
+"""One agent for all the algorithms: actor, targets, world model, and a critic strategy.
 
 The update reads like TD3's algorithm box (Fujimoto et al. 2018, Alg. 1), with the critic loss
 delegated to the strategy (`dvg_core.agents.strategies`):

@@ -22,12 +22,16 @@ from dvg_core.util.validation import (
 )
 
 __all__ = [
-    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_SETTINGS", "AlgorithmConfig",
-    "SlicingConfig",
+    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS",
+    "AlgorithmConfig", "SlicingConfig",
 ]
 
-ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
-"""The six algorithm names."""
+PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
+"""The paper's six algorithms: what the grids (toy, MuJoCo, fidelity, bench) run by default."""
+
+ALGORITHMS = (*PAPER_ALGORITHMS, "dsdpg_complete")
+"""Every algorithm name: the paper's six and `dsdpg_complete` (the complete Sobolev operator,
+ours: max-sliced MMD² on `(Z, ∇ₛZ, ∇ₐZ)`), which a grid runs when named (`--algos`)."""
 
 PAPER_SETTINGS: dict[str, Any] = {
     "truncate": 0.1, "unbiased": False, "critic_noise": "input", "bandwidth": 100.0,
@@ -48,7 +52,8 @@ ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER_S
 
 @dataclass(frozen=True)
 class SlicingConfig:
-    """How max-slicing finds its direction (`dsdpg_msmmd` only); validated on construction."""
+    """How max-slicing finds its direction (`dsdpg_msmmd`, `dsdpg_complete`); validated on
+    construction."""
 
     steps: int = 5
     """Ascent steps per update."""
@@ -77,6 +82,10 @@ class AlgorithmConfig:
     """Discount γ in [0, 1)."""
     lam: float = 1.0
     """λ ≥ 0: weight of the gradient part (Sobolev: joint vectors carry √λ∇; MAGE: loss weight)."""
+    lam_state: float | None = None
+    """λₛ ≥ 0: weight of the state-gradient part of the complete vectors `(Z, √λₛ∇ₛZ, √λ∇ₐZ)`
+    (`dsdpg_complete` only; the other algorithms carry no ∇ₛZ and ignore it). None: λₛ = λ, the
+    weighting under which the complete operator is a γκ-contraction (docs/method.md)."""
     n_samples: int = 10
     """M, online critic samples per pair (paper: 10); also the IQN quantile count."""
     n_target_samples: int = 10
@@ -98,7 +107,7 @@ class AlgorithmConfig:
     a critic's own M samples by (M-1)/M: with an energy-like kernel its minimiser is the target
     law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/fidelity.md)."""
     slicing: SlicingConfig = field(default_factory=SlicingConfig)
-    """Max-slicing's own options (`dsdpg_msmmd`; `--set algorithm.slicing.steps=2`, or the older
+    """Max-slicing's own options (`dsdpg_msmmd`, `dsdpg_complete`; `--set algorithm.slicing.steps=2`, or the older
     flat names `algorithm.slicing_steps=2`)."""
     xi_dim: int = 8
     """Dimension of the generative critic's noise ξ (`input` and `head` critics; the `quantile`
@@ -131,7 +140,7 @@ class AlgorithmConfig:
     """c in the actor loss's `c · mean(u²)`, `u` the actor's pre-tanh output: keeps the tanh out
     of saturation, where its gradient vanishes and a policy that learned to push one way can no
     longer learn to stop (OpenAI Baselines' DDPG penalises the action itself the same way).
-    Shared by all six algorithms; 0 is TD3's actor."""
+    Shared by all algorithms; 0 is TD3's actor."""
     target_policy_noise: float | None = None
     """TD3 target smoothing std; None: 0.2 for td3/mage, 0 for the distributional critics (GUESS:
     smoothing noise would add spurious spread to a distributional target)."""
@@ -145,6 +154,8 @@ class AlgorithmConfig:
         check_choice("name", self.name, ALGORITHMS)
         check_probability("gamma", self.gamma)
         check_nonnegative("lam", self.lam)
+        if self.lam_state is not None:
+            check_nonnegative("lam_state", self.lam_state)
         check_int_at_least("n_samples", self.n_samples, 2)
         check_int_at_least("n_target_samples", self.n_target_samples, 1)
         check_probability("truncate", self.truncate)
@@ -175,6 +186,11 @@ class AlgorithmConfig:
         check_positive("huber_delta", self.huber_delta)
         if round(self.truncate * 2 * self.n_target_samples) >= 2 * self.n_target_samples:
             raise ValueError(f"truncate={self.truncate} drops every pooled target sample")
+
+    @property
+    def state_lam(self) -> float:
+        """λₛ in force: `lam_state`, or λ when it is None."""
+        return self.lam if self.lam_state is None else self.lam_state
 
     @property
     def smoothing(self) -> float:

@@ -79,6 +79,9 @@ class ContractionEstimate:
     msmmd2_complete: float = math.nan
     """Toy only: max-sliced MMD² factor whose denominator uses the complete next-state vectors
     `(Z, ∇ₛZ, ∇ₐZ)` (what the theory bounds) instead of the agents' `(Z, √λ ∇ₐZ)`."""
+    msmmd2_complete_operator: float = math.nan
+    """Toy only: max-sliced MMD² factor of the complete operator (`dsdpg_complete`): complete
+    targets `(y, ∇ₛy, ∇ₐy)` over complete next-state vectors; bounded by ‖L‖ <= γκ."""
 
     @property
     def gamma_kappa(self) -> float:

@@ -18,6 +18,9 @@ state (`dvg_core.analysis.contraction_linear`'s derivation), which the agents' j
 carry, so their factor has no γκ bound; `ContractionEstimate.msmmd2_complete` divides by the
 distance between the complete vectors `(Z, √λ ∇ₛZ, √λ ∇ₐZ)` instead, which the theory bounds by
 ‖L‖ <= γκ (a coordinate subset of a max-sliced distance is at most the whole).
+`ContractionEstimate.msmmd2_complete_operator` is the factor of the complete operator itself
+(`dsdpg_complete`: complete targets over complete inputs, `joint_samples` and `sobolev_targets`
+with λₛ = λ), bounded by ‖L‖ <= γκ.
 
 κ over the probes: `J_env = ∂s'/∂(s, a)` of the toy step (noise fixed) and `J_π = ∂π/∂s'`, by
 `torch.func.jacrev` of batch sums (rows are independent, so one reverse pass per output
@@ -45,7 +48,6 @@ from dvg_core.models.world_models import OracleWorldModel
 
 __all__ = [
     "GainPolicy",
-    "complete_joint_samples",
     "jacobian_bounds",
     "random_critics",
     "toy_contraction",
@@ -144,28 +146,6 @@ def jacobian_bounds(
     return kappa.clamp_min(1.0), norm(lift @ env_jac), norm(lift @ env_jac[:, :, d_s:])
 
 
-def complete_joint_samples(
-    critic: GenerativeCritic, state: torch.Tensor, action: torch.Tensor, xi: torch.Tensor, *,
-    lam: float,
-) -> torch.Tensor:
-    """The complete vectors `(Z, √λ ∇ₛZ, √λ ∇ₐZ)` of every member at `xi`, no graph kept.
-
-    Args:
-      state: `[B, d_s]`; action: `[B, d_a]`; xi: `[B, M, d_ξ]`; lam: λ >= 0.
-
-    Returns:
-      `[E, B, M, 1 + d_s + d_a]`, detached.
-    """
-    scale = check_nonnegative("lam", lam) ** 0.5
-    lead = (critic.n_members, *xi.shape[:-1])
-    with torch.enable_grad():
-        s = state.detach()[:, None].expand(*lead, -1).clone().requires_grad_(True)
-        a = action.detach()[:, None].expand(*lead, -1).clone().requires_grad_(True)
-        z = critic.forward_members(s, a, xi.expand(*lead, -1))  # [E, B, M]
-        grad_s, grad_a = torch.autograd.grad(z.sum(), (s, a))
-    return torch.cat([z.detach().unsqueeze(-1), scale * grad_s, scale * grad_a], dim=-1)
-
-
 def _next_inputs(critics, world_model, policy, state, action, *, lam, n_samples, n_next,
                  kernel, generator) -> tuple[SliceDistances, torch.Tensor]:
     """Distances between the critics at `n_next` next states per probe: the agents' joint
@@ -178,13 +158,25 @@ def _next_inputs(critics, world_model, policy, state, action, *, lam, n_samples,
     next_action = policy(next_state).detach()
     xi = critics[0].sample_xi((next_state.shape[0], n_samples), generator=generator)
     agents = [joint_samples(c, next_state, next_action, xi, lam=lam)[0].detach() for c in critics]
-    complete = [complete_joint_samples(c, next_state, next_action, xi, lam=lam)[0]
-                for c in critics]
+    complete = [joint_samples(c, next_state, next_action, xi, lam=lam, lam_state=lam)[0].detach()
+                for c in critics]  # [P · n_next, M, 1 + d_s + d_a] each
     eye = torch.eye(agents[0].shape[-1])
     agent_d = slice_distances(*agents, kernel, candidates=eye, generator=generator)
     complete_d = slice_distances(*complete, kernel, candidates=torch.eye(complete[0].shape[-1]),
                                  generator=generator)
     return agent_d, complete_d.msmmd2
+
+
+def _target_distances(critics, world_model, policy, state, action, *, gamma, n_samples, lam,
+                      lam_state, kernel, seed) -> SliceDistances:
+    """Distances between the two critics' targets at the probes, with common random numbers
+    (`seed`): the agents' `(y, √λ∇ₐy)` (`lam_state` None) or the complete vectors."""
+    targets = [sobolev_targets(world_model, policy, c, state, action, gamma=gamma,
+                               n_samples=n_samples, lam=lam, lam_state=lam_state,
+                               generator=torch.Generator().manual_seed(seed))
+               for c in critics]  # [P, M, 1 + (d_s +) d_a] each
+    return slice_distances(*targets, kernel, candidates=torch.eye(targets[0].shape[-1]),
+                           generator=torch.Generator().manual_seed(seed + 1))
 
 
 def toy_contraction(
@@ -229,17 +221,16 @@ def toy_contraction(
     target_seed = int(torch.randint(2**31, (1,), generator=generator))
     estimates = []
     for gamma in gammas:  # a handful of γ values: each step is batched over probes and samples
-        targets = [sobolev_targets(world_model, policy, c, state, action, gamma=gamma,
-                                   n_samples=n_samples, lam=lam,
-                                   generator=torch.Generator().manual_seed(target_seed))
-                   for c in critics]  # [P, M, 1 + d_a] each, common random numbers
-        after = slice_distances(*targets, kernel, candidates=torch.eye(targets[0].shape[-1]),
-                                generator=torch.Generator().manual_seed(target_seed + 1))
+        after, after_complete = (_target_distances(
+            critics, world_model, policy, state, action, gamma=gamma, n_samples=n_samples,
+            lam=lam, lam_state=lam_state, kernel=kernel, seed=target_seed)
+            for lam_state in (None, lam))  # the agents' targets, then the complete ones
         estimates.append(ContractionEstimate(
             setting="toy", gamma=gamma, gain=gain, dt=dt, kappa=kappa.max().item(),
             norm_l=gamma * closed.max().item(), norm_l_action=gamma * action_rows.max().item(),
             msmmd2=sup_ratio(before.msmmd2, after.msmmd2), w1=sup_ratio(before.w1, after.w1),
             mmd2=sup_ratio(before.mmd2, after.mmd2),
             msmmd2_complete=sup_ratio(before_complete, after.msmmd2),
+            msmmd2_complete_operator=sup_ratio(before_complete, after_complete.msmmd2),
         ))
     return estimates

@@ -38,6 +38,7 @@ from dvg_core.util.validation import check_int_at_least, check_nonnegative, chec
 
 __all__ = [
     "FIDELITY_METRICS",
+    "STATE_GRADIENT_METRIC",
     "FidelitySetting",
     "MonteCarloCritic",
     "fidelity_metrics",
@@ -47,6 +48,10 @@ __all__ = [
 
 FIDELITY_METRICS = ("mean_bias", "mean_error", "gradient_error", "spread_ratio", "energy", "mmd2")
 """The keys `fidelity_metrics` returns, in table order."""
+
+STATE_GRADIENT_METRIC = "state_gradient_error"
+"""The extra key `fidelity_metrics` returns when given state-gradients (rows written since
+`dsdpg_complete`; older rows lack it)."""
 
 SPREAD_FLOOR = 1e-3
 """Below this mean within-probe standard deviation of the truth's return, the law is (nearly) a
@@ -83,7 +88,8 @@ def _relative_abs_error(estimate: torch.Tensor, truth: torch.Tensor) -> torch.Te
 
 
 def fidelity_metrics(
-    samples: torch.Tensor, truth: torch.Tensor, *, distributional: bool = True
+    samples: torch.Tensor, truth: torch.Tensor, *, distributional: bool = True,
+    grad_s: torch.Tensor | None = None, truth_grad_s: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """Compare a critic's joint samples with the Monte-Carlo truth at B probe pairs.
 
@@ -98,14 +104,18 @@ def fidelity_metrics(
     * `energy`, `mmd2`: joint energy distance and RBF-mixture MMD² (`joint_mmd_to_truth`)
       between the sets, with every coordinate divided by the truth's standard deviation over all
       probes and samples, averaged over probes.
+    * `state_gradient_error` (only with `grad_s` and `truth_grad_s`): the mean state-gradient's
+      error, as `gradient_error` (the complete vectors' extra coordinates, `dsdpg_complete`).
 
     Args:
       samples: `[B, M, 1+d_a]` critic samples (return, then its action-gradient at λ = 1).
       truth: `[B, K, 1+d_a]` Monte-Carlo samples at the same probes.
       distributional: whether the samples are draws of a law (False: a deterministic critic).
+      grad_s: `[B, M, d_s]` the critic's state-gradients at the samples (optional).
+      truth_grad_s: `[B, K, d_s]` the Monte-Carlo state-gradients (with `grad_s`).
 
     Returns:
-      the `FIDELITY_METRICS` as Python floats.
+      the `FIDELITY_METRICS` (then `STATE_GRADIENT_METRIC`) as Python floats.
     """
     if samples.ndim != 3 or truth.ndim != 3 or samples.shape[::2] != truth.shape[::2]:
         raise ValueError(f"samples [B, M, D] and truth [B, K, D] must share B and D, got "
@@ -115,7 +125,7 @@ def fidelity_metrics(
     true_spread = truth[..., 0].std(dim=1).mean()
     spread = samples[..., 0].std(dim=1).mean() / true_spread
     scale = truth.reshape(-1, truth.shape[-1]).std(dim=0).clamp_min(1e-3)  # [D]
-    return {
+    metrics = {
         "mean_bias": float((mean[:, 0] - true_mean[:, 0]).mean()),
         "mean_error": float(relative[0]),
         "gradient_error": float(relative[1:].mean()),
@@ -124,6 +134,10 @@ def fidelity_metrics(
         "energy": float(energy_distance(samples / scale, truth / scale).mean()),
         "mmd2": float(joint_mmd_to_truth(samples, truth).mean()),
     }
+    if grad_s is not None and truth_grad_s is not None:
+        state_relative = _relative_abs_error(grad_s.mean(dim=1), truth_grad_s.mean(dim=1))  # [d_s]
+        metrics[STATE_GRADIENT_METRIC] = float(state_relative.mean())
+    return metrics
 
 
 class MonteCarloCritic(nn.Module):

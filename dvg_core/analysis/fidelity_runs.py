@@ -71,6 +71,8 @@ class FidelityProbe:
     """Regression pairs' actions `[P, 2]`."""
     regression_target: torch.Tensor
     """Monte-Carlo means of `(G, ∇ₐG)` at the regression pairs, `[P, 3]`."""
+    truth_grad_s: torch.Tensor
+    """Monte-Carlo `∇ₛG` at the probes, `[B, K, 2]` (the same draws as `truth`)."""
 
 
 
@@ -104,7 +106,7 @@ def load_probe(setting: FidelitySetting, path) -> FidelityProbe:
 
 
 _PROBE_TENSORS = ("state", "action", "truth", "regression_state", "regression_action",
-                  "regression_target")
+                  "regression_target", "truth_grad_s")
 
 
 def make_probe(
@@ -120,15 +122,22 @@ def make_probe(
     actor = Actor(2, 2, hidden=(32, 32)).requires_grad_(False)
     generator = torch.Generator().manual_seed(seed + 1)
     state, action = sample_pairs(n_probes, generator)
-    truth = sobolev_return_samples(dynamics, actor, state, action, gamma=setting.gamma,
-                                   n_samples=n_truth, generator=generator)
+    complete_truth = sobolev_return_samples(dynamics, actor, state, action, gamma=setting.gamma,
+                                            n_samples=n_truth, generator=generator,
+                                            wrt_state=True)  # [B, K, 1 + 2 + 2]
+    truth, truth_grad_s = _split_state_gradient(complete_truth)
     regression_state, regression_action = sample_pairs(n_regression, generator)
     regression_target = sobolev_return_samples(
         dynamics, actor, regression_state, regression_action, gamma=setting.gamma,
         n_samples=regression_samples, generator=generator,
     ).mean(dim=1)
     return FidelityProbe(setting, dynamics, actor, state, action, truth, regression_state,
-                         regression_action, regression_target)
+                         regression_action, regression_target, truth_grad_s)
+
+
+def _split_state_gradient(complete: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(Z, ∇ₛZ, ∇ₐZ)` `[*, 1 + 2 + 2]` -> `(Z, ∇ₐZ)` `[*, 3]` and `∇ₛZ` `[*, 2]` (the toy)."""
+    return torch.cat([complete[..., :1], complete[..., 3:]], dim=-1), complete[..., 1:3]
 
 
 def evaluate_critic(
@@ -179,11 +188,12 @@ def evaluate_critic(
                          polyak=kind == "critic")
         seconds += time.perf_counter() - start
         done = updates
-        samples = critic_joint_samples(agent, probe.state, probe.action,
-                                       n_samples=n_eval_samples,
-                                       generator=torch.Generator().manual_seed(seed + 3000))
+        samples, grad_s = _split_state_gradient(critic_joint_samples(
+            agent, probe.state, probe.action, n_samples=n_eval_samples,
+            generator=torch.Generator().manual_seed(seed + 3000), complete=True))
         rows.append({"updates": updates, "seconds": seconds,
-                     **fidelity_metrics(samples, probe.truth, distributional=distributional)})
+                     **fidelity_metrics(samples, probe.truth, distributional=distributional,
+                                        grad_s=grad_s, truth_grad_s=probe.truth_grad_s)})
     shown = showcase_probe(probe)
     rows[-1]["probe_samples"] = samples[shown].tolist()
     rows[-1]["probe_truth"] = probe.truth[shown, :SHOWN_TRUTH].tolist()

@@ -109,8 +109,11 @@ def sobolev_return_samples(
     n_steps: int | None = None,
     tol: float = 1e-4,
     generator: torch.Generator | None = None,
+    wrt_state: bool = False,
 ) -> torch.Tensor:
-    """K Monte-Carlo samples of the joint vector `(G, ∇ₐG)` at each `(s, a)`.
+    """K Monte-Carlo samples of the joint vector `(G, ∇ₐG)` at each `(s, a)`, or of the complete
+    vector `(G, ∇ₛG, ∇ₐG)` with `wrt_state` (the same draws: its return and action coordinates
+    equal the plain call's).
 
     Args:
       simulator: the differentiable environment.
@@ -122,9 +125,11 @@ def sobolev_return_samples(
       n_steps: rollout length; default `discounted_horizon(gamma, tol=tol)`.
       tol: discount mass neglected when `n_steps` is not given.
       generator: torch RNG for the noise.
+      wrt_state: also differentiate in the start state.
 
     Returns:
-      `[B, K, 1 + d_a]`: the return then its action-gradient, detached.
+      `[B, K, 1 + d_a]`: the return then its action-gradient (`[B, K, 1 + d_s + d_a]`, the
+      state-gradient between them, with `wrt_state`), detached.
     """
     check_shape("state", state, [None, simulator.state_dim])
     check_shape("action", action, [state.shape[0], simulator.action_dim])
@@ -137,10 +142,13 @@ def sobolev_return_samples(
     )
     with torch.enable_grad():
         state_k = state.detach().unsqueeze(1).expand(batch, k, -1)  # [B, K, d_s]
+        if wrt_state:
+            state_k = state_k.clone().requires_grad_(True)
         action_k = action.detach().unsqueeze(1).expand(batch, k, -1).clone().requires_grad_(True)
         g = rollout_return(
             simulator, policy, state_k, action_k, noise, gamma=gamma, n_steps=steps
         )  # [B, K]
         # Samples do not interact, so one gradient of the sum gives every per-sample gradient.
-        (grad_a_g,) = torch.autograd.grad(g.sum(), action_k)  # [B, K, d_a]
-    return torch.cat([g.detach().unsqueeze(-1), grad_a_g], dim=-1)
+        inputs = (state_k, action_k) if wrt_state else (action_k,)
+        grads = torch.autograd.grad(g.sum(), inputs)  # ([B, K, d_s],) [B, K, d_a]
+    return torch.cat([g.detach().unsqueeze(-1), *grads], dim=-1)

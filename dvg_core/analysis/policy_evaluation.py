@@ -86,9 +86,10 @@ def train_critic(
 
 def critic_joint_samples(
     agent: Agent, state: torch.Tensor, action: torch.Tensor, *, n_samples: int,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, complete: bool = False,
 ) -> torch.Tensor:
-    """The critic's `(Z, ∇ₐZ)` at `(s, a)`, pooled over its members: `[B, E·M, 1+d_a]`.
+    """The critic's `(Z, ∇ₐZ)` at `(s, a)`, pooled over its members: `[B, E·M, 1+d_a]`; with
+    `complete`, `(Z, ∇ₛZ, ∇ₐZ)`: `[B, E·M, 1+d_s+d_a]` (any critic: ∇ₛZ is autodiff).
 
     A deterministic critic contributes one point per member; the gradient part is unscaled (λ = 1).
     """
@@ -96,7 +97,8 @@ def critic_joint_samples(
     xi = None
     if hasattr(critic, "sample_xi"):
         xi = critic.sample_xi((state.shape[0], n_samples), generator=generator)
-    x = joint_samples(critic, state, action, xi, lam=1.0).detach()  # [E, B, M, D]
+    x = joint_samples(critic, state, action, xi, lam=1.0,
+                      lam_state=1.0 if complete else None).detach()  # [E, B, M, D]
     return x.transpose(0, 1).reshape(state.shape[0], -1, x.shape[-1])
 
 

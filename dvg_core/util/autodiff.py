@@ -5,7 +5,9 @@ The per-sample action-gradients of this codebase (`∇ₐZ` of every critic samp
 target sample, the max-slicing ascent direction) are gradients of a sum, because the samples do
 not interact. In eager code the fastest way is `torch.autograd.grad` on a private leaf; inside a
 `torch.func` transform (the seed-vectorised `vmap` of `dvg_core.agents.seed_stack`) a leaf cannot be made,
-so the same product comes from `torch.func.vjp`. Measured (`python -m workbench bench`, mujoco
+so the same product comes from `torch.func.vjp`. `value_and_input_grad` is the one way a
+function of `(s, a)` is differentiated: in `a` alone (the agents' `∇ₐ`), or in `(s, a)` together
+(the complete vectors' `(∇ₛ, ∇ₐ)`, `dsdpg_complete`). Measured (`python -m workbench bench`, mujoco
 dsdpg_mmd, batch 256): vjp everywhere made the eager update 1.2-1.6x slower, hence the switch.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["inside_functorch", "value_and_grad_of_sum"]
+__all__ = ["inside_functorch", "value_and_grad_of_sum", "value_and_input_grad"]
 
 
 def inside_functorch() -> bool:
@@ -46,3 +48,34 @@ def value_and_grad_of_sum(
         y, pullback = torch.func.vjp(fn, x.detach())
         (grad,) = pullback(torch.ones_like(y))
     return (y, grad) if create_graph else (y.detach(), grad.detach())
+
+
+def value_and_input_grad(
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    state: torch.Tensor,
+    action: torch.Tensor,
+    *,
+    wrt_state: bool,
+    create_graph: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(fn(s, a), ∇ Σ fn(s, a))` in the action, or in state and action together.
+
+    The gradient of the sum is each row's gradient when rows do not interact (per-sample
+    gradients in one pass, as `value_and_grad_of_sum`).
+
+    Args:
+      fn: a function of `(state [*, d_s], action [*, d_a])` (called exactly once).
+      state: `[*, d_s]`, a constant input unless `wrt_state`.
+      action: `[*, d_a]`.
+      wrt_state: also differentiate in the state: the gradient is `[∇ₛ, ∇ₐ]`, state first.
+      create_graph: see `value_and_grad_of_sum`.
+
+    Returns:
+      `(fn(s, a) [*], grad [*, d_a])`, or `grad [*, d_s + d_a]` if `wrt_state`.
+    """
+    if not wrt_state:
+        return value_and_grad_of_sum(lambda a: fn(state, a), action, create_graph=create_graph)
+    d_s = state.shape[-1]
+    inputs = torch.cat([state.detach(), action.detach()], dim=-1)  # [*, d_s + d_a]
+    return value_and_grad_of_sum(lambda x: fn(x[..., :d_s], x[..., d_s:]), inputs,
+                                 create_graph=create_graph)

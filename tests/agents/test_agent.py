@@ -1,4 +1,4 @@
-"""The shared agent and the six critic strategies: shapes, gradient isolation, targets, configs."""
+"""The shared agent and the critic strategies: shapes, gradient isolation, targets, configs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from dvg_core.agents.agent import Agent, actor_loss, soft_update
-from dvg_core.agents import ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy
+from dvg_core.agents import (
+    ALGORITHMS, PAPER_ALGORITHMS, STRATEGIES, AlgorithmConfig, Batch, CriticStrategy,
+)
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models.world_models import OracleWorldModel
 
@@ -37,8 +39,9 @@ def _changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
     return any(not torch.equal(b, p) for b, p in zip(before, module.parameters()))
 
 
-def test_there_are_six_algorithms_each_a_strategy():
-    assert set(STRATEGIES) == set(ALGORITHMS) and len(ALGORITHMS) == 6
+def test_there_are_the_papers_six_algorithms_and_the_complete_one_each_a_strategy():
+    assert set(STRATEGIES) == set(ALGORITHMS) and len(PAPER_ALGORITHMS) == 6
+    assert ALGORITHMS == (*PAPER_ALGORITHMS, "dsdpg_complete")
     assert all(issubclass(cls, CriticStrategy) for cls in STRATEGIES.values())
 
 
@@ -178,3 +181,11 @@ def test_actor_saturation_penalty_pulls_a_saturated_actor_out_of_saturation():
     for _ in range(20):
         agent.update_actor(batch)
     assert agent.actor.preactivation(batch.state).abs().mean() < before - 0.01
+
+
+def test_the_complete_strategy_slices_the_complete_vectors():
+    agent = _agent("dsdpg_complete")
+    assert agent.strategy.direction.shape == (1 + 2 + 2,)
+    agent.update_critic(_batch())
+    direction = agent.strategy.direction
+    assert direction.shape == (5,) and bool(torch.isfinite(direction).all())

@@ -24,7 +24,6 @@ from dvg_core.analysis.contraction_linear import (
 )
 from dvg_core.analysis.contraction_toy import (
     GainPolicy,
-    complete_joint_samples,
     jacobian_bounds,
     random_critics,
     toy_contraction,
@@ -240,17 +239,6 @@ def test_toy_jacobians_are_the_point_mass_ones_inside_the_box():
     torch.testing.assert_close(action_rows, (0.3 * lift).clamp_min(1.0))
 
 
-def test_complete_joint_samples_carry_the_agents_joint_samples():
-    critic, _ = random_critics(seed=0)
-    g = torch.Generator().manual_seed(1)
-    state, action, xi = torch.rand(3, 2, generator=g), torch.rand(3, 2, generator=g), \
-        torch.randn(3, 5, 4, generator=g)
-    complete = complete_joint_samples(critic, state, action, xi, lam=4.0)
-    agents = joint_samples(critic, state, action, xi, lam=4.0).detach()
-    assert complete.shape == (1, 3, 5, 5)
-    torch.testing.assert_close(complete[..., [0, 3, 4]], agents)
-
-
 def test_random_critics_are_seeded_and_leave_the_global_rng_alone():
     torch.manual_seed(123)
     expected = torch.rand(1)
@@ -276,11 +264,12 @@ def test_toy_factor_is_bounded_by_the_jacobian_predictions(toy_estimates):
     for e in toy_estimates:
         assert e.norm_l_action <= e.norm_l + 1e-6 and e.norm_l <= e.gamma_kappa + 1e-6
         assert e.msmmd2_complete <= 1.1 * e.norm_l_action, e
+        assert e.msmmd2_complete_operator <= 1.1 * e.norm_l, e  # the complete operator's bound
         assert e.msmmd2 <= e.gamma_kappa, e
 
 
 def test_toy_factor_decreases_as_gamma_does(toy_estimates):
-    for name in ("msmmd2", "msmmd2_complete", "w1", "mmd2"):
+    for name in ("msmmd2", "msmmd2_complete", "msmmd2_complete_operator", "w1", "mmd2"):
         factors = [getattr(e, name) for e in toy_estimates]
         assert all(lo < hi for lo, hi in zip(factors, factors[1:])), (name, factors)
 

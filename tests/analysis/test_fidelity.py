@@ -10,6 +10,7 @@ import torch
 from dvg_core.agents import AlgorithmConfig
 from dvg_core.analysis.fidelity import (
     FIDELITY_METRICS,
+    STATE_GRADIENT_METRIC,
     FidelitySetting,
     MonteCarloCritic,
     fidelity_metrics,
@@ -123,7 +124,8 @@ def test_evaluate_critic_returns_one_row_per_checkpoint(small_probe, kind):
                            n_eval_samples=8)
     assert [r["updates"] for r in rows] == [3, 6]
     assert all(set(FIDELITY_METRICS) <= set(r) and r["seconds"] >= 0 for r in rows)
-    assert all(math.isfinite(r["mean_error"]) for r in rows)
+    assert all(math.isfinite(r["mean_error"]) and math.isfinite(r[STATE_GRADIENT_METRIC])
+               for r in rows)
 
 
 def test_evaluate_critic_rejects_a_gamma_other_than_the_settings(small_probe):
@@ -156,3 +158,14 @@ def test_default_dsdpg_msmmd_meets_the_mean_and_spread_criteria():
           f"{dsdpg['mean_error']:.3f}, spread ratio {dsdpg['spread_ratio']:.3f}")
     assert dsdpg["mean_error"] <= 1.2 * td3["mean_error"]
     assert 0.7 <= dsdpg["spread_ratio"] <= 1.3
+
+
+def test_the_state_gradient_error_is_the_relative_error_of_the_mean_state_gradient():
+    truth_grad_s = torch.tensor([[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [4.0, 3.0]]])  # [2, 2, 2]
+    grad_s = truth_grad_s.mean(dim=1, keepdim=True) + torch.tensor([[[1.0, 0.0]], [[-1.0, 2.0]]])
+    samples, truth = _two_gaussian_sets([0.0, 1.0], 1.0, [0.0, 1.0], 1.0, n=8)
+    metrics = fidelity_metrics(samples, truth, grad_s=grad_s, truth_grad_s=truth_grad_s)
+    # true means (1, 2) and (4, 4): stds over probes 3/√2 and √2; mean absolute errors 1 and 1
+    expected = (1.0 / (3 / math.sqrt(2)) + 1.0 / math.sqrt(2)) / 2
+    assert metrics[STATE_GRADIENT_METRIC] == pytest.approx(expected)
+    assert STATE_GRADIENT_METRIC not in fidelity_metrics(samples, truth)

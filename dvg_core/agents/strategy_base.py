@@ -1,0 +1,61 @@
+"""What every critic strategy is: `CriticStrategy` (the interface the shared agent calls) and
+`Targets` (what a critic loss bootstraps from). The strategies are in
+`dvg_core.agents.strategies` (twin-Q and quantile) and `dvg_core.agents.generative_strategies`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+from dvg_core.agents.config import AlgorithmConfig
+from dvg_core.agents.replay import Batch
+
+__all__ = ["CriticStrategy", "Targets"]
+
+
+class Targets(NamedTuple):
+    """What a critic loss bootstraps from: target actor, target critic, world model."""
+
+    actor: nn.Module
+    critic: nn.Module
+    world_model: Any
+
+
+class CriticStrategy:
+    """Base of the strategies; see `dvg_core.agents.strategies`."""
+
+    name: ClassVar[str]
+    uses_world_model: ClassVar[bool] = True
+    """Whether the critic loss bootstraps through the world model (td3's does not)."""
+
+    def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
+        self.config, self.state_dim, self.action_dim = config, state_dim, action_dim
+
+    def build_critic(self) -> nn.Module:
+        """A fresh critic with two members."""
+        raise NotImplementedError
+
+    def critic_loss(
+        self, critic: nn.Module, targets: Targets, batch: Batch, generator: torch.Generator | None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Per-state loss `[B]` (summed over critic members) and detached diagnostics."""
+        raise NotImplementedError
+
+    def actor_value(self, critic: nn.Module, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The value the actor ascends at `(s, π(s))`: `[B]`."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Strategy state for checkpoints (none by default)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore `state_dict()`."""
+
+    def _target_kwargs(self, generator: torch.Generator | None) -> dict[str, Any]:
+        c = self.config
+        return dict(gamma=c.gamma, policy_noise=c.smoothing, noise_clip=c.target_noise_clip,
+                    generator=generator)
