@@ -31,7 +31,6 @@ from dvg_core.analysis.contraction_toy import (
 )
 from dvg_core.envs.point_mass import PointMassDynamics, PointMassSpec
 from dvg_core.losses.kernels import make_kernel
-from dvg_core.losses.sobolev import joint_samples
 from dvg_core.models.world_models import OracleWorldModel
 from workbench import contraction_plots
 
