@@ -247,8 +247,9 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
 
     Raises:
       ValueError: an unknown experiment or preset, a bad device or a GPU this machine lacks, a
-        grid whose every cell is invalid (a bad `--set`, say), or an unwritable run root (a
-        `RecordError`): then nothing runs.
+        grid whose every cell is invalid (a bad `--set`, say), any invalid cell of a `strict`
+        experiment (an ablation), or an unwritable run root (a `RecordError`): then nothing
+        runs.
     """
     experiment = get_experiment(name)
     resolve_device(options.device)  # `cuda` without a GPU stops here, not in every cell
@@ -258,6 +259,10 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
     if not cells or all(errors):
         raise ValueError(f"no valid cell in the {name} grid"
                          + (f"; the first error: {errors[0]}" if errors else ""))
+    if experiment.strict and any(errors):
+        index = next(i for i, error in enumerate(errors) if error)
+        raise ValueError(f"invalid cell in the {name} grid (overrides {cells[index]['overrides']})"
+                         f": {errors[index]}")
     make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
     with make_executor(min(workers, len(cells)), dask) as executor:

@@ -143,8 +143,32 @@ def _print_status(record: Any, file: TextIO) -> bool:
     return True
 
 
+def _experiment(args: argparse.Namespace) -> str:
+    """The grid `reproduce` runs: the experiment, or `ablation-NAME` for `ablation NAME`;
+    `ValueError` for a missing, unknown or stray NAME, or a stray `--list`."""
+    if args.list_ablations:
+        raise ValueError("--list goes with `reproduce ablations --list`")
+    if args.experiment != "ablation":
+        if args.name is not None:
+            raise ValueError(f"unexpected {args.name!r}: only `reproduce ablation NAME` takes a "
+                             "name")
+        return args.experiment
+    if args.name is None:
+        raise ValueError("`reproduce ablation` needs a NAME (python -m workbench reproduce "
+                         "ablations --list)")
+    from workbench.ablations import ABLATION_PREFIX, get_ablation
+
+    return ABLATION_PREFIX + get_ablation(args.name).name
+
+
 def _reproduce(args: argparse.Namespace) -> int:
+    if args.experiment == "ablations" and args.name is None:
+        from workbench.ablations import format_ablations
+
+        print(format_ablations())
+        return 0
     try:
+        experiment = _experiment(args)
         _check_names(args.preset, args.overrides)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -157,7 +181,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     try:
         if args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
-        grid, html = reproduce(args.experiment, options, run_root=args.run_root,
+        grid, html = reproduce(experiment, options, run_root=args.run_root,
                                workers=args.workers, dask=args.dask, timeout_s=args.timeout,
                                report=args.report, progress=args.progress,
                                vectorize_seeds=args.vectorize_seeds)

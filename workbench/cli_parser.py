@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from workbench.ablations import ABLATIONS
 from workbench.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PAPER_ALGORITHMS, PRESETS
 
 __all__ = ["build_parser"]
@@ -67,10 +68,18 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                     "and verified complete, or diverged, are skipped, and so are cells another "
                     "process is training; failed or interrupted ones run again and resume), "
                     "then notebooks/report.ipynb into <run-root>/<experiment>/report.html. "
+                    "`reproduce ablation NAME` runs one ablation of the toy the same way, into "
+                    "<run-root>/ablation-NAME/, its report one series per value. "
                     "Exit code 1 if any cell failed.",
     )
     reproduce.add_argument("experiment", type=str,
-                           help=f"experiment grid, one of {list(EXPERIMENTS)}")
+                           help=f"experiment grid, one of {list(EXPERIMENTS)}; or `ablation "
+                                "NAME`, one ablation of the toy; or `ablations --list`")
+    reproduce.add_argument("name", type=str, nargs="?", default=None,
+                           help=f"with `ablation`: which, one of {list(ABLATIONS)}")
+    reproduce.add_argument("--list", dest="list_ablations", action="store_true",
+                           help="with `ablations`: print every ablation (what changes, the "
+                                "values, the algorithms) and exit")
     reproduce.add_argument("--preset", type=str, default=None,
                            help=f"starting config of every cell, one of {list(PRESETS)} "
                                 "(default: the experiment's: toy-quick, mujoco-100k)")
@@ -79,9 +88,11 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                                 "one seed N alone: 'N,' (default: the experiment's, 3)")
     reproduce.add_argument("--algos", type=_names, default=None,
                            help=f"comma-separated algorithms, of {list(ALGORITHMS)} (default: "
-                                f"the paper's six, {','.join(PAPER_ALGORITHMS)})")
+                                f"the paper's six, {','.join(PAPER_ALGORITHMS)}; an ablation's: "
+                                "its own, see --list)")
     reproduce.add_argument("--n-locations", type=_int_list, default=None,
-                           help="toy: comma-separated numbers of reward locations (default: 1,3,5)")
+                           help="toy: comma-separated numbers of reward locations (default: 1,3,5; "
+                                "an ablation's: 3)")
     reproduce.add_argument("--tasks", type=_names, default=None,
                            help="mujoco: comma-separated env ids (default: all six v5 tasks)")
     reproduce.add_argument("--noise", dest="noises", type=_names, default=None,

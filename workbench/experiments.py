@@ -1,17 +1,23 @@
-"""The experiments: named grids of `notebooks/train.ipynb` parameter sets (`EXPERIMENTS`),
-turned from `GridOptions` into cells (`grid_cells`)."""
+"""The experiments: named grids of `notebooks/train.ipynb` parameter sets (`EXPERIMENTS`, and
+one `ablation-<name>` grid per `workbench.ablations.ABLATIONS`), turned from `GridOptions` into
+cells (`grid_cells`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 
 from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
+from workbench.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
 from workbench.names import did_you_mean
 
 
-__all__ = ["EXPERIMENTS", "Experiment", "GridOptions", "get_experiment", "grid_cells"]
+__all__ = [
+    "ABLATION_EXPERIMENTS", "EXPERIMENTS", "Experiment", "GridOptions", "get_experiment",
+    "grid_cells",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,10 @@ class Experiment:
     """Default seeds: 0 .. n_seeds - 1."""
     timeout_s: float = 3600.0
     """Default per-notebook-cell execution timeout of papermill, seconds."""
+    strict: bool = False
+    """Every cell must be valid: one invalid cell stops the grid before anything runs (an
+    ablation, whose values only mean something side by side). Otherwise an invalid cell
+    fails alone, in its notebook."""
 
 
 def _toy_cells(options: GridOptions, preset: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -83,13 +93,24 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 """The registered experiments."""
 
+ABLATION_EXPERIMENTS: dict[str, Experiment] = {
+    ABLATION_PREFIX + a.name: Experiment(ABLATION_PREFIX + a.name, a.description,
+                                         partial(ablation_cells, a), strict=True)
+    for a in ABLATIONS.values()
+}
+"""The ablations' grids (`reproduce ablation NAME`), by experiment directory name."""
+
 
 def get_experiment(name: str) -> Experiment:
-    """The experiment `name`; `ValueError` listing the registered ones."""
+    """The experiment `name` (or an ablation's `ablation-<name>`); `ValueError` listing the
+    registered ones."""
+    if name in ABLATION_EXPERIMENTS:
+        return ABLATION_EXPERIMENTS[name]
     if name not in EXPERIMENTS:
         known = "; ".join(f"{e.name}: {e.description}" for e in EXPERIMENTS.values())
-        raise ValueError(f"unknown experiment {name!r}; experiments: {known}"
-                         + did_you_mean(name, EXPERIMENTS))
+        raise ValueError(f"unknown experiment {name!r}; experiments: {known}; or `ablation NAME` "
+                         "(`reproduce ablations --list`)"
+                         + did_you_mean(name, [*EXPERIMENTS, "ablation", "ablations"]))
     return EXPERIMENTS[name]
 
 

@@ -3,11 +3,13 @@
 Every function takes plain arrays or tidy data frames (the statistics come computed, from
 `workbench.statistics`) and returns a `go.Figure` with an explicit title; traces are named by
 algorithm (confidence bands `"<algo> 95% CI"`, seeds `"<algo> seed <k>"`), one colour per
-algorithm across figures. Nothing here reads files or displays anything.
+algorithm across figures, or by another `series` column (an ablation's values), coloured in turn
+from a second palette. Nothing here reads files or displays anything.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +22,7 @@ from dvg_core.agents import ALGORITHMS
 
 __all__ = [
     "ALGORITHM_COLORS",
+    "SERIES_COLORS",
     "add_reference_lines",
     "curves_with_ci",
     "final_return_vs_n",
@@ -33,59 +36,82 @@ ALGORITHM_COLORS: dict[str, str] = dict(zip(ALGORITHMS, qualitative.D3, strict=F
 """One colour per algorithm, the same in every figure."""
 
 
-def _color(algo: str) -> str:
-    return ALGORITHM_COLORS.get(algo, "#7f7f7f")
+SERIES_COLORS: tuple[str, ...] = tuple(qualitative.Dark2)
+"""The colours of series that are not algorithms (an ablation's values), in turn."""
 
 
-def ordered(algos: Sequence[str]) -> list[str]:
-    """Algorithms in `ALGORITHMS` order, unknown ones after."""
-    present = list(dict.fromkeys(algos))
-    return sorted(present, key=lambda a: (ALGORITHMS.index(a) if a in ALGORITHMS else 99, a))
+def _colors(names: Sequence[str]) -> dict[str, str]:
+    """An algorithm's own colour (`ALGORITHM_COLORS`); any other name the next colour of
+    `SERIES_COLORS`, a palette apart from the algorithms'."""
+    others = [n for n in names if n not in ALGORITHM_COLORS]
+    palette = dict(zip(others, SERIES_COLORS * (1 + len(others) // len(SERIES_COLORS)),
+                       strict=False))
+    return {n: ALGORITHM_COLORS.get(n) or palette[n] for n in names}
 
 
-def _band(step: np.ndarray, lo: np.ndarray, hi: np.ndarray, algo: str) -> go.Scatter:
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.inf
+
+
+def ordered(names: Sequence[str]) -> list[str]:
+    """Algorithms in `ALGORITHMS` order, other names (an ablation's values) after, numbers by
+    value."""
+    present = list(dict.fromkeys(names))
+    return sorted(present, key=lambda a: (ALGORITHMS.index(a) if a in ALGORITHMS else 99,
+                                          _number(a), str(a)))
+
+
+def _band(step: np.ndarray, lo: np.ndarray, hi: np.ndarray, name: str,
+          color: str) -> go.Scatter:
     """The filled interval between `lo` and `hi` along `step`."""
     return go.Scatter(
         x=np.concatenate([step, step[::-1]]), y=np.concatenate([hi, lo[::-1]]),
-        fill="toself", fillcolor=_color(algo), opacity=0.2, line={"width": 0},
-        name=f"{algo} 95% CI", legendgroup=algo, showlegend=False, hoverinfo="skip")
+        fill="toself", fillcolor=color, opacity=0.2, line={"width": 0},
+        name=f"{name} 95% CI", legendgroup=name, showlegend=False, hoverinfo="skip")
 
 
-def _seed_traces(seeds: pd.DataFrame, algo: str) -> list[go.Scatter]:
-    """One thin line per seed of `algo` (rows `algo`, `seed`, `step`, `value`)."""
-    rows = seeds[seeds["algo"] == algo]
-    return [go.Scatter(x=run["step"], y=run["value"], mode="lines", name=f"{algo} seed {seed}",
-                       legendgroup=algo, showlegend=False, opacity=0.45,
-                       line={"color": _color(algo), "width": 1},
-                       hovertemplate=f"{algo} seed {seed}<br>step %{{x}}<br>%{{y:.3g}}"
+def _seed_traces(seeds: pd.DataFrame, name: str, color: str, series: str) -> list[go.Scatter]:
+    """One thin line per seed of the series `name` (rows `series`, `seed`, `step`, `value`)."""
+    rows = seeds[seeds[series] == name]
+    return [go.Scatter(x=run["step"], y=run["value"], mode="lines", name=f"{name} seed {seed}",
+                       legendgroup=name, showlegend=False, opacity=0.45,
+                       line={"color": color, "width": 1},
+                       hovertemplate=f"{name} seed {seed}<br>step %{{x}}<br>%{{y:.3g}}"
                                      "<extra></extra>")
             for seed, run in rows.sort_values("step").groupby("seed", sort=True)]
 
 
 def curves_with_ci(summary: pd.DataFrame, *, title: str, y_title: str,
-                   seeds: pd.DataFrame | None = None) -> go.Figure:
-    """An aggregate curve per algorithm, its confidence band where `lo`/`hi` are given, and
-    each seed's curve as a thin line of the same colour (one legend entry toggles all three).
+                   seeds: pd.DataFrame | None = None, series: str = "algo") -> go.Figure:
+    """An aggregate curve per algorithm (or per value of `series`), its confidence band where
+    `lo`/`hi` are given, and each seed's curve as a thin line of the same colour (one legend
+    entry toggles all three).
 
     Args:
-      summary: rows `algo`, `step`, `value` (the aggregate), `lo`, `hi` (NaN: no band), `n`.
+      summary: rows `series`, `step`, `value` (the aggregate), `lo`, `hi` (NaN: no band), `n`.
       title: the figure title.
       y_title: the y axis title (say what `value` and the band are).
-      seeds: rows `algo`, `seed`, `step`, `value`, or None.
+      seeds: rows `series`, `seed`, `step`, `value`, or None.
+      series: the column naming the curves (`algo`; an ablation's `variant`).
     """
     figure = go.Figure()
-    for algo in ordered(summary["algo"]):
-        rows = summary[summary["algo"] == algo].sort_values("step")
+    names = ordered(summary[series])
+    colors = _colors(names)
+    for name in names:
+        rows = summary[summary[series] == name].sort_values("step")
         step = rows["step"].to_numpy()
         if rows[["lo", "hi"]].notna().any().any():
             lo, hi = rows["lo"].fillna(rows["value"]), rows["hi"].fillna(rows["value"])
-            figure.add_trace(_band(step, lo.to_numpy(), hi.to_numpy(), algo))
+            figure.add_trace(_band(step, lo.to_numpy(), hi.to_numpy(), name, colors[name]))
         if seeds is not None:
-            figure.add_traces(_seed_traces(seeds, algo))
+            figure.add_traces(_seed_traces(seeds, name, colors[name], series))
         figure.add_trace(go.Scatter(
-            x=step, y=rows["value"], mode="lines+markers", name=algo, legendgroup=algo,
-            line={"color": _color(algo), "width": 3}, customdata=rows["n"],
-            hovertemplate=f"{algo}<br>step %{{x}}<br>%{{y:.3g}}<br>n=%{{customdata}}"
+            x=step, y=rows["value"], mode="lines+markers", name=name, legendgroup=name,
+            line={"color": colors[name], "width": 3}, customdata=rows["n"],
+            hovertemplate=f"{name}<br>step %{{x}}<br>%{{y:.3g}}<br>n=%{{customdata}}"
                           "<extra></extra>"))
     figure.update_layout(title={"text": title}, xaxis_title="env step", yaxis_title=y_title)
     return figure
@@ -114,25 +140,29 @@ def add_reference_lines(figure: go.Figure, references: dict[str, float]) -> go.F
 
 
 def final_return_vs_n(summary: pd.DataFrame, *, title: str,
-                      references: pd.DataFrame | None = None) -> go.Figure:
+                      references: pd.DataFrame | None = None, series: str = "algo") -> go.Figure:
     """Final return against the number of reward locations N: the IQM with its 95% bootstrap
-    interval per algorithm, and the reference policies as dotted grey lines.
+    interval per algorithm (or per value of `series`), and the reference policies as dotted
+    grey lines.
 
     Args:
-      summary: rows `algo`, `n_locations`, `iqm`, `lo`, `hi` (one env and noise).
+      summary: rows `series`, `n_locations`, `iqm`, `lo`, `hi` (one env and noise).
       title: the figure title.
       references: rows `n_locations`, `policy`, `mean`, or None (grey lines, one dash each).
+      series: the column naming the lines (`algo`; an ablation's `variant`).
     """
     figure = go.Figure()
     policies = [] if references is None else references.groupby("policy", sort=False)
     for (policy, rows), dash in zip(policies, REFERENCE_DASHES, strict=False):
         rows = rows.sort_values("n_locations")
         figure.add_trace(_reference_line(policy, dash, rows["n_locations"], rows["mean"]))
-    for algo in ordered(summary["algo"]):
-        rows = summary[summary["algo"] == algo].sort_values("n_locations")
+    names = ordered(summary[series])
+    colors = _colors(names)
+    for name in names:
+        rows = summary[summary[series] == name].sort_values("n_locations")
         figure.add_trace(go.Scatter(
-            x=rows["n_locations"], y=rows["iqm"], mode="lines+markers", name=algo,
-            line={"color": _color(algo)},
+            x=rows["n_locations"], y=rows["iqm"], mode="lines+markers", name=name,
+            line={"color": colors[name]},
             error_y={"type": "data", "symmetric": False, "visible": True,
                      "array": (rows["hi"] - rows["iqm"]).fillna(0.0),
                      "arrayminus": (rows["iqm"] - rows["lo"]).fillna(0.0)}))
@@ -156,6 +186,7 @@ def improvement_figure(improvement: pd.DataFrame, *, title: str) -> go.Figure:
     figure = make_subplots(rows=1, cols=len(variants), shared_yaxes=True,
                            subplot_titles=[f"P({v} > baseline)" for v in variants])
     baselines = ordered(improvement["baseline"])
+    colors = _colors(baselines)
     for col, variant in enumerate(variants, start=1):
         for k, baseline in enumerate(baselines):
             rows = improvement[(improvement["variant"] == variant)
@@ -166,7 +197,7 @@ def improvement_figure(improvement: pd.DataFrame, *, title: str) -> go.Figure:
                 customdata=rows["n_locations"],
                 hovertemplate=f"P({variant} > {baseline})<br>N = %{{customdata}}<br>%{{y:.2f}}"
                               "<extra></extra>",
-                legendgroup=baseline, showlegend=col == 1, line={"color": _color(baseline)},
+                legendgroup=baseline, showlegend=col == 1, line={"color": colors[baseline]},
                 error_y={"type": "data", "symmetric": False, "visible": True,
                          "array": (rows["hi"] - rows["p"]).fillna(0.0),
                          "arrayminus": (rows["p"] - rows["lo"]).fillna(0.0)}),

@@ -1,7 +1,11 @@
 """What `notebooks/report.ipynb` calls: an experiment's records loaded into tidy frames, and the
 figures and tables of the report. Its statistics are rliable's (`workbench.report_summaries`,
 `workbench.statistics`): IQMs over seeds with 95% stratified bootstrap intervals, and
-probabilities of improvement (`workbench.verdict`)."""
+probabilities of improvement (`workbench.verdict`).
+
+An ablation's experiment (`workbench.ablations`) is reported per value of its varied setting
+instead of per algorithm (`ExperimentData.series`), its titles name that setting, and it gets no
+verdict: the toy claim compares DSDPG with the baselines, not one setting's values."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from IPython.display import Markdown
 
 from workbench import plots, verdict
 from workbench import report_summaries as summaries
+from workbench.ablations import Ablation, ablation_for
 from workbench.notebook_api import INVALID_CELL_FILE
 from workbench.references import REFERENCE_LABELS
 from workbench.runs import RunRecord, load_metrics, load_statuses
@@ -43,6 +48,18 @@ class ExperimentData:
     invalid: pd.DataFrame
     """Batch cells whose parameters failed validation: `name`, `status`, `message`,
     `parameters`."""
+    ablation: Ablation | None = None
+    """The ablation whose grid this is (`workbench.ablations`), or None."""
+
+    @property
+    def series(self) -> str:
+        """The column that names each curve and table row: `variant` (the ablation's value) in
+        an ablation, else `algo`."""
+        return "algo" if self.ablation is None else "variant"
+
+    def title(self, text: str) -> str:
+        """`text`, naming the setting that changed in an ablation."""
+        return text if self.ablation is None else f"{text} (varied: {self.ablation.setting})"
 
     @functools.cached_property
     def evals(self) -> pd.DataFrame:
@@ -56,16 +73,20 @@ class ExperimentData:
     @functools.cached_property
     def finals(self) -> pd.DataFrame:
         """`report_summaries.final_scores` of the done runs: one final return per run."""
-        return summaries.final_scores(self.evals)
+        return summaries.final_scores(self.evals, series=self.series)
 
     @functools.cached_property
     def final_summary(self) -> pd.DataFrame:
-        """`report_summaries.final_summary`: IQM [95% CI] of the final return per cell."""
-        return summaries.final_summary(self.finals)
+        """`report_summaries.final_summary`: IQM [95% CI] of the final return per cell (setting
+        and algorithm, or ablation value)."""
+        return summaries.final_summary(self.finals, series=self.series)
 
     @functools.cached_property
     def references(self) -> pd.DataFrame:
-        """`report_summaries.reference_table` of every run's setting."""
+        """`report_summaries.reference_table` of every run's setting; none in an ablation that
+        varies the environment (its values' runs share a setting but not its references)."""
+        if self.ablation is not None and any(k.startswith("env.") for k in self.ablation.keys):
+            return summaries.reference_table(self.statuses.iloc[:0])
         return summaries.reference_table(self.statuses)
 
 
@@ -81,36 +102,45 @@ def load_experiment(path: str | Path) -> ExperimentData:
     if not path.is_dir():
         raise ValueError(f"experiment_dir {str(path)!r} is not a directory")
     metrics, statuses = load_metrics(path), load_statuses(path)
+    experiments = set(statuses["experiment"]) if len(statuses) else set()
+    ablation = ablation_for(experiments.pop()) if len(experiments) == 1 else None
+    several = (ablation is not None and ablation.algos is not None
+               and statuses["algo"].nunique() > 1)
     for frame in (metrics, statuses):
         if len(frame):
             frame["setting"] = _setting(frame)
+        if len(frame) and several:  # one series per algorithm and value
+            frame["variant"] = frame["algo"] + " · " + frame["variant"]
     invalid = []
     for cell in sorted(path.glob(f"*/{INVALID_CELL_FILE}")):
         state = RunRecord(cell.parent).read_status() or {"status": None, "message": ""}
         invalid.append({"name": cell.parent.name, "status": state["status"],
                         "message": state["message"], "parameters": cell.read_text().strip()})
     columns = ["name", "status", "message", "parameters"]
-    return ExperimentData(path, metrics, statuses, pd.DataFrame(invalid, columns=columns))
+    return ExperimentData(path, metrics, statuses, pd.DataFrame(invalid, columns=columns),
+                          ablation)
 
 
 def status_counts(data: ExperimentData) -> pd.DataFrame:
-    """Runs per algorithm and setting (rows) and status (columns)."""
+    """Runs per algorithm (an ablation: value) and setting (rows) and status (columns)."""
     if data.statuses.empty:
         return pd.DataFrame()
     statuses = data.statuses.assign(status=data.statuses["status"].fillna("not started"))
-    return statuses.groupby(["algo", "setting", "status"]).size().unstack(fill_value=0)
+    return statuses.groupby([data.series, "setting", "status"]).size().unstack(fill_value=0)
 
 
 def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
     """One figure per setting: eval return against env step, the IQM over seeds with its 95%
-    stratified bootstrap band per algorithm, each seed's curve as a thin line, and on the toy
-    the reference policies' returns as dotted lines."""
-    summary, references = summaries.curve_summary(data.evals), data.references
+    stratified bootstrap band per algorithm (an ablation: per value), each seed's curve as a
+    thin line, and on the toy the reference policies' returns as dotted lines."""
+    summary = summaries.curve_summary(data.evals, series=data.series)
+    references = data.references
     seeds = data.evals.rename(columns={"eval_return_mean": "value"})
     figures = []
     for setting, group in summary.groupby("setting", sort=True):
         figure = plots.curves_with_ci(
-            group, title=f"Learning curves: {setting}", seeds=seeds[seeds["setting"] == setting],
+            group, title=data.title(f"Learning curves: {setting}"),
+            seeds=seeds[seeds["setting"] == setting], series=data.series,
             y_title="eval return (IQM over seeds, 95% CI; thin lines: each seed)")
         lines = references[references["setting"] == setting]
         figures.append(plots.add_reference_lines(figure, dict(zip(lines["policy"],
@@ -129,7 +159,8 @@ FIDELITY_CURVES = {
 
 def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     """Per setting and metric of `FIDELITY_CURVES`: the critic's fidelity at its own policy's
-    states against env step, the mean over the done runs' seeds (no band: a diagnostic read
+    states against env step, the mean over the done runs' seeds per algorithm (an ablation: per
+    value; no band: a diagnostic read
     beside the returns; relative errors on a log axis), none without rows."""
     if data.metrics.empty or "kind" not in data.metrics:
         return []
@@ -139,11 +170,12 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     for column, (name, y_title) in FIDELITY_CURVES.items():
         if column not in rows or rows[column].isna().all():
             continue
-        summary = (rows.dropna(subset=[column]).groupby(["setting", "algo", "step"])[column]
+        summary = (rows.dropna(subset=[column]).groupby(["setting", data.series, "step"])[column]
                    .agg(value="mean", n="count").reset_index().assign(lo=math.nan, hi=math.nan))
         for setting, group in summary.groupby("setting", sort=True):
-            figure = plots.curves_with_ci(group, title=f"Critic {name} while training: {setting}",
-                                          y_title=f"{y_title}, mean over seeds")
+            figure = plots.curves_with_ci(
+                group, title=data.title(f"Critic {name} while training: {setting}"),
+                y_title=f"{y_title}, mean over seeds", series=data.series)
             if "(log)" in y_title:
                 figure.update_yaxes(type="log")
             figures.append(figure)
@@ -152,12 +184,13 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
 
 def final_return_figures(data: ExperimentData) -> list[go.Figure]:
     """One figure per env and noise of the toy: the final return's IQM and 95% CI against N,
-    every algorithm, and the reference policies (the paper's toy figure)."""
+    every algorithm (an ablation: value), and the reference policies (the paper's toy
+    figure)."""
     summary, references = data.final_summary.dropna(subset=["n_locations"]), data.references
     return [plots.final_return_vs_n(
-                group, title=f"Final return against N: {env} ({noise} noise)",
+                group, title=data.title(f"Final return against N: {env} ({noise} noise)"),
                 references=references[(references["env_id"] == env)
-                                      & (references["noise"] == noise)])
+                                      & (references["noise"] == noise)], series=data.series)
             for (env, noise), group in summary.groupby(["env_id", "noise"], sort=True)]
 
 
@@ -167,30 +200,44 @@ def _interval_text(point: float, lo: float, hi: float) -> str:
 
 
 def final_return_table(data: ExperimentData) -> pd.DataFrame:
-    """Algorithms (then the toy's reference policies) x settings: the final eval return as
-    `IQM [95% CI] (n=seeds)`; the references as `mean ± standard error`."""
+    """Algorithms (an ablation: values, the index named by the varied setting; then the toy's
+    reference policies) x settings: the final eval return as `IQM [95% CI] (n=seeds)`; the
+    references as `mean ± standard error`."""
     summary = data.final_summary
     if summary.empty:
         return pd.DataFrame()
     cells = summary.apply(lambda r: f"{_interval_text(r['iqm'], r['lo'], r['hi'])} "
                                     f"(n={int(r['n'])})", axis=1)
-    table = summary.assign(cell=cells).pivot(index="algo", columns="setting", values="cell")
+    table = summary.assign(cell=cells).pivot(index=data.series, columns="setting",
+                                             values="cell")
     table = table.loc[plots.ordered(table.index)]
     references = data.references
     if len(references):
         refs = references.assign(
             cell=references.apply(lambda r: f"{r['mean']:.2f} ± {r['se']:.2f}", axis=1),
-            algo=references["policy"] + " (reference)")
+            row=references["policy"] + " (reference)")
         order = [f"{label} (reference)" for label in REFERENCE_LABELS.values()]
-        table = pd.concat([table, refs.pivot(index="algo", columns="setting", values="cell")
-                           .reindex([o for o in order if o in set(refs["algo"])])])
-    table.columns.name, table.index.name = "final return: IQM [95% CI] (n)", None
+        table = pd.concat([table, refs.pivot(index="row", columns="setting", values="cell")
+                           .reindex([o for o in order if o in set(refs["row"])])])
+    table.columns.name = "final return: IQM [95% CI] (n)"
+    table.index.name = None if data.ablation is None else data.ablation.setting
     return table.fillna("")
 
 
 def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
     """`verdict.claim_verdict` of every toy env and noise (key `env (noise noise)`) of the
-    experiment's final returns."""
+    experiment's final returns.
+
+    An ablation gets one entry without comparisons whose text says why there is no verdict: the
+    claim compares DSDPG with the baselines, and an ablation's series are one setting's values.
+    """
+    if data.ablation is not None:
+        empty = pd.DataFrame()
+        text = (f"No verdict: ablation {data.ablation.name} compares the values of "
+                f"{data.ablation.setting}, not DSDPG with the baselines; the toy claim is judged "
+                "in the toy experiment's report (`reproduce toy`).")
+        return {f"ablation {data.ablation.name}": verdict.ClaimVerdict(empty, empty, empty, {},
+                                                                        text)}
     scores = data.finals.dropna(subset=["n_locations"])
     summary = data.final_summary
     return {f"{env} ({noise} noise)": verdict.claim_verdict(

@@ -1,6 +1,7 @@
 """The statistics of an experiment report, as tidy frames: IQM learning curves and final returns
 with their stratified bootstrap intervals (`workbench.statistics`), and the toy's reference
-returns (`workbench.references`). Functions of the frames `workbench.report_api` loads."""
+returns (`workbench.references`). Functions of the frames `workbench.report_api` loads; each
+groups by algorithm, or by another `series` column (an ablation's `variant`)."""
 
 from __future__ import annotations
 
@@ -19,54 +20,60 @@ SETTING_COLUMNS = ["setting", "env_id", "noise", "noise_scale", "env_kwargs", "n
 which environment a run trained on."""
 
 
-def curve_summary(evals: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Per setting and algorithm, the IQM learning curve over seeds with its 95% stratified
-    bootstrap band (`statistics.iqm_curve`), at the steps that every seed evaluated.
+def curve_summary(evals: pd.DataFrame, *, series: str = "algo", seed: int = 0) -> pd.DataFrame:
+    """Per setting and algorithm (or value of `series`), the IQM learning curve over seeds with
+    its 95% stratified bootstrap band (`statistics.iqm_curve`), at the steps that every seed
+    evaluated.
 
     Args:
-      evals: evaluation rows: `setting`, `algo`, `run_id`, `step`, `eval_return_mean`.
+      evals: evaluation rows: `setting`, `series`, `run_id`, `step`, `eval_return_mean`.
+      series: the column whose values are the curves (`algo`; an ablation's `variant`).
       seed: seeds the bootstrap.
 
     Returns:
-      rows `setting`, `algo`, `step`, `value` (the IQM), `lo`, `hi`, `n` (seeds).
+      rows `setting`, `series`, `step`, `value` (the IQM), `lo`, `hi`, `n` (seeds).
     """
-    columns = ["setting", "algo", "step", "value", "lo", "hi", "n"]
+    columns = ["setting", series, "step", "value", "lo", "hi", "n"]
     frames = []
-    for (setting, algo), rows in evals.groupby(["setting", "algo"], sort=True):
+    for (setting, name), rows in evals.groupby(["setting", series], sort=True):
         curves = rows.pivot_table(index="run_id", columns="step", values="eval_return_mean")
         curves = curves.dropna(axis="columns")  # [S, P]: the steps that every seed has
         if curves.empty:
             continue
         interval = statistics.iqm_curve(curves.to_numpy(), seed=seed)
         frames.append(pd.DataFrame({
-            "setting": setting, "algo": algo, "step": curves.columns.to_numpy(),
+            "setting": setting, series: name, "step": curves.columns.to_numpy(),
             "value": interval.point, "lo": interval.lo, "hi": interval.hi, "n": len(curves)}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def final_scores(evals: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: `SETTING_COLUMNS`, `algo`, `seed`, `run_id` and `score`, the run's last
-    `eval_return_mean` (evaluation rows as in `curve_summary`, with the setting columns)."""
-    columns = [*SETTING_COLUMNS, "algo", "seed", "run_id", "score"]
+def final_scores(evals: pd.DataFrame, *, series: str = "algo") -> pd.DataFrame:
+    """One row per run: `SETTING_COLUMNS`, `algo` (and `series` if another column), `seed`,
+    `run_id` and `score`, the run's last `eval_return_mean` (evaluation rows as in
+    `curve_summary`, with the setting columns)."""
+    names = list(dict.fromkeys(["algo", series]))
+    columns = [*SETTING_COLUMNS, *names, "seed", "run_id", "score"]
     if evals.empty:
         return pd.DataFrame(columns=columns)
     rows = evals.sort_values("step").groupby("run_id").tail(1)
-    return rows[[*SETTING_COLUMNS, "algo", "seed", "run_id", "eval_return_mean"]].rename(
+    return rows[[*columns[:-1], "eval_return_mean"]].rename(
         columns={"eval_return_mean": "score"}).reset_index(drop=True)
 
 
-def final_summary(scores: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Per setting and algorithm, the IQM of the final returns over seeds with its 95%
-    stratified bootstrap interval (`statistics.iqm_interval`; NaN bounds for one seed).
+def final_summary(scores: pd.DataFrame, *, series: str = "algo", seed: int = 0) -> pd.DataFrame:
+    """Per setting and algorithm (or value of `series`), the IQM of the final returns over seeds
+    with its 95% stratified bootstrap interval (`statistics.iqm_interval`; NaN bounds for one
+    seed).
 
     Args:
       scores: `final_scores` rows.
+      series: the column whose values are compared (`algo`; an ablation's `variant`).
       seed: seeds the bootstrap.
 
     Returns:
-      rows `setting`, `env_id`, `noise`, `n_locations`, `algo`, `iqm`, `lo`, `hi`, `n`.
+      rows `setting`, `env_id`, `noise`, `n_locations`, `series`, `iqm`, `lo`, `hi`, `n`.
     """
-    keys = ["setting", "env_id", "noise", "n_locations", "algo"]
+    keys = ["setting", "env_id", "noise", "n_locations", series]
     rows = []
     for key, group in scores.groupby(keys, sort=True, dropna=False):
         interval = statistics.iqm_interval(group["score"].to_numpy(), seed=seed)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.training import CHECKPOINT_NAME
+from workbench.ablations import ablation_value
 from workbench.config import ExperimentConfig, identity_dict, run_id
 from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
 from workbench.record_files import MetricsWriter, atomic_write_text
@@ -210,6 +211,7 @@ def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
         "model": config["model"]["kind"], "seed": config["seed"],
         "lam": config["algorithm"]["lam"], "gamma": config["algorithm"]["gamma"],
         "env_kwargs": json.dumps(env["kwargs"], sort_keys=True),
+        "variant": ablation_value(config),
     }
 
 
@@ -225,7 +227,9 @@ def _run_dirs(source: str | Path | RunRecord | Iterable[str | Path | RunRecord])
 
 def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
     """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
-    n_locations, noise, seed, lam, gamma, ..., env_kwargs as sorted-key JSON) first on every row.
+    n_locations, noise, seed, lam, gamma, ..., env_kwargs as sorted-key JSON, and `variant`: the
+    value of an ablation's run, `workbench.ablations.ablation_value`, else None) first on every
+    row.
 
     A `metrics.csv` that cannot be read is left out with a warning naming it (training names
     it too, and marks its run failed), so one torn file does not stop a report.
