@@ -137,6 +137,8 @@ def config_fingerprint(config: AlgorithmConfig) -> str:
     default, say) are never taken for this config's on resume."""
     fields = dataclasses.asdict(config)  # max-slicing's options under their flat names, as when
     fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # rows began
+    if not fields["slicing_fresh_search"]:  # added later: absent at its default, so the rows
+        del fields["slicing_fresh_search"]  # recorded before it keep their fingerprints
     text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
