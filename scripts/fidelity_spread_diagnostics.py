@@ -19,6 +19,10 @@ mean within-probe standard deviation of the return (`mean_b std / mean_b std(G)`
   has `rms member` near 1 and `member` above it (Jensen: `mean std <= sqrt(mean var)`);
 * `member low / high half`: `member` over the 32 probes with the narrowest true return, and over
   the 32 with the widest, each relative to the truth's mean std over the same probes;
+* `member small / large error`: `member` over the 32 probes where the critic's mean is closest
+  to the truth's, and over the 32 where it is furthest (`abs(E Z − E G)`, members averaged), each
+  relative to the truth's mean std over the same probes: a loss that turns a mean error it cannot
+  remove into spread over-disperses where the error is large;
 * `grad member`, `grad target`: the same spreads for the action-gradient coordinates (mean of the
   two), relative to the truth's;
 * `|θ₀|` (`dsdpg_msmmd` only): the return coordinate's weight in the max-sliced direction, the
@@ -50,7 +54,8 @@ from dvg_core.losses.sobolev import joint_samples, sobolev_targets
 from dvg_core.models.world_models import OracleWorldModel
 
 COLUMNS = ("pooled", "member", "gap", "target", "target member", "member / target",
-           "rms member", "member low / high half", "grad member", "grad target",
+           "rms member", "member low / high half", "member small / large error",
+           "grad member", "grad target",
            "|θ₀| shared / probes")
 
 
@@ -70,6 +75,8 @@ def spread_report(agent: Agent, probe, config: AlgorithmConfig, generator: torch
     true_probe_std = truth[..., 0].std(dim=1)  # [B]
     low = true_probe_std.argsort()[: state.shape[0] // 2]
     high = true_probe_std.argsort()[state.shape[0] // 2:]
+    error = (x[..., 0].mean(dim=(0, 2)) - truth[..., 0].mean(dim=1)).abs()  # [B]
+    small, large = error.argsort()[: state.shape[0] // 2], error.argsort()[state.shape[0] // 2:]
     means = x[..., 0].mean(dim=2)  # [E, B]
     targets = sobolev_targets(agent.world_model, agent.actor, agent.critic_target, state, action,
                               gamma=config.gamma, n_samples=n_samples, lam=1.0,
@@ -87,6 +94,9 @@ def spread_report(agent: Agent, probe, config: AlgorithmConfig, generator: torch
                             .sqrt()),
         "member low / high half": (float(probe_std[low].mean() / true_probe_std[low].mean()),
                                    float(probe_std[high].mean() / true_probe_std[high].mean())),
+        "member small / large error": (
+            float(probe_std[small].mean() / true_probe_std[small].mean()),
+            float(probe_std[large].mean() / true_probe_std[large].mean())),
         "grad member": float((member_std[1:] / true_std[1:]).mean()),
         "grad target": float((target_std[1:] / true_std[1:]).mean()),
     }
