@@ -112,10 +112,12 @@ def spread_report(agent: Agent, probe, config: AlgorithmConfig, generator: torch
 
 
 def make_config(gamma: float, fields: dict) -> AlgorithmConfig:
-    """The lever's `AlgorithmConfig` (64-64 networks); a `slicing` dict becomes a `SlicingConfig`."""
+    """The lever's `AlgorithmConfig` (64-64 networks unless it sets `hidden`); a `slicing` dict
+    becomes a `SlicingConfig`."""
     if isinstance(fields.get("slicing"), dict):
         fields = {**fields, "slicing": SlicingConfig(**fields["slicing"])}
-    return AlgorithmConfig(gamma=gamma, hidden=(64, 64), **fields)
+    fields = {"hidden": (64, 64), **fields}
+    return AlgorithmConfig(gamma=gamma, **{**fields, "hidden": tuple(fields["hidden"])})
 
 
 def main() -> None:
