@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from dvg_core.agents import PAPER_SETTINGS, AlgorithmConfig
+from dvg_core.agents import PAPER_SETTINGS, AlgorithmConfig, SlicingConfig
 from dvg_core.analysis.fidelity import FidelitySetting
 from dvg_core.analysis.fidelity_runs import evaluate_critic, make_probe
 
@@ -54,6 +54,15 @@ LEVERS = [
 ]
 
 
+def make_config(gamma: float, fields: dict) -> AlgorithmConfig:
+    """The lever's `AlgorithmConfig` (64-64 networks unless it sets `hidden`); a `slicing` dict
+    becomes a `SlicingConfig`."""
+    if isinstance(fields.get("slicing"), dict):
+        fields = {**fields, "slicing": SlicingConfig(**fields["slicing"])}
+    fields = {"hidden": (64, 64), **fields}
+    return AlgorithmConfig(gamma=gamma, **{**fields, "hidden": tuple(fields["hidden"])})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("setting", nargs="*", default=["5", "0.9", "0", "4000"])
@@ -72,7 +81,7 @@ def main() -> None:
     print("| lever | " + " | ".join(f"{u} updates" for u in checkpoints) + " | s |")
     print("|---|" + "---|" * (len(checkpoints) + 1))
     for label, fields in levers:
-        config = AlgorithmConfig(gamma=gamma, hidden=(64, 64), **fields)
+        config = make_config(gamma, fields)
         start = time.perf_counter()
         rows = evaluate_critic(config, probe, seed=args.seed, checkpoints=checkpoints)
         cells = [f"{r['mean_error']:.2f} / {r['gradient_error']:.2f} / {r['mean_bias']:+.2f} / "

@@ -49,6 +49,8 @@ INVALID = [
      lambda: SlicingConfig(step_size=0.0)),
     ("slicing.restarts", ["algorithm.slicing.restarts=-1"], lambda: SlicingConfig(restarts=-1)),
     ("slicing.axes", ["algorithm.slicing.axes=maybe"], lambda: SlicingConfig(axes=1)),
+    ("slicing.fresh_search", ["algorithm.slicing.fresh_search=maybe"],
+     lambda: SlicingConfig(fresh_search=1)),
     ("normalize_obs", ["algorithm.normalize_obs=maybe"],
      lambda: AlgorithmConfig(normalize_obs="yes")),
     ("critic_noise", ["algorithm.critic_noise=middle"],
@@ -287,7 +289,8 @@ def test_max_slicing_options_nest_and_the_older_flat_names_still_work():
     assert ExperimentConfig.from_dict(nested.to_dict()) == nested  # JSON round trip, nested
     old = nested.to_dict()  # a record written before the nesting: flat keys in params.json
     slicing = old["algorithm"].pop("slicing")
-    old["algorithm"] |= {f"slicing_{k}": v for k, v in slicing.items()}
+    old["algorithm"] |= {f"slicing_{k}": v for k, v in slicing.items()
+                         if k != "fresh_search"}  # added after the nesting: never flat
     assert ExperimentConfig.from_dict(old) == nested
     with pytest.raises(ValueError, match="algorithm.slicing.*'stepz'"):
         apply_overrides(base(), ["algorithm.slicing.stepz=1"])

@@ -21,7 +21,7 @@ from dvg_core.agents.config import AlgorithmConfig
 from dvg_core.agents.strategy_base import CriticStrategy
 from dvg_core.losses.distances import mmd2
 from dvg_core.losses.kernels import make_kernel
-from dvg_core.losses.slicing import axial_mean_direction, max_sliced_mmd2
+from dvg_core.losses.slicing import axial_mean_direction, max_sliced_mmd2, sliced_mmd2
 from dvg_core.losses.sobolev import joint_samples, return_targets, sobolev_targets
 from dvg_core.models import GenerativeCritic, QuantileCritic
 from dvg_core.models.head_noise_critic import HeadNoiseCritic
@@ -88,15 +88,26 @@ class _GenerativeStrategy(CriticStrategy):
         n_members = x.shape[0]
         flat_x = x.reshape(-1, *x.shape[2:])  # [E·B, M, D]
         flat_y = y.repeat(n_members, 1, 1)  # [E·B, M'', D]
-        loss = self.distance(flat_x, flat_y, generator).reshape(n_members, -1).sum(0)
+        search_x = None
+        if self.fresh_search:  # a second, independent draw of the critic's samples, detached
+            xi_search = critic.sample_xi((state.shape[0], c.n_samples), generator=generator)
+            search_x = joint_samples(critic, state, action, xi_search, **weights).detach()
+            search_x = search_x.reshape(-1, *search_x.shape[2:])
+        loss = self.distance(flat_x, flat_y, generator, search_x=search_x)
+        loss = loss.reshape(n_members, -1).sum(0)
         info = {"critic_value": x[..., 0].detach().mean(),
                 "critic_grad_scale": x[..., 1:].detach().norm(dim=-1).mean()}
         return loss, info
 
+    fresh_search: ClassVar[bool] = False
+    """Whether `distance` wants `search_x`, a second independent draw of the critic's samples."""
+
     def distance(
-        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None,
+        search_x: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Distance between sample sets `[N, M, D]`, `[N, M'', D] -> [N]`."""
+        """Distance between sample sets `[N, M, D]`, `[N, M'', D] -> [N]` (`search_x`: see
+        `fresh_search`)."""
         return mmd2(x, y, self.kernel, unbiased=self.config.unbiased)
 
 
@@ -120,6 +131,8 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
     GUESS (paper-notes §7.2): each update starts from the batch-shared mean of the last update's
     directions (`axial_mean_direction`), plus `slicing.restarts` random directions (and the
     coordinate axes if `slicing.axes`), and ascends every start; the best is kept per state.
+    With `slicing.fresh_search` the ascent runs on a second, detached draw of the critic's
+    samples and the loss is the sliced MMD² of the first draw at the direction found.
     """
 
     name = "dsdpg_msmmd"
@@ -129,15 +142,19 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
         super().__init__(config, state_dim, action_dim)
         self.direction = torch.zeros(1 + action_dim + (state_dim if self.complete else 0))
         self.direction[0] = 1.0  # the return axis, in the joint vectors' dimension
+        self.fresh_search = config.slicing.fresh_search
 
-    def distance(self, x, y, generator):
+    def distance(self, x, y, generator, search_x=None):
         c = self.config
         axes = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device) if c.slicing.axes else None
         value, direction = max_sliced_mmd2(
-            x, y, self.kernel, direction=self.direction.to(x), candidates=axes,
-            n_restarts=c.slicing.restarts, n_steps=c.slicing.steps,
+            x if search_x is None else search_x, y, self.kernel, direction=self.direction.to(x),
+            candidates=axes, n_restarts=c.slicing.restarts, n_steps=c.slicing.steps,
             step_size=c.slicing.step_size, unbiased=c.unbiased, generator=generator,
         )
+        if search_x is not None:  # the loss at the direction found on the other draw
+            value = sliced_mmd2(x, y, self.kernel, directions=direction[:, None, :],
+                                unbiased=c.unbiased)
         self.direction = axial_mean_direction(direction)
         return value
 

@@ -55,6 +55,38 @@ def test_critic_loss_is_per_state_finite_and_differentiable(name):
     assert any(g is not None and bool(g.abs().sum() > 0) for g in grads)
 
 
+def test_fresh_search_takes_the_loss_at_a_direction_found_on_a_second_critic_draw():
+    """`slicing.fresh_search`: the max-sliced loss is the sliced MMD² of the critic's samples at
+    the direction found on another, detached draw; it trains the critic like the default."""
+    from dvg_core.agents import SlicingConfig
+    from dvg_core.agents.strategies import make_strategy
+    from dvg_core.losses.slicing import max_sliced_mmd2, sliced_mmd2
+
+    config = AlgorithmConfig(name="dsdpg_msmmd", hidden=(16, 16), n_samples=4,
+                             n_target_samples=3, gamma=0.9,
+                             slicing=SlicingConfig(fresh_search=True))
+    agent = _agent("dsdpg_msmmd")
+    agent.strategy = make_strategy(config, 2, 2)
+    assert agent.strategy.fresh_search and not make_strategy(agent.config, 2, 2).fresh_search
+    loss, _ = agent.strategy.critic_loss(agent.critic, agent.targets, _batch(), None)
+    assert loss.shape == (8,) and bool(torch.isfinite(loss).all())
+    grads = torch.autograd.grad(loss.mean(), list(agent.critic.parameters()), allow_unused=True)
+    assert any(g is not None and bool(g.abs().sum() > 0) for g in grads)
+
+    g = torch.Generator().manual_seed(0)
+    x, search_x, y = (torch.randn(5, 4, 3, generator=g), torch.randn(5, 4, 3, generator=g),
+                      torch.randn(5, 6, 3, generator=g) + 0.5)
+    strategy = make_strategy(config, 2, 2)
+    value = strategy.distance(x, y, torch.Generator().manual_seed(1), search_x=search_x)
+    _, theta = max_sliced_mmd2(search_x, y, strategy.kernel, direction=torch.eye(3)[0],
+                               n_restarts=1, n_steps=5, step_size=0.5, unbiased=True,
+                               generator=torch.Generator().manual_seed(1))
+    expected = sliced_mmd2(x, y, strategy.kernel, directions=theta[:, None, :], unbiased=True)
+    torch.testing.assert_close(value, expected)
+    default = make_strategy(agent.config, 2, 2).distance(x, y, torch.Generator().manual_seed(1))
+    assert not torch.allclose(value, default)
+
+
 @pytest.mark.parametrize("name", ALGORITHMS)
 def test_critic_update_moves_only_the_critic(name):
     agent = _agent(name)
