@@ -251,7 +251,7 @@ def test_run_id_is_readable_and_stable():
 def test_toy_quick_is_the_small_preset():
     quick, paper = preset("toy-quick"), preset("toy-paper")
     assert quick.env.env_id == paper.env.env_id == POINT_MASS_V1_ID
-    assert quick.model.kind == "cvae"
+    assert quick.model.kind == "oracle" and paper.model.kind == "cvae"
     assert quick.loop.total_steps < paper.loop.total_steps
     assert quick.algorithm.hidden == (64, 64) and paper.algorithm.hidden == (256, 256)
     assert (paper.loop.utd, paper.algorithm.n_samples, paper.algorithm.gamma) == (10, 10, 0.95)
