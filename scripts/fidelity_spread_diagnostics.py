@@ -44,11 +44,12 @@ import time
 
 import torch
 
-from dvg_core.agents import AlgorithmConfig, SlicingConfig
+from dvg_core.agents import AlgorithmConfig
 from dvg_core.agents.agent import Agent
 from dvg_core.analysis.fidelity import FidelitySetting, MonteCarloCritic
 from dvg_core.analysis.fidelity_runs import make_probe, sample_pairs
 from dvg_core.analysis.policy_evaluation import train_critic
+from fidelity_levers import make_config  # scripts/ is on the path when a script runs
 from dvg_core.losses.slicing import max_sliced_mmd2
 from dvg_core.losses.sobolev import joint_samples, sobolev_targets
 from dvg_core.models.world_models import OracleWorldModel
@@ -109,15 +110,6 @@ def spread_report(agent: Agent, probe, config: AlgorithmConfig, generator: torch
         row["|θ₀| shared / probes"] = (float(strategy.direction[0].abs()),
                                        float(theta[:, 0].abs().mean()))
     return row
-
-
-def make_config(gamma: float, fields: dict) -> AlgorithmConfig:
-    """The lever's `AlgorithmConfig` (64-64 networks unless it sets `hidden`); a `slicing` dict
-    becomes a `SlicingConfig`."""
-    if isinstance(fields.get("slicing"), dict):
-        fields = {**fields, "slicing": SlicingConfig(**fields["slicing"])}
-    fields = {"hidden": (64, 64), **fields}
-    return AlgorithmConfig(gamma=gamma, **{**fields, "hidden": tuple(fields["hidden"])})
 
 
 def main() -> None:
