@@ -186,8 +186,13 @@ def make_executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if dask is None:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        try:
             yield pool
+        except BaseException:  # Ctrl-C, SIGTERM (`main` makes it SystemExit), an error
+            _terminate_workers(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     from distributed import Client, LocalCluster
 
@@ -202,6 +207,19 @@ def make_executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop `pool` now: drop its queued cells and terminate the workers still training (the
+    default shutdown waits for them, so a stopped grid would leave them running, holding their
+    records' locks). Their records stay resumable: the next run continues from the checkpoints."""
+    workers = list((pool._processes or {}).values())  # {pid: Process}; private but stable
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        if process.is_alive():
+            process.terminate()
+    for process in workers:
+        process.join(timeout=10)
 
 
 # ----------------------------------------------------------------- the report
