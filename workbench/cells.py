@@ -20,7 +20,9 @@ import papermill
 from jupyter_client import AsyncKernelManager
 from traitlets import default
 
-from workbench.notebook_api import INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters
+from workbench.notebook_api import (
+    INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters, use_threads,
+)
 from workbench.record_checks import RecordError
 from workbench.record_lock import RecordBusy, record_lock
 from workbench.record_session import incomplete_done
@@ -226,11 +228,14 @@ def group_by_setting(tasks: Sequence) -> list[list]:
 def execute_seed_group(tasks: Sequence) -> list:
     """Train the group's cells together; one `CellResult` per cell, never raises (but
     KeyboardInterrupt): an error fails every cell of the group. A cell whose record another
-    process holds is skipped (`locked`)."""
+    process holds is skipped (`locked`). Torch's thread count is the cells' `threads`, as each
+    notebook kernel sets it (1 by default: without it every worker of a grid spun torch's default
+    thread pool, twice the cores on a 2-core machine with 2 workers)."""
     from workbench.training import train_seeds
 
     start = time.perf_counter()
     try:
+        use_threads({**TRAIN_PARAMETERS, **tasks[0].parameters}["threads"])
         configs = [config_from_parameters(**t.parameters) for t in tasks]
         train_seeds(configs, progress=False)
         error = None

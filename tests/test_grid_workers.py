@@ -1,0 +1,52 @@
+"""A grid's workers: a stopped grid stops them (`make_executor` terminates them on any exception,
+Ctrl-C or SIGTERM as SystemExit, instead of waiting for their cells, which would leave them
+training and holding their records' locks), and a seed group trains with its cells' `threads`."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from workbench import training
+from workbench.batch import GridOptions, grid_cells, make_executor, plan_cell
+from workbench.cells import execute_seed_group
+
+
+def test_an_interrupted_pool_terminates_its_busy_workers():
+    with pytest.raises(KeyboardInterrupt):
+        with make_executor(2) as pool:
+            futures = [pool.submit(time.sleep, 120) for _ in range(3)]
+            deadline = time.monotonic() + 60
+            while sum(f.running() for f in futures) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            workers = list(pool._processes.values())
+            assert len(workers) == 2 and all(w.is_alive() for w in workers)
+            started = time.monotonic()
+            raise KeyboardInterrupt
+    assert time.monotonic() - started < 15  # not the 120 s of the cells
+    assert not any(w.is_alive() for w in workers)
+
+
+def test_a_pool_that_ends_normally_waits_for_its_cells():
+    with make_executor(2) as pool:
+        future = pool.submit(sum, [1, 2, 3])
+    assert future.result() == 6
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_seed_group_trains_with_its_cells_torch_threads(tmp_path, monkeypatch, threads):
+    seen = []
+    monkeypatch.setattr(training, "train_seeds",
+                        lambda configs, progress: seen.append(torch.get_num_threads()))
+    cells = grid_cells("toy", GridOptions(seeds=(0, 1), algos=("td3",), n_locations=(1,)))
+    tasks = [plan_cell({**c, "threads": threads}, run_root=tmp_path, experiment="toy")
+             for c in cells]
+    before = torch.get_num_threads()
+    torch.set_num_threads(3 - threads)  # the other value: the group must set its own
+    try:
+        execute_seed_group(tasks)
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [threads]
