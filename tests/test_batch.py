@@ -114,7 +114,7 @@ def test_report_html_embeds_plotly_and_draws_every_algorithm(first):
     assert not re.search(r'(src=|import )"https://cdn\.plot\.ly', html)  # not fetched
     titles = _texts(html, "text")
     assert "Learning curves: dvg/PointMass-v1/none/N=1" in titles
-    assert "Final return against N: dvg/PointMass-v1 (none noise)" in titles
+    assert "Final return against N: dvg/PointMass-v1 (noise: none)" in titles
     assert "Critic mean-gradient error while training: dvg/PointMass-v1/none/N=1" in titles
     names = _texts(html, "name")
     assert set(GOOD) | {f"{a} seed 0" for a in GOOD} <= names  # the IQM and the seed's curve

@@ -18,7 +18,7 @@ from dvg_core.envs.reference_policies import reference_returns
 from workbench import contraction_plots, explore_plots, plots
 from workbench import report_api as report
 from workbench.presets import preset
-from workbench.report_api import ExperimentData, problem_runs_or_none
+from workbench.report_api import ExperimentData, problem_runs_or_none, status_counts
 from workbench.runs import MetricsWriter, create_or_open
 
 
@@ -61,6 +61,18 @@ def test_no_failed_runs_gives_a_line_not_an_empty_table():
     failed = ExperimentData(path=None, metrics=pd.DataFrame(), invalid=empty,
                             statuses=statuses.assign(status="failed", message="boom"))
     assert list(problem_runs_or_none(failed)["message"]) == ["boom"]
+
+
+def test_status_counts_are_one_row_per_algorithm_and_one_column_per_setting():
+    statuses = pd.DataFrame({"run_id": list("abcd"), "status": ["done", "done", "running", None],
+                             "algo": ["td3", "td3", "td3", "iqn"],
+                             "setting": ["N=1", "N=1", "N=3", "N=1"],
+                             "seed": [0, 1, 0, 0], "message": [""] * 4})
+    empty = pd.DataFrame(columns=["name", "status", "message", "parameters"])
+    data = ExperimentData(path=None, metrics=pd.DataFrame(), statuses=statuses, invalid=empty)
+    counts = status_counts(data)
+    assert counts.loc["td3", "N=1"] == "2 done" and counts.loc["td3", "N=3"] == "1 running"
+    assert counts.loc["iqn", "N=1"] == "1 not started" and counts.loc["iqn", "N=3"] == ""
 
 
 def _toy_experiment(run_root, *, algos=("td3", "dsdpg_msmmd"), ns=(1, 3), seeds=3) -> str:
@@ -130,6 +142,6 @@ def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
     assert "Traceback" not in html
     assert "final return: IQM [95% CI] (n)" in html and "go to a location (reference)" in html
     assert json.dumps("random policy (")[:-1] in html  # a reference line's legend entry
-    assert "Probability of improvement: dvg/PointMass-v1 (none noise)" in html.replace(
+    assert "Probability of improvement: dvg/PointMass-v1 (noise: none)" in html.replace(
         "\\u002f", "/")
     assert "The toy claim is" in html

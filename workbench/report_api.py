@@ -122,11 +122,15 @@ def load_experiment(path: str | Path) -> ExperimentData:
 
 
 def status_counts(data: ExperimentData) -> pd.DataFrame:
-    """Runs per algorithm (an ablation: value) and setting (rows) and status (columns)."""
+    """Runs per algorithm (an ablation: value; rows) and setting (columns), each cell its counts
+    by status, e.g. `5 done` or `3 done · 2 running`."""
     if data.statuses.empty:
         return pd.DataFrame()
     statuses = data.statuses.assign(status=data.statuses["status"].fillna("not started"))
-    return statuses.groupby([data.series, "setting", "status"]).size().unstack(fill_value=0)
+    counts = statuses.groupby([data.series, "setting", "status"]).size()
+    cells = counts.groupby(level=[0, 1]).apply(
+        lambda group: " · ".join(f"{n} {status}" for (*_, status), n in group.items()))
+    return cells.unstack("setting", fill_value="")
 
 
 def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
@@ -188,7 +192,7 @@ def final_return_figures(data: ExperimentData) -> list[go.Figure]:
     figure)."""
     summary, references = data.final_summary.dropna(subset=["n_locations"]), data.references
     return [plots.final_return_vs_n(
-                group, title=data.title(f"Final return against N: {env} ({noise} noise)"),
+                group, title=data.title(f"Final return against N: {env} (noise: {noise})"),
                 references=references[(references["env_id"] == env)
                                       & (references["noise"] == noise)], series=data.series)
             for (env, noise), group in summary.groupby(["env_id", "noise"], sort=True)]
@@ -225,7 +229,7 @@ def final_return_table(data: ExperimentData) -> pd.DataFrame:
 
 
 def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
-    """`verdict.claim_verdict` of every toy env and noise (key `env (noise noise)`) of the
+    """`verdict.claim_verdict` of every toy env and noise (key `env (noise: noise)`) of the
     experiment's final returns.
 
     An ablation gets one entry without comparisons whose text says why there is no verdict: the
@@ -240,7 +244,7 @@ def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
                                                                         text)}
     scores = data.finals.dropna(subset=["n_locations"])
     summary = data.final_summary
-    return {f"{env} ({noise} noise)": verdict.claim_verdict(
+    return {f"{env} (noise: {noise})": verdict.claim_verdict(
                 group, iqm=summary[(summary["env_id"] == env) & (summary["noise"] == noise)])
             for (env, noise), group in scores.groupby(["env_id", "noise"], sort=True)}
 
