@@ -60,7 +60,7 @@ def test_training_from_a_start_leaves_it_unchanged_and_repeats_exactly(first):
 
 @pytest.mark.parametrize("change", [{"algorithm": "dsdpg_mmd"}, {"hidden": (8, 8)},
                                     {"seed": 1}])
-def test_a_change_of_architecture_or_seed_cold_starts(first, change):
+def test_a_change_of_architecture_or_seed_cannot_start_from_the_previous_critic(first, change):
     settings = dataclasses.replace(TINY, **change)
     assert warm_start(first, settings) is None
     with pytest.raises(ValueError, match="start was trained with"):
@@ -69,7 +69,14 @@ def test_a_change_of_architecture_or_seed_cold_starts(first, change):
 
 @pytest.mark.parametrize("change", [{"lam": 3.0}, {"gamma": 0.8}, {"n_locations": 4},
                                     {"noise": 0.1}, {"n_samples": 6}, {"bandwidth": 10.0},
-                                    {"probe": (0.7, 0.4)}, {"n_updates": 40}])
-def test_a_move_that_keeps_the_critic_warm_starts(first, change):
+                                    {"probe": (0.7, 0.4)}, {"probe": (0.3, 0.8)},
+                                    {"n_updates": 40}])
+def test_a_move_that_keeps_the_critic_and_its_window_warm_starts(first, change):
     assert warm_start(first, dataclasses.replace(TINY, **change)) is first.critic
     assert warm_start(None, TINY) is None
+
+
+@pytest.mark.parametrize("probe", [(0.25, 0.3), (0.8, 0.85), (-0.5, -1.0)])
+def test_a_probe_moved_out_of_the_training_window_cold_starts(first, probe):
+    assert TINY.probe == (0.8, 0.3) and TINY.window == 0.5
+    assert warm_start(first, dataclasses.replace(TINY, probe=probe)) is None

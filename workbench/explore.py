@@ -14,9 +14,13 @@ the critic is trained on actions uniform in `[-1, 1]²` and states drawn, with p
 samples figure compares; a few hundred updates learn the law there, while uniform states over the
 whole box alone barely move the generative critics' mean in that budget), else uniform in the box
 (so the plane's heat-map has a global shape); the probe's action is the policy's `π(s)`.
+
+A cold start (`explore(settings)`) trains a fresh critic for `n_updates` (a few seconds on one CPU
+core); a warm start (`explore(settings, start=previous.critic)`, what the widgets do after a move)
+trains the previous critic for `warm_updates` (under a second; `workbench.explore_warm`).
 Everything runs on `settings.device` (`auto`: a GPU if torch sees one); the networks are tiny, so
-the CPU takes a few seconds too, and the same seed gives the same CPU numbers (a GPU draws other
-random streams, so its numbers differ).
+the CPU is fast enough, and a cold start with the same seed gives the same CPU numbers (a GPU
+draws other random streams, so its numbers differ).
 """
 
 from __future__ import annotations
@@ -311,11 +315,17 @@ def explore(settings: ExploreSettings, *, start: CriticState | None = None,
 
 
 def warm_start(previous: Exploration | None, settings: ExploreSettings) -> CriticState | None:
-    """`previous.critic` if it can start an exploration with `settings` (same
-    `critic_key()`: algorithm, hidden sizes, seed, device), else None (a cold start)."""
+    """`previous.critic` if it can start an exploration with `settings`, else None (a cold start).
+
+    It can if it has the same `critic_key()` (algorithm, hidden sizes, seed, device) and the new
+    probe lies in the window `previous` trained on (`|Δprobe|∞ ≤ previous.settings.window`):
+    farther away it saw only the few uniform states, and 50 warm updates end farther from the
+    truth than a cold start (docs/results.md, "The explorer").
+    """
     if previous is None or previous.critic.key != settings.critic_key():
         return None
-    return previous.critic
+    moved = np.abs(np.subtract(settings.probe, previous.settings.probe)).max()
+    return previous.critic if moved <= previous.settings.window else None
 
 
 def summary(result: Exploration) -> str:
