@@ -6,11 +6,11 @@ updates), a "warm start" checkbox, a progress bar, and the three figures of
 `workbench.explore.figures` as `go.FigureWidget`s. Every change (a released slider, a click on the
 plane) reruns `workbench.explore.explore` and updates the figures in place (`batch_update`), so
 zoom and layout persist. With "warm start" on (the default), a change that keeps the critic's
-architecture and the probe's training window (`workbench.explore.warm_start`: anything but the
-algorithm, or a probe moved farther than `window`) retrains the previous critic for
+architecture and the probe's training window (`workbench.explore.warm_start`: any change but of
+the algorithm, or of the probe by more than `window`) retrains the previous critic for
 `warm_updates` (under a second on one CPU core, docs/results.md) and the answer depends on the
-path of settings; off, or after such a change, a fresh critic trains for `n_updates` (a few
-seconds) and the answer depends on the settings alone.
+path of settings; with it off, or after such a change, a fresh critic trains for `n_updates` (a
+few seconds) and the answer depends on the settings alone.
 
 Needs `anywidget` (plotly's FigureWidget is built on it). Every control and figure carries a
 CSS class `dvg-<name>` (`dvg-lam`, `dvg-samples` ...), which the browser test finds them by.
