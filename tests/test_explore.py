@@ -121,7 +121,8 @@ def test_the_exploration_figures_carry_setting_probe_and_mmd_in_their_titles(tin
     assert "s=(0.80, 0.30)" in title and "dsdpg_mmd, λ=1, γ=0.5, N=2" in title
     assert title.endswith(f"joint MMD² to truth: {tiny.mmd:.4f}")
     assert "dsdpg_mmd" in found["plane"].layout.title.text
-    assert f"{tiny.mmd:.4f}" in summary(tiny) and f"(untrained {tiny.start_mmd:.4f})" in summary(tiny)
+    line = summary(tiny)
+    assert f"{tiny.mmd:.4f}" in line and f"(untrained {tiny.start_mmd:.4f})" in line
 
 
 def test_joint_samples_figure_draws_critic_and_truth_in_three_projections():

@@ -10,7 +10,14 @@ import pytest
 import torch
 
 from dvg_core.envs import PointMassDynamics
-from workbench.explore import Exploration, ExploreSettings, _agent, explore, warm_start
+from workbench.explore import (
+    Exploration,
+    ExploreSettings,
+    _agent,
+    explore,
+    summary,
+    warm_start,
+)
 
 TINY = ExploreSettings(algorithm="dsdpg_msmmd", device="cpu", n_updates=20, warm_updates=7,
                        batch_size=16, hidden=(16, 16), n_samples=4, n_truth=32,
@@ -29,6 +36,8 @@ def test_a_warm_start_begins_from_the_previous_critic(first):
     assert warm.warm and not first.warm
     assert warm.start_mmd == first.mmd
     assert warm.losses.shape == (7,)  # warm_updates, not n_updates
+    assert summary(warm).startswith("dsdpg_msmmd: 7 critic updates")
+    assert summary(warm).endswith(f"(warm start {first.mmd:.4f})")
 
 
 def test_loading_a_critic_state_restores_critic_target_optimiser_and_strategy(first):
