@@ -72,7 +72,7 @@ def _controls(settings: ExploreSettings) -> dict[str, W.Widget]:
         "probe_x": _slider(W.FloatSlider, "probe x", x, -box, box, PROBE_STEP),
         "probe_y": _slider(W.FloatSlider, "probe y", y, -box, box, PROBE_STEP),
         "n_updates": _slider(W.IntSlider, "updates", settings.n_updates, 50, 2000, 50),
-        "warm_updates": _slider(W.IntSlider, "warm updates", settings.warm_updates, 10, 500, 10),
+        "warm_updates": _slider(W.IntSlider, "warm steps", settings.warm_updates, 10, 500, 10),
     }
 
 
