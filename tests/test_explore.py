@@ -19,8 +19,8 @@ from workbench.explore import (
     summary,
 )
 
-TINY = dict(n_updates=20, batch_size=16, hidden=(16, 16), n_samples=4, n_truth=32,
-            n_probe_samples=8, grid=4)
+TINY = dict(n_updates=20, warm_updates=10, batch_size=16, hidden=(16, 16), n_samples=4,
+            n_truth=32, n_probe_samples=8, grid=4)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_an_exploration_returns_every_array_with_its_documented_shape(tiny):
     assert np.allclose(tiny.probe_state, (0.8, 0.3))
     for x in (tiny.samples, tiny.truth, tiny.value, tiny.grad, tiny.losses):
         assert np.isfinite(x).all()
-    assert math.isfinite(tiny.mmd) and tiny.mmd >= 0 and tiny.untrained_mmd >= 0
+    assert math.isfinite(tiny.mmd) and tiny.mmd >= 0 and tiny.start_mmd >= 0
 
 
 def test_a_deterministic_critic_gives_one_point_per_member():
@@ -58,7 +58,7 @@ def test_the_truth_at_gamma_zero_is_the_closed_form_one_step_reward_and_its_grad
 def test_a_trained_critic_is_closer_to_the_truth_than_the_untrained_one():
     result = explore(ExploreSettings(n_updates=150, batch_size=32, n_truth=128,
                                      n_probe_samples=32, grid=3))
-    assert result.mmd < 0.5 * result.untrained_mmd
+    assert result.mmd < 0.5 * result.start_mmd
 
 
 def test_an_exploration_is_deterministic_and_leaves_the_global_rng_alone():
@@ -106,6 +106,7 @@ def test_window_pairs_draw_near_the_probe_with_the_local_fraction_and_stay_in_th
     ({"grid": 1}, "grid"),
     ({"local_fraction": 1.5}, "local_fraction"),
     ({"n_updates": 0}, "n_updates"),
+    ({"warm_updates": 0}, "warm_updates"),
 ])
 def test_bad_settings_raise_a_value_error_naming_them(changes, named):
     with pytest.raises(ValueError, match=named):
@@ -120,7 +121,8 @@ def test_the_exploration_figures_carry_setting_probe_and_mmd_in_their_titles(tin
     assert "s=(0.80, 0.30)" in title and "dsdpg_mmd, λ=1, γ=0.5, N=2" in title
     assert title.endswith(f"joint MMD² to truth: {tiny.mmd:.4f}")
     assert "dsdpg_mmd" in found["plane"].layout.title.text
-    assert f"{tiny.mmd:.4f}" in summary(tiny) and f"{tiny.untrained_mmd:.4f}" in summary(tiny)
+    line = summary(tiny)
+    assert f"{tiny.mmd:.4f}" in line and f"(untrained {tiny.start_mmd:.4f})" in line
 
 
 def test_joint_samples_figure_draws_critic_and_truth_in_three_projections():
@@ -188,8 +190,26 @@ def test_moving_a_control_retrains_and_updates_the_figures_in_place():
     assert explorer.result.settings.lam == 2.5 and "λ=2.5" in samples.layout.title.text
     assert samples.layout.title.text != before
     assert np.array_equal(samples.data[1].x, explorer.result.samples[:, 0])
-    assert explorer.progress.value == 20 and explorer.progress.bar_style == "success"
-    assert explorer.status.value.startswith("dsdpg_mmd: 20 critic updates")
+    # a move warm-starts from the previous critic: warm_updates (10), not n_updates (20)
+    assert explorer.result.warm and explorer.progress.value == explorer.progress.max == 10
+    assert explorer.progress.bar_style == "success"
+    assert explorer.status.value.startswith("dsdpg_mmd: 10 critic updates")
+
+
+def test_an_algorithm_change_or_an_unticked_warm_start_trains_a_fresh_critic():
+    pytest.importorskip("anywidget")
+    from workbench.widgets import ToyExplorer
+
+    explorer = ToyExplorer(ExploreSettings(algorithm="dsdpg_mmd", **TINY))
+    assert not explorer.result.warm  # the first run has nothing to start from
+    explorer.controls["algorithm"].value = "mage"
+    assert not explorer.result.warm and len(explorer.result.losses) == 20
+    explorer.controls["lam"].value = 2.0
+    assert explorer.result.warm and len(explorer.result.losses) == 10
+    explorer.warm.value = False
+    explorer.controls["lam"].value = 3.0
+    cold = explore(explorer.result.settings)
+    assert not explorer.result.warm and np.array_equal(explorer.result.samples, cold.samples)
 
 
 def test_a_click_on_the_plane_moves_the_probe_once_snapped_to_the_slider_step():

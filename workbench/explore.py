@@ -14,9 +14,13 @@ the critic is trained on actions uniform in `[-1, 1]²` and states drawn, with p
 samples figure compares; a few hundred updates learn the law there, while uniform states over the
 whole box alone barely move the generative critics' mean in that budget), else uniform in the box
 (so the plane's heat-map has a global shape); the probe's action is the policy's `π(s)`.
+
+A cold start (`explore(settings)`) trains a fresh critic for `n_updates` (a few seconds on one CPU
+core); a warm start (`explore(settings, start=previous.critic)`, what the widgets do after a move)
+trains the previous critic for `warm_updates` (under a second; `workbench.explore_warm`).
 Everything runs on `settings.device` (`auto`: a GPU if torch sees one); the networks are tiny, so
-the CPU takes a few seconds too, and the same seed gives the same CPU numbers (a GPU draws other
-random streams, so its numbers differ).
+the CPU is fast enough, and a cold start with the same seed gives the same CPU numbers (a GPU
+draws other random streams, so its numbers differ).
 """
 
 from __future__ import annotations
@@ -45,15 +49,18 @@ from dvg_core.util.device import check_device_name, resolve_device
 from dvg_core.util.validation import check_choice, check_int_at_least, check_positive, check_range
 from dvg_core.models.world_models import OracleWorldModel
 from workbench import explore_plots as plots
+from workbench.explore_warm import CriticState, capture_critic, critic_key, load_critic
 
 __all__ = [
     "EXPLORE_ALGORITHMS",
+    "CriticState",
     "Exploration",
     "ExploreSettings",
     "explore",
     "figures",
     "probe_window_pairs",
     "summary",
+    "warm_start",
 ]
 
 EXPLORE_ALGORITHMS = ALGORITHMS
@@ -90,7 +97,10 @@ class ExploreSettings:
     local_fraction: float = 0.9
     """Probability that a training state comes from the window rather than the whole box."""
     n_updates: int = 300
-    """Critic updates."""
+    """Critic updates from a fresh critic (a cold start)."""
+    warm_updates: int = 50
+    """Critic updates from the previous exploration's critic (a warm start,
+    `explore(..., start=...)`)."""
     batch_size: int = 64
     """Pairs per critic update."""
     hidden: tuple[int, ...] = (64, 64)
@@ -116,7 +126,7 @@ class ExploreSettings:
         box = self.spec().box
         for name, value in zip(("probe x", "probe y"), self.probe):
             check_range(name, value, -box, box)
-        for name in ("n_updates", "batch_size", "n_truth", "n_probe_samples"):
+        for name in ("n_updates", "warm_updates", "batch_size", "n_truth", "n_probe_samples"):
             check_int_at_least(name, getattr(self, name), 1)
         check_positive("window", self.window)
         check_range("local_fraction", self.local_fraction, 0.0, 1.0)
@@ -128,6 +138,12 @@ class ExploreSettings:
     def spec(self) -> PointMassSpec:
         """The toy with these settings (validates `n_locations` and `noise`)."""
         return PointMassSpec(n_locations=self.n_locations, dynamics_noise=self.noise)
+
+    def critic_key(self) -> tuple:
+        """What a previous exploration must share with this one to warm-start it
+        (`workbench.explore_warm.critic_key`: algorithm, hidden sizes, seed, device)."""
+        return critic_key(algorithm=self.algorithm, hidden=self.hidden, seed=self.seed,
+                          device=resolve_device(self.device))
 
     def algorithm_config(self) -> AlgorithmConfig:
         """The critic's algorithm (validates `lam`, `gamma`, `n_samples`, `bandwidth` ...).
@@ -156,8 +172,9 @@ class Exploration:
     """`[K', D]` Monte-Carlo `(G, ∇ₐG)` at the probe."""
     mmd: float
     """Joint MMD² of `samples` to `truth` (`joint_mmd_to_truth`, standardised units)."""
-    untrained_mmd: float
-    """The same for the critic before training (same initialisation, same draws)."""
+    start_mmd: float
+    """The same for the critic before this exploration's training (same draws): the fresh
+    initialisation, or the warm start."""
     locations: np.ndarray
     """`[N, 2]` reward locations."""
     grid: np.ndarray
@@ -167,7 +184,11 @@ class Exploration:
     grad: np.ndarray
     """`[G, G, 2]` the critic's mean `∇ₐZ(s, π(s))`, same indexing."""
     losses: np.ndarray
-    """`[n_updates]` the critic loss of every update."""
+    """`[U]` the critic loss of every update (U = n_updates cold, warm_updates warm)."""
+    warm: bool
+    """Whether training started from a previous exploration's critic."""
+    critic: CriticState
+    """The trained critic, to warm-start the next exploration from."""
     seconds: float
     """Wall time of the whole exploration."""
 
@@ -227,62 +248,93 @@ def _fields(agent: Agent, box: float, n: int, device: torch.device
     return axis, mean[..., 0], mean[..., 1:]
 
 
-def explore(settings: ExploreSettings, *, progress: Progress | None = None) -> Exploration:
-    """Train a critic for the fixed policy and measure it against the truth (see the module).
-
-    Deterministic for given settings, and the caller's global torch RNG is untouched: the
-    networks are initialised under a forked global RNG, every other draw comes from generators
-    seeded by `settings.seed`.
-
-    Args:
-      settings: the exploration.
-      progress: called as `progress(done, total)` about 50 times during training, and at the end.
-    """
-    start = time.perf_counter()
-    device = resolve_device(settings.device)
-    spec = settings.spec()
-    dyn = PointMassDynamics(spec)
+def _agent(settings: ExploreSettings, dyn: PointMassDynamics, device: torch.device,
+           start: CriticState | None) -> Agent:
+    """The fixed policy and a critic, fresh (under a forked global RNG) or loaded from `start`."""
     with torch.random.fork_rng(devices=[]):
         actor = _fixed_policy(settings.seed)
         torch.manual_seed(settings.seed + 1)
         agent = Agent(settings.algorithm_config(), 2, 2, OracleWorldModel(dyn),
                       actor=actor).to(device)
+    if start is not None:
+        load_critic(agent, start, settings.critic_key())
+    return agent
+
+
+def explore(settings: ExploreSettings, *, start: CriticState | None = None,
+            progress: Progress | None = None) -> Exploration:
+    """Train a critic for the fixed policy and measure it against the truth (see the module).
+
+    A cold start (`start=None`) trains a fresh critic for `n_updates` and is deterministic for
+    given settings; a warm start trains `start` (a previous `Exploration.critic`) for
+    `warm_updates`, so its answer also depends on the settings that trained `start`. Either way
+    the caller's global torch RNG is untouched: the networks are initialised under a forked
+    global RNG, every other draw comes from generators seeded by `settings.seed`.
+
+    Args:
+      settings: the exploration.
+      start: the critic to start from (same `settings.critic_key()`, else `ValueError`).
+      progress: called as `progress(done, total)` about 50 times during training, and at the end.
+    """
+    begin = time.perf_counter()
+    device = resolve_device(settings.device)
+    spec = settings.spec()
+    dyn = PointMassDynamics(spec)
+    agent = _agent(settings, dyn, device, start)
+    n_updates = settings.n_updates if start is None else settings.warm_updates
     state = torch.tensor([settings.probe], dtype=torch.float32, device=device)  # [1, 2]
     truth = truth_at(dyn, agent, state, agent.actor(state), gamma=settings.gamma,
                      n_samples=settings.n_truth, generator=torch.Generator(
                          device=device).manual_seed(settings.seed + 3))  # [1, K', D]
-    _, untrained = _probe_draws(agent, state, settings)
-    every = max(1, settings.n_updates // 50)
+    _, before = _probe_draws(agent, state, settings)
+    every = max(1, n_updates // 50)
 
     def callback(i: int, info: dict[str, torch.Tensor]) -> None:
         if progress is not None and (i + 1) % every == 0:
-            progress(i + 1, settings.n_updates)
+            progress(i + 1, n_updates)
 
     pairs = probe_window_pairs(spec.box, state[0], window=settings.window,
                                local_fraction=settings.local_fraction)
-    losses = train_critic(agent, pairs, n_updates=settings.n_updates,
+    losses = train_critic(agent, pairs, n_updates=n_updates,
                           batch_size=settings.batch_size, callback=callback,
                           generator=torch.Generator(device=device).manual_seed(settings.seed + 4))
     action, samples = _probe_draws(agent, state, settings)
     grid, value, grad = _fields(agent, spec.box, settings.grid, device)
-    mmd = joint_mmd_to_truth(torch.cat([untrained, samples]), truth.expand(2, -1, -1))  # [2]
+    mmd = joint_mmd_to_truth(torch.cat([before, samples]), truth.expand(2, -1, -1))  # [2]
     if progress is not None:
-        progress(settings.n_updates, settings.n_updates)
+        progress(n_updates, n_updates)
     state, action, samples, truth, grid, value, grad, losses = (
         t.detach().cpu().numpy() for t in (state, action, samples, truth, grid, value, grad,
                                            losses))
     return Exploration(
         settings=settings, probe_state=state[0], probe_action=action[0], samples=samples[0],
-        truth=truth[0], mmd=float(mmd[1]), untrained_mmd=float(mmd[0]),
+        truth=truth[0], mmd=float(mmd[1]), start_mmd=float(mmd[0]),
         locations=spec.locations().numpy(), grid=grid, value=value, grad=grad, losses=losses,
-        seconds=time.perf_counter() - start)
+        warm=start is not None, critic=capture_critic(agent, settings.critic_key()),
+        seconds=time.perf_counter() - begin)
+
+
+def warm_start(previous: Exploration | None, settings: ExploreSettings) -> CriticState | None:
+    """`previous.critic` if it can start an exploration with `settings`, else None (a cold start).
+
+    It can if it has the same `critic_key()` (algorithm, hidden sizes, seed, device) and the new
+    probe lies in the window `previous` trained on (`|Δprobe|∞ ≤ previous.settings.window`):
+    farther away it saw only the few uniform states, and 50 warm updates end farther from the
+    truth than a cold start (docs/results.md, "The explorer").
+    """
+    if previous is None or previous.critic.key != settings.critic_key():
+        return None
+    moved = np.abs(np.subtract(settings.probe, previous.settings.probe)).max()
+    return previous.critic if moved <= previous.settings.window else None
 
 
 def summary(result: Exploration) -> str:
     """One line: algorithm, updates, time and the joint MMD² before and after training."""
     s = result.settings
-    return (f"{s.algorithm}: {s.n_updates} critic updates in {result.seconds:.1f} s; joint MMD² "
-            f"to the truth at the probe {result.mmd:.4f} (untrained {result.untrained_mmd:.4f})")
+    start = "warm start" if result.warm else "untrained"
+    return (f"{s.algorithm}: {len(result.losses)} critic updates in {result.seconds:.1f} s; "
+            f"joint MMD² to the truth at the probe {result.mmd:.4f} ({start} "
+            f"{result.start_mmd:.4f})")
 
 
 def figures(result: Exploration) -> dict[str, go.Figure]:

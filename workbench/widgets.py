@@ -1,10 +1,16 @@
 """The toy explorer of `notebooks/explore_toy.ipynb`: ipywidgets controls, live plotly figures.
 
 `ToyExplorer(settings)` lays out one control per setting a researcher moves (algorithm, λ, γ,
-N, dynamics noise σ, samples M, kernel bandwidth h, the probe state, the number of updates), a
-progress bar, and the three figures of `workbench.explore.figures` as `go.FigureWidget`s. Every
-change (a released slider, a click on the plane) reruns `workbench.explore.explore` (a few seconds
-on the CPU) and updates the figures in place (`batch_update`), so zoom and layout persist.
+N, dynamics noise σ, samples M, kernel bandwidth h, the probe state, the numbers of cold and warm
+updates), a "warm start" checkbox, a progress bar, and the three figures of
+`workbench.explore.figures` as `go.FigureWidget`s. Every change (a released slider, a click on the
+plane) reruns `workbench.explore.explore` and updates the figures in place (`batch_update`), so
+zoom and layout persist. With "warm start" on (the default), a change that keeps the critic's
+architecture and the probe's training window (`workbench.explore.warm_start`: any change but of
+the algorithm, or of the probe by more than `window`) retrains the previous critic for
+`warm_updates` (under a second on one CPU core, docs/results.md) and the answer depends on the
+path of settings; with it off, or after such a change, a fresh critic trains for `n_updates` (a
+few seconds) and the answer depends on the settings alone.
 
 Needs `anywidget` (plotly's FigureWidget is built on it). Every control and figure carries a
 CSS class `dvg-<name>` (`dvg-lam`, `dvg-samples` ...), which the browser test finds them by.
@@ -28,6 +34,7 @@ from workbench.explore import (
     explore,
     figures,
     summary,
+    warm_start,
 )
 
 __all__ = ["PROBE_STEP", "ToyExplorer", "update_figure"]
@@ -65,6 +72,7 @@ def _controls(settings: ExploreSettings) -> dict[str, W.Widget]:
         "probe_x": _slider(W.FloatSlider, "probe x", x, -box, box, PROBE_STEP),
         "probe_y": _slider(W.FloatSlider, "probe y", y, -box, box, PROBE_STEP),
         "n_updates": _slider(W.IntSlider, "updates", settings.n_updates, 50, 2000, 50),
+        "warm_updates": _slider(W.IntSlider, "warm steps", settings.warm_updates, 10, 500, 10),
     }
 
 
@@ -94,21 +102,26 @@ class ToyExplorer:
       settings: the first exploration; fields without a control (hidden sizes, learning rate,
         seed, budgets of the truth and of the fields) keep their values here.
       run: run the first exploration now (else the figures appear on the first `refresh`).
+      warm: the first value of the "warm start" checkbox.
 
     Attributes:
       controls: name -> widget (`ExploreSettings` fields, the probe as `probe_x`, `probe_y`).
+      warm: the "warm start" checkbox.
       figures: `"samples"`, `"plane"`, `"loss"` -> `go.FigureWidget` (after the first run).
       result: the last `Exploration`, or None.
       view: the whole explorer, an `ipywidgets.VBox` to display.
     """
 
-    def __init__(self, settings: ExploreSettings = ExploreSettings(), *, run: bool = True) -> None:
+    def __init__(self, settings: ExploreSettings = ExploreSettings(), *, run: bool = True,
+                 warm: bool = True) -> None:
         self._base = settings
         self._held = False
         self.controls = _controls(settings)
         for name, control in self.controls.items():
             control.add_class(f"dvg-{name.replace('_', '-')}")
             control.observe(self._on_change, names="value")
+        self.warm = W.Checkbox(value=warm, description="warm start", style=_STYLE)
+        self.warm.add_class("dvg-warm")
         self.progress = W.IntProgress(value=0, min=0, max=settings.n_updates,
                                       description="training", style=_STYLE)
         self.progress.add_class("dvg-progress")
@@ -121,7 +134,8 @@ class ToyExplorer:
         half = (len(names) + 1) // 2
         columns = W.HBox([W.VBox([self.controls[n] for n in names[:half]]),
                           W.VBox([self.controls[n] for n in names[half:]])])
-        self.view = W.VBox([columns, W.HBox([self.progress, self.status]), self._figure_box])
+        self.view = W.VBox([columns, W.HBox([self.warm, self.progress, self.status]),
+                            self._figure_box])
         if run:
             self.refresh()
 
@@ -133,16 +147,19 @@ class ToyExplorer:
         return dataclasses.replace(self._base, probe=probe, **values)
 
     def refresh(self) -> Exploration | None:
-        """Rerun the exploration with the controls' settings and redraw; None (and the error in
-        the status line) if the settings are invalid."""
+        """Rerun the exploration with the controls' settings (warm-started from the last one's
+        critic when "warm start" is on and `warm_start` allows) and redraw; None (and the error
+        in the status line) if the settings are invalid."""
         try:
             settings = self.settings()
         except ValueError as error:
             self.status.value = f"<b style='color:#d62728'>{html.escape(str(error))}</b>"
             return None
-        self.progress.max, self.progress.value, self.progress.bar_style = settings.n_updates, 0, ""
+        start = warm_start(self.result, settings) if self.warm.value else None
+        total = settings.n_updates if start is None else settings.warm_updates
+        self.progress.max, self.progress.value, self.progress.bar_style = total, 0, ""
         self.status.value = "training the critic…"
-        result = explore(settings, progress=self._on_progress)
+        result = explore(settings, start=start, progress=self._on_progress)
         self._draw(figures(result))
         self.result = result
         self.progress.bar_style = "success"
