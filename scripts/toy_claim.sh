@@ -6,6 +6,8 @@
 #
 #   STEPS=2000 MODELS="oracle cvae" WORKERS=2 scripts/toy_claim.sh
 #
+# ALGOS is the comma-separated algorithms (default: the paper's six; add dsdpg_complete for the
+# seventh).
 # STEPS is the env-step budget of every run (toy-quick's is 2000; UTD 2, 500 random warm-up steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +15,9 @@ STEPS=${STEPS:-2000}
 MODELS=${MODELS:-"oracle cvae"}
 WORKERS=${WORKERS:-2}
 RUN_ROOT=${RUN_ROOT:-runs}
+ALGOS=${ALGOS:-td3,mage,iqn,mmd,dsdpg_mmd,dsdpg_msmmd}
 for model in $MODELS; do
   .venv/bin/python -m workbench reproduce toy --n-locations 1,3,5,8 --seeds 5 --vectorize-seeds \
-    --workers "$WORKERS" --run-root "$RUN_ROOT/claim-$model-$STEPS" --no-progress \
+    --algos "$ALGOS" --workers "$WORKERS" --run-root "$RUN_ROOT/claim-$model-$STEPS" --no-progress \
     --set model="$model" --set loop.total_steps="$STEPS"
 done
