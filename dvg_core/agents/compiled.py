@@ -20,6 +20,11 @@ compiled and eager updates agree to float32 rounding (`tests/agents/test_compile
 (`dvg_core.util.autodiff.forward_grad_of_sum`), since aot_autograd cannot differentiate a
 `create_graph` gradient again.
 
+Forward mode gives the parameters (which carry no tangent) storage-less zero tangents
+(`aten._efficientzerotensor`); inductor keeps that op as a fallback and hands its result to a
+generated C++ kernel, which segfaults in the backward (torch 2.13, CPU). `_MaterialiseZeros`
+replaces it by `aten.full(size, 0.0)` before inductor generates code.
+
 Inductor's cache (`TORCHINDUCTOR_CACHE_DIR`, `inductor_cache_dir`) is under the user's cache dir,
 so a second process reuses the compiled kernels.
 """
@@ -32,11 +37,28 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
+from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
 
 __all__ = ["CompiledLosses", "compile_losses", "draw_from", "inductor_cache_dir"]
 
-_OPTIONS = {"fallback_random": True}
-"""Inductor options: random numbers from the aten kernels (the eager stream), not Philox."""
+
+
+class _MaterialiseZeros(CustomGraphPass):
+    """Inductor pass: `aten._efficientzerotensor(size)` -> `aten.full(size, 0.0)` (see the module
+    docstring)."""
+
+    def __call__(self, graph: torch.fx.Graph) -> None:
+        for node in graph.nodes:
+            if node.target is torch.ops.aten._efficientzerotensor.default:
+                node.target, node.args = torch.ops.aten.full.default, (node.args[0], 0.0)
+
+    def uuid(self) -> Any:
+        return get_hash_for_files((__file__,))
+
+
+_OPTIONS = {"fallback_random": True, "post_grad_custom_pre_pass": _MaterialiseZeros()}
+"""Inductor options: random numbers from the aten kernels (the eager stream), not Philox; real
+zero tensors."""
 
 
 def inductor_cache_dir() -> Path:
