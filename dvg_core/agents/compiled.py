@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
+from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
 __all__ = ["CompiledLosses", "compile_losses", "draw_from", "inductor_cache_dir"]
 
@@ -62,9 +63,12 @@ zero tensors."""
 
 
 def inductor_cache_dir() -> Path:
-    """Where inductor keeps compiled kernels across processes: `$TORCHINDUCTOR_CACHE_DIR` if set,
-    else `$XDG_CACHE_HOME/dvg-workbench/inductor` (`~/.cache/...`); set for this process."""
-    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+    """Where inductor keeps compiled kernels across processes, set for this process:
+    `$TORCHINDUCTOR_CACHE_DIR` if the user set it, else `$XDG_CACHE_HOME/dvg-workbench/inductor`
+    (`~/.cache/dvg-workbench/inductor`) instead of torch's `/tmp/torchinductor_$USER`, which a
+    reboot clears (importing `torch._inductor` fills the variable with that default)."""
+    current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if current is None or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(root / "dvg-workbench" / "inductor")
     return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])

@@ -73,3 +73,13 @@ def test_compiled_update_agrees_with_eager_over_100_updates_without_recompiling(
     assert counters["stats"]["unique_graphs"] == 2
     assert not counters["graph_break"]
     assert not counters["recompiles"]
+
+
+def test_compile_with_a_seed_vectorised_group_is_refused_naming_loop_compile(tmp_path):
+    from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
+    from dvg_core.training.build import build_trainer
+
+    with pytest.raises(ValueError, match=r"loop\.compile"):
+        build_trainer(AlgorithmConfig(name="td3"), ModelConfig(), EnvConfig(),
+                      LoopConfig(compile=True), seeds=[0, 1], device=torch.device("cpu"),
+                      run_dirs=[tmp_path / "a", tmp_path / "b"], logs=[print, print])
