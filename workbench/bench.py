@@ -66,8 +66,10 @@ class BenchConfig:
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False
-    """Time the agents with their losses compiled (`Agent(compile=True)`, `loop.compile`);
-    the seed-stacked rows (`seeds`) stay eager. FLOPs are counted on an eager agent."""
+    """Also time every algorithm with its losses compiled (`Agent(compile=True)`, as
+    `loop.compile`), right after its eager row, in the same process: rows with `compiled` true,
+    whose `ratio_to_td3` is to compiled td3. FLOPs are counted on an eager agent; the
+    seed-stacked timings (`seeds`) are eager."""
     critic_noise: str = AlgorithmConfig.critic_noise
     """Where the noise enters the generative critics (`quantile`, `input` or `head`, see
     `AlgorithmConfig`; default: the algorithms' default)."""
@@ -181,20 +183,20 @@ def _flops_per_update(config: BenchConfig, name: str, problem: str, device: torc
 
 
 def _time_learner(config: BenchConfig, name: str, problem: str, device: torch.device,
-                  n_seeds: int) -> tuple[float, float]:
+                  n_seeds: int, *, compiled: bool = False) -> tuple[float, float]:
     """Seconds per update (median of `repeats` blocks) and FLOPs per update of `n_seeds` agents
-    behind the trainer's own learner (`make_learner`: the plain agent for one seed, compiled with
-    `config.compile`, the vmapped stack for more), on fixed batches `[S, B, ·]`."""
+    behind the trainer's own learner (`make_learner`: the plain agent for one seed, `compiled` or
+    not, the vmapped stack for more), on fixed batches `[S, B, ·]`."""
     agents = []
     for seed in range(n_seeds):
         torch.manual_seed(seed)
         agents.append(_agent(config, name, problem, device,
-                             compile=config.compile and n_seeds == 1))
+                             compile=compiled and n_seeds == 1))
     learner = make_learner(agents)
     batches = [Batch(*(torch.stack([f] * n_seeds) for f in batch))
                for batch in _batches(problem, config.batch_size, 4, device)]
     generator = torch.Generator(device=device).manual_seed(0)
-    for i in range(max(config.warmup, 2 * config.compile)):  # compiled: both losses, twice
+    for i in range(max(config.warmup, 2 * compiled)):  # compiled: both losses, twice
         learner.update(batches[i % 4], generator)
     flops = _flops_per_update(config, name, problem, device, batches) if n_seeds == 1 else 0.0
     times = []
@@ -208,14 +210,15 @@ def _time_learner(config: BenchConfig, name: str, problem: str, device: torch.de
     return statistics.median(times), flops
 
 
-def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device
-                 ) -> UpdateResult:
-    """Updates/s and FLOPs per update of one algorithm on one problem (one seed), and with
-    `config.seeds` the ms of one update of that many stacked seeds."""
-    seconds, flops = _time_learner(config, name, problem, device, 1)
+def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device, *,
+                 compiled: bool = False) -> UpdateResult:
+    """Updates/s and FLOPs per update of one algorithm on one problem (one seed), its losses
+    `compiled` or eager, and with `config.seeds` (eager rows) the ms of one update of that many
+    stacked seeds."""
+    seconds, flops = _time_learner(config, name, problem, device, 1, compiled=compiled)
     row = UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9,
-                       compiled=config.compile)
-    if config.seeds:
+                       compiled=compiled)
+    if config.seeds and not compiled:
         row.stacked_ms_per_update = 1e3 * _time_learner(config, name, problem, device,
                                                         config.seeds)[0]
     return row
@@ -233,14 +236,16 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
     for problem in config.problems:
         rows = []
         for name in config.algorithms:
-            row = time_updates(config, name, problem, device)
-            rows.append(row)
-            if progress:
-                print(f"  {problem:6s} {name:12s} {row.ms_per_update:8.2f} ms/update", flush=True)
-        td3 = next((r for r in rows if r.algorithm == "td3"), None)
+            for compiled in (False, True) if config.compile else (False,):
+                row = time_updates(config, name, problem, device, compiled=compiled)
+                rows.append(row)
+                if progress:
+                    print(f"  {problem:6s} {name:12s} {'compiled' if compiled else 'eager':8s} "
+                          f"{row.ms_per_update:8.2f} ms/update", flush=True)
+        td3 = {r.compiled: r for r in rows if r.algorithm == "td3"}
         for row in rows:
-            if td3 is not None:
-                row.ratio_to_td3 = row.ms_per_update / td3.ms_per_update
+            if row.compiled in td3:
+                row.ratio_to_td3 = row.ms_per_update / td3[row.compiled].ms_per_update
             row.peak_fraction = row.gflop_per_update * row.updates_per_s / result.matmul_peak_gflops
         result.updates += rows
     if config.env_steps:
@@ -294,7 +299,7 @@ def format_report(result: BenchResult) -> str:
         lines += [f"| {r.problem} | {r.algorithm} | {r.stacked_ms_per_update:.2f} | "
                   f"{r.stacked_ms_per_update / n_seeds:.2f} | {r.ms_per_update:.2f} | "
                   f"{n_seeds * r.ms_per_update / r.stacked_ms_per_update:.2f}× |"
-                  for r in result.updates]
+                  for r in result.updates if not r.compiled]
     if result.env_steps_per_s:
         lines += ["", "| environment | steps/s |", "|---|---:|"]
         lines += [f"| {k} | {v:,.0f} |" for k, v in result.env_steps_per_s.items()]
