@@ -31,35 +31,36 @@ so a second process reuses the compiled kernels.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
-from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
-from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
 __all__ = ["CompiledLosses", "compile_losses", "draw_from", "inductor_cache_dir"]
 
 
+@functools.cache
+def _inductor_options() -> dict[str, Any]:
+    """Inductor options: random numbers from the aten kernels (the eager stream), not Philox;
+    real zero tensors (`_MaterialiseZeros`). Built on first use: importing `torch._inductor`
+    costs about a second, which a process that never compiles should not pay."""
+    from torch._inductor.custom_graph_pass import CustomGraphPass, get_hash_for_files
 
-class _MaterialiseZeros(CustomGraphPass):
-    """Inductor pass: `aten._efficientzerotensor(size)` -> `aten.full(size, 0.0)` (see the module
-    docstring)."""
+    class _MaterialiseZeros(CustomGraphPass):
+        """`aten._efficientzerotensor(size)` -> `aten.full(size, 0.0)` (module docstring)."""
 
-    def __call__(self, graph: torch.fx.Graph) -> None:
-        for node in graph.nodes:
-            if node.target is torch.ops.aten._efficientzerotensor.default:
-                node.target, node.args = torch.ops.aten.full.default, (node.args[0], 0.0)
+        def __call__(self, graph: torch.fx.Graph) -> None:
+            for node in graph.nodes:
+                if node.target is torch.ops.aten._efficientzerotensor.default:
+                    node.target, node.args = torch.ops.aten.full.default, (node.args[0], 0.0)
 
-    def uuid(self) -> Any:
-        return get_hash_for_files((__file__,))
+        def uuid(self) -> Any:
+            return get_hash_for_files((__file__,))
 
-
-_OPTIONS = {"fallback_random": True, "post_grad_custom_pre_pass": _MaterialiseZeros()}
-"""Inductor options: random numbers from the aten kernels (the eager stream), not Philox; real
-zero tensors."""
+    return {"fallback_random": True, "post_grad_custom_pre_pass": _MaterialiseZeros()}
 
 
 def inductor_cache_dir() -> Path:
@@ -67,6 +68,8 @@ def inductor_cache_dir() -> Path:
     `$TORCHINDUCTOR_CACHE_DIR` if the user set it, else `$XDG_CACHE_HOME/dvg-workbench/inductor`
     (`~/.cache/dvg-workbench/inductor`) instead of torch's `/tmp/torchinductor_$USER`, which a
     reboot clears (importing `torch._inductor` fills the variable with that default)."""
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
     current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
     if current is None or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -121,6 +124,7 @@ def compile_losses(
       actor_loss: `batch -> loss` (its draws come from the global RNG, as in eager).
     """
     inductor_cache_dir()
-    critic = torch.compile(critic_loss, fullgraph=True, dynamic=False, options=_OPTIONS)
-    actor = torch.compile(actor_loss, fullgraph=True, dynamic=False, options=_OPTIONS)
+    options = _inductor_options()
+    critic = torch.compile(critic_loss, fullgraph=True, dynamic=False, options=options)
+    actor = torch.compile(actor_loss, fullgraph=True, dynamic=False, options=options)
     return CompiledLosses(lambda batch, generator: draw_from(generator, critic, batch), actor)
