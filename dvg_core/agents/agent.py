@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dvg_core.agents.compiled import CompiledLosses, compile_losses
+from dvg_core.agents.compiled import NOT_COMPILABLE, CompiledLosses, compile_losses
 from dvg_core.agents.config import AlgorithmConfig
 from dvg_core.agents.replay import Batch
 from dvg_core.agents.strategies import CriticStrategy, Targets, make_strategy
@@ -87,6 +87,9 @@ class Agent(nn.Module):
         compile: bool = False,
     ) -> None:
         super().__init__()
+        if compile and config.name in NOT_COMPILABLE:
+            raise ValueError(f"compile (loop.compile) is not available for {config.name}: "
+                             f"{NOT_COMPILABLE[config.name]}; train it eager")
         self.config = config
         self.strategy: CriticStrategy = make_strategy(config, state_dim, action_dim)
         self.actor = actor if actor is not None else Actor(

@@ -83,3 +83,8 @@ def test_compile_with_a_seed_vectorised_group_is_refused_naming_loop_compile(tmp
         build_trainer(AlgorithmConfig(name="td3"), ModelConfig(), EnvConfig(),
                       LoopConfig(compile=True), seeds=[0, 1], device=torch.device("cpu"),
                       run_dirs=[tmp_path / "a", tmp_path / "b"], logs=[print, print])
+
+
+def test_compile_of_an_unverified_algorithm_is_refused_naming_loop_compile():
+    with pytest.raises(ValueError, match=r"loop\.compile.*dsdpg_complete"):
+        _agent("dsdpg_complete", compile=True)
