@@ -45,6 +45,9 @@ def test_cli_bench_writes_json(tmp_path, capsys):
     assert code == 0
     data = json.loads(path.read_text())
     assert data["updates"][0]["algorithm"] == "td3" and data["threads"] == 1
+    row = data["updates"][0]
+    assert {"problem", "ms_per_update", "ratio_to_td3", "peak_fraction"} <= set(row)
+    assert row["compiled"] is False
     assert "ms/update" in capsys.readouterr().out
 
 

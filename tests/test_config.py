@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 
@@ -113,6 +114,7 @@ INVALID = [
     ("fidelity_probes", ["loop.fidelity_probes=-1"], lambda: LoopConfig(fidelity_probes=-1)),
     ("fidelity_truth_samples", ["loop.fidelity_truth_samples=1"],
      lambda: LoopConfig(fidelity_truth_samples=1)),
+    ("compile", ["loop.compile=2"], lambda: LoopConfig(compile=2)),
     # ExperimentConfig
     ("seed", ["seed=-1"], lambda: _top(seed=-1)),
     ("seed", ["seed=1.5"], lambda: _top(seed=1.5)),
@@ -227,6 +229,19 @@ def test_int_in_a_float_field_does_not_change_the_run_id():
     as_float = _top(algorithm=dataclasses.replace(base().algorithm, lam=1.0))
     assert run_id(as_int) == run_id(as_float)
     assert isinstance(as_int.to_dict()["algorithm"]["lam"], float)
+
+
+def test_loop_compile_off_keeps_the_run_id_of_a_record_written_before_it_existed():
+    config = base()
+    before = config.to_dict()
+    del before["loop"]["compile"]  # a params.json from before the field
+    old_text = json.dumps({k: v for k, v in before.items()
+                           if k not in ("run_root", "device", "experiment")},
+                          sort_keys=True, separators=(",", ":"))
+    old_digest = hashlib.sha256(old_text.encode()).hexdigest()[:12]
+    assert run_id(config).endswith(old_digest)
+    assert run_id(ExperimentConfig.from_dict(before)) == run_id(config)
+    assert run_id(apply_overrides(config, ["loop.compile=true"])) != run_id(config)
 
 
 @pytest.mark.parametrize("override", [

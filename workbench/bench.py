@@ -66,6 +66,10 @@ class BenchConfig:
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False
+    """Also time every algorithm with its losses compiled (`Agent(compile=True)`, as
+    `loop.compile`), right after its eager row, in the same process: rows with `compiled` true,
+    whose `ratio_to_td3` is to compiled td3. FLOPs are counted on an eager agent; the
+    seed-stacked timings (`seeds`) are eager."""
     critic_noise: str = AlgorithmConfig.critic_noise
     """Where the noise enters the generative critics (`quantile`, `input` or `head`, see
     `AlgorithmConfig`; default: the algorithms' default)."""
@@ -97,6 +101,8 @@ class UpdateResult:
     gflop_per_update: float
     ratio_to_td3: float = float("nan")
     peak_fraction: float = float("nan")
+    compiled: bool = False
+    """Whether the update ran with its losses compiled (`BenchConfig.compile`)."""
     stacked_ms_per_update: float = float("nan")
     """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.agents.seed_stack.SeedStack`)."""
 
@@ -136,7 +142,8 @@ def matmul_peak(device: torch.device, *, size: int = 1024, repeats: int = 10) ->
     return 2 * size**3 / best
 
 
-def _agent(config: BenchConfig, name: str, problem: str, device: torch.device) -> Agent:
+def _agent(config: BenchConfig, name: str, problem: str, device: torch.device, *,
+           compile: bool = False) -> Agent:
     state_dim, action_dim = PROBLEMS[problem]
     algorithm = AlgorithmConfig(name=name, hidden=config.hidden, n_samples=config.n_samples,
                                 n_target_samples=config.n_target_samples or config.n_samples,
@@ -145,7 +152,7 @@ def _agent(config: BenchConfig, name: str, problem: str, device: torch.device) -
         model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))
     else:
         model = CVAEWorldModel(state_dim, action_dim, hidden=config.hidden)
-    return Agent(algorithm, state_dim, action_dim, model).to(device)
+    return Agent(algorithm, state_dim, action_dim, model, compile=compile).to(device)
 
 
 def _batches(problem: str, batch_size: int, n: int, device: torch.device) -> list[Batch]:
@@ -162,44 +169,56 @@ def _batches(problem: str, batch_size: int, n: int, device: torch.device) -> lis
     return out
 
 
+def _flops_per_update(config: BenchConfig, name: str, problem: str, device: torch.device,
+                      batches: list[Batch]) -> float:
+    """FLOPs of one update of a fresh eager agent, averaged over two (the actor step counts
+    half); a compiled agent's matmuls run inside inductor's code, where the counter sees none."""
+    torch.manual_seed(0)
+    learner = make_learner([_agent(config, name, problem, device)])
+    generator = torch.Generator(device=device).manual_seed(0)
+    with FlopCounterMode(display=False) as counter:
+        for i in range(2):
+            learner.update(batches[i], generator)
+    return counter.get_total_flops() / 2
+
+
 def _time_learner(config: BenchConfig, name: str, problem: str, device: torch.device,
-                  n_seeds: int) -> tuple[float, float]:
+                  n_seeds: int, *, compiled: bool = False) -> tuple[float, float]:
     """Seconds per update (median of `repeats` blocks) and FLOPs per update of `n_seeds` agents
-    behind the trainer's own learner (`make_learner`: the plain agent for one seed, the vmapped
-    stack for more), on fixed batches `[S, B, ·]`."""
+    behind the trainer's own learner (`make_learner`: the plain agent for one seed, `compiled` or
+    not, the vmapped stack for more), on fixed batches `[S, B, ·]`."""
     agents = []
     for seed in range(n_seeds):
         torch.manual_seed(seed)
-        agents.append(_agent(config, name, problem, device))
+        agents.append(_agent(config, name, problem, device,
+                             compile=compiled and n_seeds == 1))
     learner = make_learner(agents)
     batches = [Batch(*(torch.stack([f] * n_seeds) for f in batch))
                for batch in _batches(problem, config.batch_size, 4, device)]
     generator = torch.Generator(device=device).manual_seed(0)
-    update = torch.compile(learner.update) if config.compile else learner.update
-    for i in range(config.warmup):
-        update(batches[i % 4], generator)
-    with FlopCounterMode(display=False) as counter:
-        for i in range(2):
-            update(batches[i], generator)
-    flops = counter.get_total_flops() / 2
+    for i in range(max(config.warmup, 2 * compiled)):  # compiled: both losses, twice
+        learner.update(batches[i % 4], generator)
+    flops = _flops_per_update(config, name, problem, device, batches) if n_seeds == 1 else 0.0
     times = []
     for _ in range(config.repeats):
         _sync(device)
         start = time.perf_counter()
         for i in range(config.block):
-            update(batches[i % 4], generator)
+            learner.update(batches[i % 4], generator)
         _sync(device)
         times.append((time.perf_counter() - start) / config.block)
     return statistics.median(times), flops
 
 
-def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device
-                 ) -> UpdateResult:
-    """Updates/s and FLOPs per update of one algorithm on one problem (one seed), and with
-    `config.seeds` the ms of one update of that many stacked seeds."""
-    seconds, flops = _time_learner(config, name, problem, device, 1)
-    row = UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9)
-    if config.seeds:
+def time_updates(config: BenchConfig, name: str, problem: str, device: torch.device, *,
+                 compiled: bool = False) -> UpdateResult:
+    """Updates/s and FLOPs per update of one algorithm on one problem (one seed), its losses
+    `compiled` or eager, and with `config.seeds` (eager rows) the ms of one update of that many
+    stacked seeds."""
+    seconds, flops = _time_learner(config, name, problem, device, 1, compiled=compiled)
+    row = UpdateResult(name, problem, 1.0 / seconds, 1e3 * seconds, flops / 1e9,
+                       compiled=compiled)
+    if config.seeds and not compiled:
         row.stacked_ms_per_update = 1e3 * _time_learner(config, name, problem, device,
                                                         config.seeds)[0]
     return row
@@ -217,14 +236,16 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
     for problem in config.problems:
         rows = []
         for name in config.algorithms:
-            row = time_updates(config, name, problem, device)
-            rows.append(row)
-            if progress:
-                print(f"  {problem:6s} {name:12s} {row.ms_per_update:8.2f} ms/update", flush=True)
-        td3 = next((r for r in rows if r.algorithm == "td3"), None)
+            for compiled in (False, True) if config.compile else (False,):
+                row = time_updates(config, name, problem, device, compiled=compiled)
+                rows.append(row)
+                if progress:
+                    print(f"  {problem:6s} {name:12s} {'compiled' if compiled else 'eager':8s} "
+                          f"{row.ms_per_update:8.2f} ms/update", flush=True)
+        td3 = {r.compiled: r for r in rows if r.algorithm == "td3"}
         for row in rows:
-            if td3 is not None:
-                row.ratio_to_td3 = row.ms_per_update / td3.ms_per_update
+            if row.compiled in td3:
+                row.ratio_to_td3 = row.ms_per_update / td3[row.compiled].ms_per_update
             row.peak_fraction = row.gflop_per_update * row.updates_per_s / result.matmul_peak_gflops
         result.updates += rows
     if config.env_steps:
@@ -263,10 +284,12 @@ def format_report(result: BenchResult) -> str:
     """The result as Markdown tables."""
     lines = [f"device: {result.device}, torch {result.torch_version}, {result.threads} threads, "
              f"matmul peak {result.matmul_peak_gflops:.1f} GFLOP/s", "",
-             "| problem | algorithm | ms/update | updates/s | × td3 | GFLOP/update | % of peak |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| problem | algorithm | compiled | ms/update | updates/s | × td3 | GFLOP/update "
+             "| % of peak |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in result.updates:
-        lines.append(f"| {r.problem} | {r.algorithm} | {r.ms_per_update:.2f} | "
+        lines.append(f"| {r.problem} | {r.algorithm} | {'yes' if r.compiled else 'no'} | "
+                     f"{r.ms_per_update:.2f} | "
                      f"{r.updates_per_s:.0f} | {r.ratio_to_td3:.1f} | {r.gflop_per_update:.3f} | "
                      f"{100 * r.peak_fraction:.0f} |")
     n_seeds = result.config.get("seeds")
@@ -276,7 +299,7 @@ def format_report(result: BenchResult) -> str:
         lines += [f"| {r.problem} | {r.algorithm} | {r.stacked_ms_per_update:.2f} | "
                   f"{r.stacked_ms_per_update / n_seeds:.2f} | {r.ms_per_update:.2f} | "
                   f"{n_seeds * r.ms_per_update / r.stacked_ms_per_update:.2f}× |"
-                  for r in result.updates]
+                  for r in result.updates if not r.compiled]
     if result.env_steps_per_s:
         lines += ["", "| environment | steps/s |", "|---|---:|"]
         lines += [f"| {k} | {v:,.0f} |" for k, v in result.env_steps_per_s.items()]

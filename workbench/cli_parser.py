@@ -182,7 +182,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     bench.add_argument("--device", type=str, help="cpu or cuda (default cpu)")
     bench.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                       help="torch.compile the update")
+                       help="compile the agents' losses (as loop.compile=true)")
     bench.add_argument("--critic-noise", type=str, help="where the generative critics' noise enters: quantile (the "
                             "default), input or head")
     bench.add_argument("--json", type=str, default=None, metavar="PATH",

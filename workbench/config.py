@@ -120,9 +120,20 @@ def _check_episode_bound(env: EnvConfig, loop: LoopConfig) -> None:
                              f"wait for episode ends), got {value}")
 
 
+_LATER_FIELDS = {("loop", "compile"): False}
+"""Section fields added after runs were recorded, with the value that changes nothing: at it, a
+field is left out of the identity, so the existing runs keep their ids (as
+`workbench.fidelity._LATER_FIELDS` keeps the fidelity rows' fingerprints)."""
+
+
 def identity_dict(config: ExperimentConfig) -> dict[str, Any]:
-    """What a run *is*: `to_dict()` without `run_root`, `device` and `experiment`."""
-    return {k: v for k, v in config.to_dict().items() if k not in _NOT_IDENTITY}
+    """What a run *is*: `to_dict()` without `run_root`, `device` and `experiment`, and without
+    the later fields at their neutral values."""
+    out = {k: v for k, v in config.to_dict().items() if k not in _NOT_IDENTITY}
+    for (section, name), neutral in _LATER_FIELDS.items():
+        if out[section][name] == neutral:
+            del out[section][name]
+    return out
 
 
 def run_id(config: ExperimentConfig) -> str:

@@ -8,7 +8,8 @@ delegated to the strategy (`dvg_core.agents.strategies`):
    then Polyak updates of the target actor and target critic.
 
 Gradients are taken with `torch.autograd.grad` on exactly the parameters being stepped, so the
-actor loss never touches critic gradients and vice versa.
+actor loss never touches critic gradients and vice versa. With `compile=True` the two losses run
+compiled (`dvg_core.agents.compiled`); the update around them is the same.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from dvg_core.agents.compiled import NOT_COMPILABLE, CompiledLosses, compile_losses
 from dvg_core.agents.config import AlgorithmConfig
 from dvg_core.agents.replay import Batch
 from dvg_core.agents.strategies import CriticStrategy, Targets, make_strategy
@@ -67,6 +69,8 @@ class Agent(nn.Module):
       actor: a fixed actor to use instead of a fresh one (policy evaluation).
       obs_normalizer: a `RunningNormalizer` of states shared by actor, critic and their targets
         (None: the nets see raw states); `observe` feeds it real observations.
+      compile: run the critic and actor losses under `torch.compile`
+        (`dvg_core.agents.compiled`; `loop.compile`); each compiles on its first call.
     """
 
     def __init__(
@@ -80,8 +84,12 @@ class Agent(nn.Module):
         action_high: torch.Tensor | None = None,
         actor: nn.Module | None = None,
         obs_normalizer: RunningNormalizer | None = None,
+        compile: bool = False,
     ) -> None:
         super().__init__()
+        if compile and config.name in NOT_COMPILABLE:
+            raise ValueError(f"compile (loop.compile) is not available for {config.name}: "
+                             f"{NOT_COMPILABLE[config.name]}; train it eager")
         self.config = config
         self.strategy: CriticStrategy = make_strategy(config, state_dim, action_dim)
         self.actor = actor if actor is not None else Actor(
@@ -99,6 +107,9 @@ class Agent(nn.Module):
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
         self.n_critic_updates = 0
+        self.compiled: CompiledLosses | None = (
+            compile_losses(self.critic_loss, lambda batch: actor_loss(self, batch))
+            if compile else None)
 
     @property
     def targets(self) -> Targets:
@@ -124,19 +135,26 @@ class Agent(nn.Module):
         low = self.actor.center - self.actor.half_range
         return torch.clamp(action, low, self.actor.center + self.actor.half_range)
 
+    def critic_loss(
+        self, batch: Batch, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The strategy's critic loss averaged over the batch (a scalar), and its diagnostics."""
+        loss, info = self.strategy.critic_loss(self.critic, self.targets, batch, generator)
+        return loss.mean(), info
+
     def update_critic(
         self, batch: Batch, generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         """One critic step on the strategy's loss; returns detached diagnostics."""
-        loss, info = self.strategy.critic_loss(self.critic, self.targets, batch, generator)
-        loss = loss.mean()
+        critic_loss = self.critic_loss if self.compiled is None else self.compiled.critic
+        loss, info = critic_loss(batch, generator)
         gradient_step(self.critic_optimizer, loss, list(self.critic.parameters()))
         self.n_critic_updates += 1
         return {"critic_loss": loss.detach(), **info}
 
     def update_actor(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One actor step on `actor_loss`."""
-        loss = actor_loss(self, batch)
+        loss = actor_loss(self, batch) if self.compiled is None else self.compiled.actor(batch)
         gradient_step(self.actor_optimizer, loss, list(self.actor.parameters()))
         return {"actor_loss": loss.detach()}
 

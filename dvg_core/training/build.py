@@ -62,10 +62,10 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
 
 def build_agent(
     algorithm: AlgorithmConfig, model: ModelConfig, env_config: EnvConfig, env: gymnasium.Env,
-    device: torch.device,
+    device: torch.device, *, compile: bool = False,
 ) -> Agent:
     """A fresh agent with its world model (none for model-free `td3`), on `device` (parameters
-    drawn from torch's global RNG)."""
+    drawn from torch's global RNG); `compile`: its losses under `torch.compile` (`loop.compile`)."""
     needs_model = STRATEGIES[algorithm.name].uses_world_model
     world_model = build_world_model(model, env_config, env) if needs_model else None
     state_dim = env.observation_space.shape[0]
@@ -74,6 +74,7 @@ def build_agent(
         action_low=torch.as_tensor(env.action_space.low),
         action_high=torch.as_tensor(env.action_space.high),
         obs_normalizer=RunningNormalizer(state_dim) if algorithm.normalize_obs else None,
+        compile=compile,
     )
     return agent.to(device)
 
@@ -87,11 +88,16 @@ def build_trainer(
     that seed alone builds them (torch seeded with the seed first), then trained together."""
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+    if loop.compile and len(seeds) > 1:
+        raise ValueError("loop.compile=True trains one seed per process; a seed-vectorised "
+                         f"group ({len(seeds)} seeds, --vectorize-seeds) runs eager: set "
+                         "loop.compile=false or train the seeds one by one")
     agents, envs, eval_envs = [], [], []
     for seed in seeds:
         torch.manual_seed(seed)
         env, eval_env = build_envs(env_config, seed)
-        agents.append(build_agent(algorithm, model, env_config, env, device))
+        agents.append(build_agent(algorithm, model, env_config, env, device,
+                                  compile=loop.compile))
         envs.append(env)
         eval_envs.append(eval_env)
     return Trainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,

@@ -9,6 +9,13 @@ so the same product comes from `torch.func.vjp`. `value_and_input_grad` is the o
 function of `(s, a)` is differentiated: in `a` alone (the agents' `∇ₐ`), or in `(s, a)` together
 (the complete vectors' `(∇ₛ, ∇ₐ)`, `dsdpg_complete`). Measured (`python -m workbench bench`, mujoco
 dsdpg_mmd, batch 256): vjp everywhere made the eager update 1.2-1.6x slower, hence the switch.
+
+Under `torch.compile` neither backward pass can stay in the graph: dynamo breaks the graph at
+`torch.autograd.grad`, and aot_autograd cannot differentiate a `create_graph` gradient again
+("does not currently support double backward"). There the gradient of a sum comes from
+`torch.func.vjp` (a traced transform), and a gradient that must stay trainable
+(`create_graph=True`) from forward mode (`forward_grad_of_sum`: one `jvp` per input coordinate,
+vmapped), which aot_autograd traces as ordinary ops and differentiates once.
 """
 
 from __future__ import annotations
@@ -17,12 +24,42 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["inside_functorch", "value_and_grad_of_sum", "value_and_input_grad"]
+__all__ = [
+    "forward_grad_of_sum", "inside_functorch", "value_and_grad_of_sum", "value_and_input_grad",
+]
 
 
 def inside_functorch() -> bool:
     """Whether the caller runs inside a `torch.func` transform (vmap, grad, vjp, ...)."""
     return torch._C._functorch.maybe_current_level() is not None
+
+
+def forward_grad_of_sum(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(fn(x), ∇ₓ Σ fn(x))` by forward mode, both differentiable in the parameters `fn` closes
+    over by ordinary (first-order) backprop.
+
+    Rows do not interact, so the directional derivative along the k-th coordinate of every row at
+    once, `jvp(fn, x, e_k)`, is each row's `∂fn/∂x_k`: `d` jvps (vmapped) give the gradient.
+    Costs about `d` forward passes, so it pays only where `d` is small (the action: 2 on the toy,
+    at most 17 on MuJoCo) and a double backward is not available (`torch.compile`).
+
+    Args:
+      fn: a function of `x [*, d] -> [*]`, rows independent; deterministic (it runs under
+        `vmap`, whose default randomness is an error).
+      x: `[*, d]`, a constant input (its own graph, if any, is cut).
+
+    Returns:
+      `(fn(x) [*], grad [*, d])`.
+    """
+    x = x.detach().contiguous()  # a dual tensor cannot be an expanded view
+    dim = x.shape[-1]
+    basis = torch.eye(dim, dtype=x.dtype, device=x.device)  # [d, d]
+    tangents = basis.reshape(dim, *([1] * (x.dim() - 1)), dim).expand(dim, *x.shape)
+    tangents = tangents.contiguous()  # [d, *, d]: the k-th holds e_k in every row
+    y, dy = torch.func.vmap(lambda t: torch.func.jvp(fn, (x,), (t,)), out_dims=(None, 0))(tangents)
+    return y, dy.movedim(0, -1)  # [*], [*, d]
 
 
 def value_and_grad_of_sum(
@@ -36,7 +73,10 @@ def value_and_grad_of_sum(
       create_graph: keep both results differentiable in the parameters `fn` closes over (to
         train a loss on the gradient); otherwise both come back detached.
     """
-    if not inside_functorch():
+    compiling = torch.compiler.is_compiling()
+    if create_graph and compiling:
+        return forward_grad_of_sum(fn, x)
+    if not inside_functorch() and not compiling:
         with torch.enable_grad():
             leaf = x.detach().clone().requires_grad_(True)
             y = fn(leaf)
