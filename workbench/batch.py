@@ -219,7 +219,10 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.terminate()
     for process in workers:
-        process.join(timeout=10)
+        process.join(timeout=5)
+        if process.is_alive():  # a worker that did not take SIGTERM (seen once under load)
+            process.kill()
+            process.join(timeout=5)
 
 
 # ----------------------------------------------------------------- the report
