@@ -25,8 +25,11 @@ def test_an_interrupted_pool_terminates_its_busy_workers():
             assert len(workers) == 2 and all(w.is_alive() for w in workers)
             started = time.monotonic()
             raise KeyboardInterrupt
-    assert time.monotonic() - started < 15  # not the 120 s of the cells
+    deadline = time.monotonic() + 20
+    while any(w.is_alive() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any(w.is_alive() for w in workers)
+    assert time.monotonic() - started < 30  # not the 120 s of the cells
 
 
 def test_a_pool_that_ends_normally_waits_for_its_cells():
