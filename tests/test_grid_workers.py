@@ -53,3 +53,43 @@ def test_a_seed_group_trains_with_its_cells_torch_threads(tmp_path, monkeypatch,
     finally:
         torch.set_num_threads(before)
     assert seen == [threads]
+
+
+@pytest.mark.parametrize("algo, groups", [("td3", [2]), ("iqn", [2]), ("mmd", [1, 1]),
+                                          ("dsdpg_msmmd", [1, 1])])
+def test_a_seed_group_stacks_its_seeds_only_where_stacking_pays(tmp_path, monkeypatch, algo,
+                                                                 groups):
+    seen = []
+    monkeypatch.setattr(training, "train_seeds",
+                        lambda configs, progress: seen.append([c.seed for c in configs]))
+    cells = grid_cells("toy", GridOptions(seeds=(0, 1), algos=(algo,), n_locations=(1,)))
+    execute_seed_group([plan_cell(c, run_root=tmp_path, experiment="toy") for c in cells])
+    assert [len(g) for g in seen] == groups
+    assert sorted(s for g in seen for s in g) == [0, 1]
+
+
+def test_a_sequential_seed_group_skips_a_seed_another_process_holds(tmp_path, monkeypatch):
+    from workbench.record_lock import RecordBusy
+
+    def busy_first(configs, progress):
+        if configs[0].seed == 0:
+            raise RecordBusy("held")
+        trained.append(configs[0].seed)
+
+    trained = []
+    monkeypatch.setattr(training, "train_seeds", busy_first)
+    cells = grid_cells("toy", GridOptions(seeds=(0, 1), algos=("mmd",), n_locations=(1,)))
+    results = execute_seed_group([plan_cell(c, run_root=tmp_path, experiment="toy")
+                                  for c in cells])
+    assert trained == [1]
+    assert [r.status for r in results] == ["locked", "locked"]  # neither record was written
+
+
+def test_a_compiled_seed_group_trains_its_seeds_one_by_one(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(training, "train_seeds",
+                        lambda configs, progress: seen.append(len(configs)))
+    cells = grid_cells("toy", GridOptions(seeds=(0, 1), algos=("td3",), n_locations=(1,),
+                                          overrides=("loop.compile=true",)))
+    execute_seed_group([plan_cell(c, run_root=tmp_path, experiment="toy") for c in cells])
+    assert seen == [1, 1]  # a compiled update trains one seed per process at a time

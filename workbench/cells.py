@@ -1,7 +1,8 @@
 """One grid cell: planned in the parent (`plan_cell`), executed as a papermill notebook in a
 worker (`execute_cell`), or trained with the other seeds of its setting in one process
-(`execute_seed_group`, `reproduce ... --vectorize-seeds`: each seed still gets its ordinary record,
-without `output.ipynb`). See `workbench.batch` for the rules a cell follows."""
+(`execute_seed_group`, `reproduce ... --vectorize-seeds`: vmapped where that pays, else one seed
+after another; each seed still gets its ordinary record, without `output.ipynb`). See
+`workbench.batch` for the rules a cell follows."""
 
 import hashlib
 import json
@@ -230,14 +231,24 @@ def execute_seed_group(tasks: Sequence) -> list:
     KeyboardInterrupt): an error fails every cell of the group. A cell whose record another
     process holds is skipped (`locked`). Torch's thread count is the cells' `threads`, as each
     notebook kernel sets it (1 by default: without it every worker of a grid spun torch's default
-    thread pool, twice the cores on a 2-core machine with 2 workers)."""
+    thread pool, twice the cores on a 2-core machine with 2 workers). The seeds train as one
+    vmapped stack where that pays (`CriticStrategy.stacks_seeds`) and they are not compiled
+    (`loop.compile` trains one seed at a time), else one after another in this process (no
+    notebook kernel per seed either way)."""
+    from dvg_core.agents import STRATEGIES
     from workbench.training import train_seeds
 
     start = time.perf_counter()
     try:
         use_threads({**TRAIN_PARAMETERS, **tasks[0].parameters}["threads"])
         configs = [config_from_parameters(**t.parameters) for t in tasks]
-        train_seeds(configs, progress=False)
+        first = configs[0]
+        stacked = STRATEGIES[first.algorithm.name].stacks_seeds and not first.loop.compile
+        for group in [configs] if stacked else [[config] for config in configs]:
+            try:
+                train_seeds(group, progress=False)
+            except RecordBusy:  # a lone seed another process trains: reported `locked` below
+                pass
         error = None
     except Exception as err:
         error = f"{type(err).__name__}: {err}"

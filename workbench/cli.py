@@ -177,7 +177,8 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
                           n_locations=args.n_locations, tasks=args.tasks, noises=args.noises,
-                          overrides=tuple(args.overrides), device=args.device)
+                          overrides=tuple(args.overrides), compile=args.compile,
+                          device=args.device)
     try:
         if args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")

@@ -115,8 +115,13 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                            help="seconds one notebook cell may run (default: the experiment's)")
     reproduce.add_argument("--vectorize-seeds", action=argparse.BooleanOptionalAction,
                            default=False,
-                           help="train each setting's seeds together in one worker "
-                                "(seed-vectorised, no per-run notebook; see the README)")
+                           help="train each setting's seeds together in one worker, "
+                                "no per-run notebook: as one vmapped stack where that pays "
+                                "(td3, mage, iqn), else one after another (see the README)")
+    reproduce.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
+                           help="compile the cells of the algorithms whose compiled update is "
+                                "measured faster on the toy (adds loop.compile=true to them; "
+                                "see docs/usage.md, 'A compiled update')")
     reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                            help="render report.html after the grid")
     reproduce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,

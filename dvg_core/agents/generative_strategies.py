@@ -48,6 +48,8 @@ class _GenerativeStrategy(CriticStrategy):
     """Whether the samples carry gradients (Sobolev joint vectors) or returns only."""
     complete: ClassVar[bool] = False
     """Whether the joint vectors carry `∇ₛZ` too: `(Z, √λₛ∇ₛZ, √λ∇ₐZ)`, `[·, 1 + d_s + d_a]`."""
+    stacks_seeds = False  # the samples fill the cache already: see CriticStrategy.stacks_seeds
+    compile_pays = True  # measured: see CriticStrategy.compile_pays
 
     def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
         super().__init__(config, state_dim, action_dim)
@@ -178,3 +180,4 @@ class DSDPGCompleteStrategy(DSDPGMaxSlicedStrategy):
 
     name = "dsdpg_complete"
     complete = True
+    compile_pays = False  # not compilable: `dvg_core.agents.compiled.NOT_COMPILABLE`
