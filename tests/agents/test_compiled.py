@@ -75,6 +75,25 @@ def test_compiled_update_agrees_with_eager_over_100_updates_without_recompiling(
     assert not counters["recompiles"]
 
 
+@pytest.mark.slow
+def test_a_second_agent_compiled_in_the_same_process_trains_its_own_parameters():
+    """A seed group of compiled runs trains its seeds one after another in one process
+    (`workbench.cells.execute_seed_group`): the second agent reuses the first one's graphs
+    (no recompile), with its own parameters, and matches its eager twin."""
+    batches = _batches(4)
+    torch._dynamo.reset()
+    _train(_agent("dsdpg_msmmd", compile=True), batches, 3)
+    counters.clear()
+    second = _agent("dsdpg_msmmd", compile=True)  # initialised as the first was before training
+    twin = _agent("dsdpg_msmmd", compile=False)
+    losses, params = _train(second, batches, 10)
+    eager_losses, eager_params = _train(twin, batches, 10)
+    assert not counters["recompiles"]
+    torch.testing.assert_close(losses, eager_losses, atol=1e-5, rtol=1e-4)
+    for p, p_eager in zip(params, eager_params, strict=True):
+        torch.testing.assert_close(p, p_eager, atol=1e-5, rtol=1e-4)
+
+
 def test_compile_with_a_seed_vectorised_group_is_refused_naming_loop_compile(tmp_path):
     from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
     from dvg_core.training.build import build_trainer
