@@ -214,7 +214,8 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
                           help=f"comma-separated algorithms, of {list(ALGORITHMS)} (default: "
                                f"the paper's six, {','.join(PAPER_ALGORITHMS)})")
     fidelity.add_argument("--variants", type=_names, default=("default",),
-                          help="algorithm settings: default and/or paper (default: default)")
+                          help="algorithm settings, of default, paper, lean-targets "
+                               "(default: default)")
     fidelity.add_argument("--updates", type=int, default=4000,
                           help="critic updates per row (default: 4000)")
     fidelity.add_argument("--checkpoints", type=int, default=4,

@@ -62,7 +62,8 @@ class FidelityOptions:
     algos: tuple[str, ...] = PAPER_ALGORITHMS
     """Algorithms whose critics are measured (default: the paper's six; any of `ALGORITHMS`)."""
     variants: tuple[str, ...] = ("default",)
-    """Algorithm settings: `default` (the workbench's) and/or `paper` (`ALGORITHM_VARIANTS`)."""
+    """Algorithm settings: any of `ALGORITHM_VARIANTS` (`default`, the workbench's; `paper`;
+    `lean-targets`)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Critic seeds (initialisation and training stream; probes and actor are fixed)."""
     updates: int = 4000

@@ -46,8 +46,16 @@ kernel family and λ = 1 are shared). The defaults pass the fidelity benchmark
 CRITIC_NOISES = ("quantile", "input", "head")
 """Where the noise enters a generative critic (`AlgorithmConfig.critic_noise`)."""
 
-ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {"default": {}, "paper": PAPER_SETTINGS}
-"""Named sets of `AlgorithmConfig` fields: `default` (the workbench's) and `paper`."""
+LEAN_TARGET_SETTINGS: dict[str, Any] = {"n_target_samples": 5}
+"""A FLOP lever of the generative critics' targets: M' = 5 model draws per target critic instead
+of 10 (10 pooled target samples against the critic's M = 10), measured for speed and on the
+fidelity benchmark before it could become a default (docs/fidelity.md, "Levers")."""
+
+ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {}, "paper": PAPER_SETTINGS, "lean-targets": LEAN_TARGET_SETTINGS,
+}
+"""Named sets of `AlgorithmConfig` fields: `default` (the workbench's), `paper` and
+`lean-targets`."""
 
 
 @dataclass(frozen=True)
