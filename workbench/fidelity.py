@@ -113,7 +113,8 @@ class FidelityOptions:
 
     def jobs(self, seed: int) -> list[tuple[str, str, str, int, int]]:
         """Every `(algorithm, kind, variant, seed, updates)` of one setting and seed. The
-        `paper` variant only changes the distributional critics (`DISTRIBUTIONAL`)."""
+        non-default variants (`paper`, `lean-targets`) only change the distributional critics
+        (`DISTRIBUTIONAL`)."""
         jobs = [(a, "critic", v, seed, self.updates) for v in self.variants for a in self.algos
                 if v == "default" or a in DISTRIBUTIONAL]
         if self.references:
