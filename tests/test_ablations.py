@@ -171,3 +171,9 @@ def test_an_ablation_of_the_env_draws_no_ambiguous_references(tmp_path, recwarn)
     data = report_api.load_experiment(_ablation_records(tmp_path, "noise", seeds=1))
     assert data.references.empty and not recwarn.list
     assert list(report_api.final_return_table(data).index) == ["0", "0.05", "0.1"]
+
+
+def test_each_ablation_knows_the_value_the_workbench_uses():
+    assert {name: a.default_value() for name, a in ABLATIONS.items()} == {
+        "truncation": "0", "msmmd-vs-mmd": "dsdpg_msmmd", "bandwidth": "10", "samples": "10",
+        "lambda": "1", "noise": "0", "world-model": "oracle"}

@@ -69,6 +69,15 @@ class Ablation:
         """The cell overrides of `value`: `base`, then every key set to `value`."""
         return [*self.base, *(f"{key}={value}" for key in self.keys)]
 
+    def default_value(self, preset_name: str = "toy-quick") -> str:
+        """The value the workbench's preset has, what the other values are compared with (the
+        first value if the preset has none of them)."""
+        from workbench.presets import preset  # the config layer; `--list` does not need it
+
+        algo = [] if self.algos is None else [f"algorithm.name={self.algos[0]}"]
+        value = self.label(preset(preset_name, [*self.base, *algo]).to_dict())
+        return value if value in self.values else self.values[0]
+
     def label(self, config: Mapping[str, Any]) -> str:
         """A run's value, read from its config dict (`params.json`'s `config`) at `keys`, in
         the text of `values` (`1.0` -> `1`); keys that disagree are joined by `/`."""
