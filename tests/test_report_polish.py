@@ -134,6 +134,26 @@ def test_the_claim_compares_each_variant_with_each_baseline(toy):
     assert key in report.claim_text(verdicts).data
 
 
+def test_learning_scores_are_each_runs_mean_evaluation_return(toy):
+    data = report.load_experiment(toy)
+    finals = data.finals.set_index("run_id")["score"]
+    learning = data.learning.set_index("run_id")["score"]
+    assert len(learning) == len(finals) == 12
+    # each curve is top · step / 300 at steps 100, 200, 300: its mean is 2/3 of its last value
+    assert learning.to_dict() == pytest.approx((finals * 2 / 3).to_dict())
+
+
+def test_the_claim_judged_on_learning_speed_says_so(toy):
+    data = report.load_experiment(toy)
+    (speed,) = report.claim_verdicts(data, measure="learning").values()
+    assert "judged on the mean evaluation return over training" in speed.text
+    assert "judged on" not in next(iter(report.claim_verdicts(data).values())).text
+    td3 = speed.iqm[(speed.iqm["algo"] == "td3") & (speed.iqm["n_locations"] == 1)]
+    assert float(td3["iqm"].iloc[0]) == pytest.approx(11.0 * 2 / 3)
+    with pytest.raises(ValueError, match="measure must be one of"):
+        report.claim_verdicts(data, measure="auc")
+
+
 @pytest.mark.slow
 def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
     from workbench.batch import render_report
@@ -145,3 +165,4 @@ def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
     assert "Probability of improvement: dvg/PointMass-v1 (noise: none)" in html.replace(
         "\\u002f", "/")
     assert "The toy claim is" in html
+    assert "The toy claim, judged on the mean evaluation return over training" in html

@@ -76,6 +76,12 @@ class ExperimentData:
         return summaries.final_scores(self.evals, series=self.series)
 
     @functools.cached_property
+    def learning(self) -> pd.DataFrame:
+        """`report_summaries.learning_scores` of the done runs: one mean evaluation return over
+        training per run (how fast it learned)."""
+        return summaries.learning_scores(self.evals, series=self.series)
+
+    @functools.cached_property
     def final_summary(self) -> pd.DataFrame:
         """`report_summaries.final_summary`: IQM [95% CI] of the final return per cell (setting
         and algorithm, or ablation value)."""
@@ -228,9 +234,16 @@ def final_return_table(data: ExperimentData) -> pd.DataFrame:
     return table.fillna("")
 
 
-def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
+MEASURES = {"final": "the final return",
+            "learning": "the mean evaluation return over training (how fast each learns)"}
+"""What `claim_verdicts` judges: each run's final return (the claim as the paper states it), or
+its mean evaluation return over training (`ExperimentData.learning`)."""
+
+
+def claim_verdicts(data: ExperimentData, measure: str = "final"
+                   ) -> dict[str, verdict.ClaimVerdict]:
     """`verdict.claim_verdict` of every toy env and noise (key `env (noise: noise)`) of the
-    experiment's final returns.
+    experiment's runs, judged on `measure` (a key of `MEASURES`).
 
     An ablation gets one entry without comparisons whose text says why there is no verdict: the
     claim compares DSDPG with the baselines, and an ablation's series are one setting's values.
@@ -242,10 +255,17 @@ def claim_verdicts(data: ExperimentData) -> dict[str, verdict.ClaimVerdict]:
                 "in the toy experiment's report (`reproduce toy`).")
         return {f"ablation {data.ablation.name}": verdict.ClaimVerdict(empty, empty, empty, {},
                                                                         text)}
-    scores = data.finals.dropna(subset=["n_locations"])
-    summary = data.final_summary
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {list(MEASURES)}, got {measure!r}")
+    if measure == "final":
+        scores, summary, named = data.finals, data.final_summary, None
+    else:
+        scores, named = data.learning, MEASURES[measure]
+        summary = summaries.final_summary(scores, series=data.series)
+    scores = scores.dropna(subset=["n_locations"])
     return {f"{env} (noise: {noise})": verdict.claim_verdict(
-                group, iqm=summary[(summary["env_id"] == env) & (summary["noise"] == noise)])
+                group, iqm=summary[(summary["env_id"] == env) & (summary["noise"] == noise)],
+                measure=named)
             for (env, noise), group in scores.groupby(["env_id", "noise"], sort=True)}
 
 

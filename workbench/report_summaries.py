@@ -13,7 +13,7 @@ from workbench import statistics
 from workbench.references import REFERENCE_LABELS, setting_references
 
 __all__ = ["SETTING_COLUMNS", "curve_summary", "final_scores", "final_summary",
-           "reference_table"]
+           "learning_scores", "reference_table"]
 
 SETTING_COLUMNS = ["setting", "env_id", "noise", "noise_scale", "env_kwargs", "n_locations"]
 """The columns (of `workbench.runs.load_metrics` plus the report's `setting` label) that say
@@ -51,13 +51,27 @@ def final_scores(evals: pd.DataFrame, *, series: str = "algo") -> pd.DataFrame:
     """One row per run: `SETTING_COLUMNS`, `algo` (and `series` if another column), `seed`,
     `run_id` and `score`, the run's last `eval_return_mean` (evaluation rows as in
     `curve_summary`, with the setting columns)."""
+    return _run_scores(evals, series, last=True)
+
+
+def learning_scores(evals: pd.DataFrame, *, series: str = "algo") -> pd.DataFrame:
+    """As `final_scores`, but each run's `score` is the mean of its `eval_return_mean` over all
+    its evaluations: the area under its learning curve per evaluation, which is higher the
+    sooner a run gets to its return (a sample-efficiency score; Agarwal et al. 2021 aggregate
+    such scores the same way)."""
+    return _run_scores(evals, series, last=False)
+
+
+def _run_scores(evals: pd.DataFrame, series: str, *, last: bool) -> pd.DataFrame:
     names = list(dict.fromkeys(["algo", series]))
     columns = [*SETTING_COLUMNS, *names, "seed", "run_id", "score"]
     if evals.empty:
         return pd.DataFrame(columns=columns)
-    rows = evals.sort_values("step").groupby("run_id").tail(1)
-    return rows[[*columns[:-1], "eval_return_mean"]].rename(
-        columns={"eval_return_mean": "score"}).reset_index(drop=True)
+    ordered = evals.sort_values("step")
+    rows = ordered.groupby("run_id").tail(1)[columns[:-1]].set_index("run_id")
+    runs = ordered.groupby("run_id")["eval_return_mean"]
+    rows["score"] = runs.last() if last else runs.mean()
+    return rows.reset_index()[columns].reset_index(drop=True)
 
 
 def final_summary(scores: pd.DataFrame, *, series: str = "algo", seed: int = 0) -> pd.DataFrame:

@@ -143,7 +143,7 @@ def _overall(verdicts: dict[str, str]) -> str:
 
 def claim_verdict(finals: pd.DataFrame, *, variants: Sequence[str] = DSDPG_VARIANTS,
                   baselines: Sequence[str] = BASELINES, seed: int = 0,
-                  iqm: pd.DataFrame | None = None) -> ClaimVerdict:
+                  iqm: pd.DataFrame | None = None, measure: str | None = None) -> ClaimVerdict:
     """Judge the toy claim from one environment and noise setting's final returns.
 
     Args:
@@ -153,6 +153,8 @@ def claim_verdict(finals: pd.DataFrame, *, variants: Sequence[str] = DSDPG_VARIA
       seed: seeds every bootstrap interval.
       iqm: the IQM rows of the same runs (`n_locations`, `algo`, `iqm`, `lo`, `hi`, `n`) when
         the caller has them already (the report does), else computed here.
+      measure: what `score` is, in words, when it is not the final return (the text then says
+        the claim is judged on it).
 
     Returns:
       the `ClaimVerdict`; without a variant and a baseline at some N, empty tables and a text
@@ -171,7 +173,8 @@ def claim_verdict(finals: pd.DataFrame, *, variants: Sequence[str] = DSDPG_VARIA
     verdicts = {v: verdict for v, (verdict, _) in judged.items()}
     low, high = iqm["n"].min(), iqm["n"].max()
     seeds = f"{low}" if low == high else f"{low}–{high}"
-    text = (f"**The toy claim is {_overall(verdicts)}** (DSDPG matches the baselines at small N "
+    judged_on = "" if measure is None else f", judged on {measure},"
+    text = (f"**The toy claim{judged_on} is {_overall(verdicts)}** (DSDPG matches the baselines at small N "
             f"and leads at large N, the lead growing with N; {seeds} seeds "
             "per cell, 95% stratified bootstrap intervals; 'undecided' where an interval "
             "contains ½ or two intervals overlap). "
