@@ -166,3 +166,19 @@ def test_the_device_flag_lists_its_values_in_the_help(capsys):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         assert "--device {auto,cpu,cuda,cuda:N}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, expected", [([], False), (["--compile"], True),
+                                            (["--no-compile"], False)])
+def test_reproduce_compile_reaches_the_grid_options(monkeypatch, tmp_path, flag, expected):
+    import workbench.batch
+
+    seen = {}
+
+    def fake_reproduce(name, options, **kwargs):
+        seen["options"] = options
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(workbench.batch, "reproduce", fake_reproduce)
+    assert main(["reproduce", "toy", "--run-root", str(tmp_path), *flag]) == 2
+    assert seen["options"].compile is expected

@@ -49,7 +49,8 @@ CRITIC_NOISES = ("quantile", "input", "head")
 LEAN_TARGET_SETTINGS: dict[str, Any] = {"n_target_samples": 5}
 """A FLOP lever of the generative critics' targets: M' = 5 model draws per target critic instead
 of 10 (10 pooled target samples against the critic's M = 10), measured for speed and on the
-fidelity benchmark before it could become a default (docs/fidelity.md, "Levers")."""
+fidelity benchmark before it could become a default: it did not (docs/fidelity.md, "Speed
+levers")."""
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
     "default": {}, "paper": PAPER_SETTINGS, "lean-targets": LEAN_TARGET_SETTINGS,
