@@ -54,7 +54,7 @@ from workbench.record_lock import make_record_dir
 from workbench.runs import atomic_write_text
 from workbench.cells import (
     FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
-    execute_seed_group, final_status, group_by_setting, plan_cell,
+    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, plan_cell,
 )
 from workbench.experiments import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
 
@@ -275,6 +275,8 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
     experiment = get_experiment(name)
     resolve_device(options.device)  # `cuda` without a GPU stops here, not in every cell
     cells = grid_cells(name, options)
+    if options.compile:
+        cells = [compiled_where_it_pays(cell) for cell in cells]
     root = Path(run_root).resolve()
     errors = [plan_cell(cell, run_root=root, experiment=name).error for cell in cells]
     if not cells or all(errors):

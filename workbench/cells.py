@@ -32,7 +32,8 @@ from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_
 
 __all__ = [
     "FINAL_STATUSES", "NOTEBOOKS", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "IpcKernelManager",
-    "execute_cell", "execute_seed_group", "final_status", "group_by_setting", "plan_cell",
+    "compiled_where_it_pays", "execute_cell", "execute_seed_group", "final_status",
+    "group_by_setting", "plan_cell",
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -97,6 +98,21 @@ def _invalid_dir(parameters: dict[str, Any], experiment_dir: Path) -> Path:
     what = {k: v for k, v in parameters.items() if k not in _WHERE}
     text = json.dumps(what, sort_keys=True, separators=(",", ":"), default=repr)
     return experiment_dir / f"invalid-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def compiled_where_it_pays(cell: dict[str, Any]) -> dict[str, Any]:
+    """`cell` with `loop.compile=true` last in its overrides if its algorithm's compiled update
+    pays (`CriticStrategy.compile_pays`); an invalid cell is left as it is, to fail in its
+    notebook with its own message."""
+    from dvg_core.agents import STRATEGIES
+
+    try:
+        name = config_from_parameters(**cell).algorithm.name
+    except ValueError:
+        return cell
+    if not STRATEGIES[name].compile_pays:
+        return cell
+    return {**cell, "overrides": [*cell.get("overrides", []), "loop.compile=true"]}
 
 
 def plan_cell(cell: dict[str, Any], *, run_root: Path, experiment: str,

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 
-from dvg_core.agents import PAPER_ALGORITHMS, STRATEGIES
+from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
 from workbench.names import did_you_mean
@@ -40,8 +40,9 @@ class GridOptions:
     """`key=value` overrides of every cell, applied after the cell's own."""
     compile: bool = False
     """Compile the cells of the algorithms whose compiled update pays at the toy's sizes
-    (`CriticStrategy.compile_pays`): `loop.compile=true` comes last in their overrides; the
-    others stay eager (and a seed group of them may stack, which compiling would forbid)."""
+    (`CriticStrategy.compile_pays`; `workbench.cells.compiled_where_it_pays`, applied by
+    `workbench.batch.reproduce`): `loop.compile=true` comes last in their overrides; the others
+    stay eager (and a seed group of them may stack, which compiling would forbid)."""
     device: str = "auto"
     """Device of every cell: `auto`, `cpu`, `cuda` or `cuda:N` (`dvg_core.util.device`); with
     several GPUs, `auto` and `cuda` cells go round-robin over them (`workbench.placement`)."""
@@ -123,22 +124,7 @@ def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str
     experiment = get_experiment(name)
     seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
     cells = experiment.cells(options, options.preset or experiment.preset, seeds)
-    if options.compile:
-        cells = [_compiled_where_it_pays(cell) for cell in cells]
     return [{**cell, "device": options.device} for cell in cells]
 
-
-def _compiled_where_it_pays(cell: dict[str, Any]) -> dict[str, Any]:
-    """`cell` with `loop.compile=true` last if its algorithm's compiled update pays; an invalid
-    cell is left as it is, to fail in its notebook with its own message."""
-    from workbench.notebook_api import config_from_parameters
-
-    try:
-        name = config_from_parameters(**cell).algorithm.name
-    except ValueError:
-        return cell
-    if not STRATEGIES[name].compile_pays:
-        return cell
-    return {**cell, "overrides": [*cell["overrides"], "loop.compile=true"]}
 
 
