@@ -25,11 +25,12 @@ test-browser: $(STAMP)
 	$(PY) -m pytest -m browser -s tests/test_browser.py $(PYTEST_ARGS)
 
 ## make reproduce: the main job. The toy grid (6 algorithms x N in {1, 3, 5} x 5 seeds on
-## dvg/PointMass-v1 at toy-quick, seed-vectorised) and its HTML report (runs/toy/report.html),
+## dvg/PointMass-v1 at toy-quick; each setting's seeds in one worker, stacked where that pays;
+## the generative critics' updates compiled) and its HTML report (runs/toy/report.html),
 ## then the critic-fidelity table (runs/toy/fidelity.md), printed from the committed rows of
 ## docs/results/fidelity.json.d (delete that folder's *.jsonl to retrain them: about 1 h 40 min).
 reproduce: $(STAMP)
-	$(PY) -m workbench reproduce toy --seeds 5 --vectorize-seeds
+	$(PY) -m workbench reproduce toy --seeds 5 --vectorize-seeds --compile
 	$(PY) -m workbench fidelity --json docs/results/fidelity.json --no-progress > runs/toy/fidelity.md
 	@cat runs/toy/fidelity.md
 
