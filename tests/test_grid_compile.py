@@ -63,3 +63,10 @@ def test_reproduce_applies_compile_to_the_cells_it_plans(tmp_path, monkeypatch):
     except KeyboardInterrupt:
         pass
     assert [_compiled(c) for c in seen] == [STRATEGIES[a].compile_pays for a in ("td3", "mmd")]
+
+
+def test_mujoco_cells_stay_eager_where_the_compiled_sobolev_update_is_slower():
+    cells = grid_cells("mujoco", GridOptions(seeds=(0,), algos=("dsdpg_msmmd",),
+                                             tasks=("Hopper-v5",), noises=("none",)))
+    assert STRATEGIES["dsdpg_msmmd"].compile_pays
+    assert [compiled_where_it_pays(c) for c in cells] == cells

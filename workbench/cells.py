@@ -101,16 +101,19 @@ def _invalid_dir(parameters: dict[str, Any], experiment_dir: Path) -> Path:
 
 
 def compiled_where_it_pays(cell: dict[str, Any]) -> dict[str, Any]:
-    """`cell` with `loop.compile=true` last in its overrides if its algorithm's compiled update
-    pays (`CriticStrategy.compile_pays`); an invalid cell is left as it is, to fail in its
-    notebook with its own message."""
+    """`cell` with `loop.compile=true` last in its overrides if it trains on the toy and its
+    algorithm's compiled update pays there (`CriticStrategy.compile_pays`, measured at the toy's
+    sizes; at MuJoCo's the compiled Sobolev update is slower); an invalid cell is left as it is,
+    to fail in its notebook with its own message."""
     from dvg_core.agents import STRATEGIES
+    from dvg_core.envs import POINT_MASS_IDS
 
     try:
-        name = config_from_parameters(**cell).algorithm.name
+        config = config_from_parameters(**cell)
     except ValueError:
         return cell
-    if not STRATEGIES[name].compile_pays:
+    on_toy = config.env.env_id in POINT_MASS_IDS
+    if not (on_toy and STRATEGIES[config.algorithm.name].compile_pays):
         return cell
     return {**cell, "overrides": [*cell.get("overrides", []), "loop.compile=true"]}
 

@@ -119,8 +119,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                                 "no per-run notebook: as one vmapped stack where that pays "
                                 "(td3, mage, iqn), else one after another (see the README)")
     reproduce.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
-                           help="compile the cells of the algorithms whose compiled update is "
-                                "measured faster on the toy (adds loop.compile=true to them; "
+                           help="compile the toy cells of the algorithms whose compiled update "
+                                "is measured faster there (adds loop.compile=true to them; "
                                 "see docs/usage.md, 'A compiled update')")
     reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                            help="render report.html after the grid")
