@@ -214,7 +214,7 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
                           help=f"comma-separated algorithms, of {list(ALGORITHMS)} (default: "
                                f"the paper's six, {','.join(PAPER_ALGORITHMS)})")
     fidelity.add_argument("--variants", type=_names, default=("default",),
-                          help="algorithm settings, of default, paper, lean-targets "
+                          help="algorithm settings, of default, paper, lean-targets, head-noise "
                                "(default: default)")
     fidelity.add_argument("--updates", type=int, default=4000,
                           help="critic updates per row (default: 4000)")

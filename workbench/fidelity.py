@@ -63,7 +63,7 @@ class FidelityOptions:
     """Algorithms whose critics are measured (default: the paper's six; any of `ALGORITHMS`)."""
     variants: tuple[str, ...] = ("default",)
     """Algorithm settings: any of `ALGORITHM_VARIANTS` (`default`, the workbench's; `paper`;
-    `lean-targets`)."""
+    the speed levers `lean-targets`, `head-noise`)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Critic seeds (initialisation and training stream; probes and actor are fixed)."""
     updates: int = 4000
@@ -113,7 +113,7 @@ class FidelityOptions:
 
     def jobs(self, seed: int) -> list[tuple[str, str, str, int, int]]:
         """Every `(algorithm, kind, variant, seed, updates)` of one setting and seed. The
-        non-default variants (`paper`, `lean-targets`) only change the distributional critics
+        non-default variants (`paper`, the speed levers) only change the distributional critics
         (`DISTRIBUTIONAL`)."""
         jobs = [(a, "critic", v, seed, self.updates) for v in self.variants for a in self.algos
                 if v == "default" or a in DISTRIBUTIONAL]

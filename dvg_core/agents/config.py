@@ -52,11 +52,17 @@ of 10 (10 pooled target samples against the critic's M = 10), measured for speed
 fidelity benchmark before it could become a default: it did not (docs/fidelity.md, "Speed
 levers")."""
 
+HEAD_NOISE_SETTINGS: dict[str, Any] = {"critic_noise": "head"}
+"""A FLOP lever of the generative critics: the noise added to the last hidden layer
+(`HeadNoiseCritic`, whose `∇ₐZ` costs one forward-mode pass of the trunk) instead of IQN's
+quantile embedding, measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
     "default": {}, "paper": PAPER_SETTINGS, "lean-targets": LEAN_TARGET_SETTINGS,
+    "head-noise": HEAD_NOISE_SETTINGS,
 }
-"""Named sets of `AlgorithmConfig` fields: `default` (the workbench's), `paper` and
-`lean-targets`."""
+"""Named sets of `AlgorithmConfig` fields: `default` (the workbench's), `paper`, and the speed
+levers `lean-targets` and `head-noise`."""
 
 
 @dataclass(frozen=True)
