@@ -55,7 +55,8 @@ levers")."""
 HEAD_NOISE_SETTINGS: dict[str, Any] = {"critic_noise": "head"}
 """A FLOP lever of the generative critics: the noise added to the last hidden layer
 (`HeadNoiseCritic`, whose `∇ₐZ` costs one forward-mode pass of the trunk) instead of IQN's
-quantile embedding, measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+quantile embedding, measured on the fidelity benchmark: it fails it (docs/fidelity.md, "Speed
+levers")."""
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
     "default": {}, "paper": PAPER_SETTINGS, "lean-targets": LEAN_TARGET_SETTINGS,
