@@ -3,10 +3,18 @@ logged when the golden files were written (bit for bit on CPU; timing columns ex
 
 It pins the training path's arithmetic across restructurings: every RNG draw, update order,
 loss reduction, model fit and metric average. The in-loop `fidelity` rows (added after the files
-were written) are left out: they only read the training state, which these rows show unchanged. Regenerate the files only for a change that is
-meant to alter the numbers, and say so in the commit:
+were written) are left out: they only read the training state, which these rows show unchanged.
 
-    DVG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+Bit for bit holds per CPU, not across CPUs: MKL and torch's vectorised kernels pick their code
+path by the processor, so the last digit of a sum can differ from the first row on, and training
+amplifies it (after 200 learning steps, relative differences of 1e-6 for td3 up to 1e-2 for
+dsdpg_msmmd). So each algorithm has one golden file per CPU the numbers were recorded on
+(`toy_quick_short_{algo}.json`, the first; `toy_quick_short_{algo}.{label}.json`, the others), and
+a run must reproduce one of them exactly. Regenerate the files only for a change that is meant
+to alter the numbers, and say so in the commit; add a CPU's set with a label:
+
+    DVG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/training/test_golden.py        # the first
+    DVG_WRITE_GOLDEN=xeon-avx512 .venv/bin/python -m pytest tests/training/test_golden.py
 """
 
 from __future__ import annotations
@@ -51,10 +59,26 @@ def test_a_seeded_short_toy_quick_run_logs_the_golden_metrics(algo, tmp_path):
     finally:
         torch.set_num_threads(threads)
     rows = _rows(record.metrics_path)
-    path = GOLDEN / f"toy_quick_short_{algo}.json"
-    if os.environ.get("DVG_WRITE_GOLDEN"):
-        path.write_text(json.dumps(rows, indent=1) + "\n")
-    golden = json.loads(path.read_text())
-    assert len(rows) == len(golden)
+    label = os.environ.get("DVG_WRITE_GOLDEN")
+    if label:
+        suffix = "" if label == "1" else f".{label}"
+        (GOLDEN / f"toy_quick_short_{algo}{suffix}.json").write_text(
+            json.dumps(rows, indent=1) + "\n")
+    paths = sorted(GOLDEN.glob(f"toy_quick_short_{algo}.*json"))
+    goldens = {p.name: json.loads(p.read_text()) for p in paths}
+    assert goldens, f"no golden file for {algo} in {GOLDEN}"
+    # exact: floats round-trip through JSON's repr; one CPU's recorded numbers must match
+    matches = [name for name, golden in goldens.items() if rows == golden]
+    assert matches, (f"{algo}: the run matches none of {sorted(goldens)}; first differences: "
+                     + "; ".join(_first_difference(rows, g) for g in goldens.values()))
+
+
+def _first_difference(rows: list[dict], golden: list[dict]) -> str:
+    if len(rows) != len(golden):
+        return f"{len(rows)} rows against {len(golden)}"
     for row, expected in zip(rows, golden):
-        assert row == expected  # exact: floats round-trip through JSON's repr
+        if row != expected:
+            keys = [k for k in sorted(set(row) | set(expected)) if row.get(k) != expected.get(k)]
+            return (f"step {row.get('step')} {row.get('kind')}: "
+                    + ", ".join(f"{k} {row.get(k)!r} != {expected.get(k)!r}" for k in keys[:3]))
+    return "none"
