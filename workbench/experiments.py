@@ -125,6 +125,3 @@ def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str
     seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
     cells = experiment.cells(options, options.preset or experiment.preset, seeds)
     return [{**cell, "device": options.device} for cell in cells]
-
-
-

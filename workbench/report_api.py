@@ -82,6 +82,12 @@ class ExperimentData:
         return summaries.learning_scores(self.evals, series=self.series)
 
     @functools.cached_property
+    def learning_summary(self) -> pd.DataFrame:
+        """`report_summaries.final_summary` of `learning`: IQM [95% CI] of the mean evaluation
+        return over training per cell."""
+        return summaries.final_summary(self.learning, series=self.series)
+
+    @functools.cached_property
     def final_summary(self) -> pd.DataFrame:
         """`report_summaries.final_summary`: IQM [95% CI] of the final return per cell (setting
         and algorithm, or ablation value)."""
@@ -260,8 +266,7 @@ def claim_verdicts(data: ExperimentData, measure: str = "final"
     if measure == "final":
         scores, summary, named = data.finals, data.final_summary, None
     else:
-        scores, named = data.learning, MEASURES[measure]
-        summary = summaries.final_summary(scores, series=data.series)
+        scores, summary, named = data.learning, data.learning_summary, MEASURES[measure]
     scores = scores.dropna(subset=["n_locations"])
     return {f"{env} (noise: {noise})": verdict.claim_verdict(
                 group, iqm=summary[(summary["env_id"] == env) & (summary["noise"] == noise)],

@@ -174,8 +174,8 @@ def claim_verdict(finals: pd.DataFrame, *, variants: Sequence[str] = DSDPG_VARIA
     low, high = iqm["n"].min(), iqm["n"].max()
     seeds = f"{low}" if low == high else f"{low}–{high}"
     judged_on = "" if measure is None else f", judged on {measure},"
-    text = (f"**The toy claim{judged_on} is {_overall(verdicts)}** (DSDPG matches the baselines at small N "
-            f"and leads at large N, the lead growing with N; {seeds} seeds "
+    text = (f"**The toy claim{judged_on} is {_overall(verdicts)}** (DSDPG matches the baselines "
+            f"at small N and leads at large N, the lead growing with N; {seeds} seeds "
             "per cell, 95% stratified bootstrap intervals; 'undecided' where an interval "
             "contains ½ or two intervals overlap). "
             + " ".join(sentence for _, sentence in judged.values()))

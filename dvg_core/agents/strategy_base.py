@@ -33,11 +33,11 @@ class CriticStrategy:
     stacks_seeds: ClassVar[bool] = True
     """Whether S seeds updated as one vmapped `SeedStack` cost less than S separate updates at
     the toy's sizes (64-64, batch 64, one thread). The twin-Q and quantile critics' tensors are
-    small, so stacking turns many small ops into few larger ones and pays (td3 2.2x, mage 2.1x,
-    iqn 1.2x for 5 seeds); a generative critic's `[2, B, M, ...]` samples already fill the cache,
-    so 5 stacked seeds cost 0.7-0.9x of 5 separate updates (`python -m workbench bench --problems
-    toy --hidden 64,64 --batch-size 64 --threads 1 --seeds 5`, docs/usage.md). A seed group
-    (`reproduce --vectorize-seeds`) trains its seeds one after another when this is False."""
+    small, so stacking turns many small ops into few larger ones and pays (td3 2.15x, mage 2.25x,
+    iqn 1.19x for 5 seeds, idle); a generative critic's `[2, B, M, ...]` samples already fill the
+    cache, so 5 stacked seeds run at 0.85-0.98x of 5 separate updates (`python -m workbench bench
+    --problems toy --hidden 64,64 --batch-size 64 --threads 1 --seeds 5`, docs/usage.md). A seed
+    group (`reproduce --vectorize-seeds`) trains its seeds one after another when this is False."""
     compile_pays: ClassVar[bool] = False
     """Whether the compiled update (`loop.compile`) is measured faster than eager at the toy's
     sizes, compile time included, so that `reproduce --compile` compiles this algorithm's cells
