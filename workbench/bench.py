@@ -14,7 +14,8 @@ and, with `--loop-steps`, whole `toy-quick` training loops per algorithm; with `
 well, S seeds of that loop trained seed-vectorised against one by one.
 
 Default problem sizes: batch 256, M = M' = 10, 256-256 networks, a MuJoCo-size problem
-(state 17, action 6, cVAE world model) and the toy (state 2, action 2, oracle model).
+(state 17, action 6, cVAE world model), the toy (state 2, action 2, oracle model) and the toy
+with the cVAE (`toy-cvae`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import dvg_core  # noqa: F401  (registers the toy)
-from dvg_core.agents import ALGORITHMS, PAPER_ALGORITHMS, Agent, AlgorithmConfig, Batch, make_learner
+from dvg_core.agents import (
+    ALGORITHMS, PAPER_ALGORITHMS, SHARED_DRAW_ALGORITHMS, Agent, AlgorithmConfig, Batch,
+    make_learner,
+)
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
 from dvg_core.util.validation import check_choice, check_int_at_least
@@ -37,8 +41,9 @@ from dvg_core.util.validation import check_choice, check_int_at_least
 from workbench.bench_loops import env_throughput, loop_throughput, seed_loop_seconds
 __all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
 
-PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2)}
-"""Problem name -> (state dim, action dim)."""
+PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2), "toy-cvae": (2, 2)}
+"""Problem name -> (state dim, action dim). `toy` runs on the oracle model, the others on the
+cVAE world model (`toy-cvae`: the toy's sizes with a learned model, as the claim's cVAE grid)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class BenchConfig:
     critic_noise: str = AlgorithmConfig.critic_noise
     """Where the noise enters the generative critics (`quantile`, `input` or `head`, see
     `AlgorithmConfig`; default: the algorithms' default)."""
+    shared_target_draws: bool = False
+    """The `shared-draws` lever (`AlgorithmConfig.shared_target_draws`) for the algorithms that
+    take it (`SHARED_DRAW_ALGORITHMS`: mmd, iqn); the others run as they are."""
 
     def __post_init__(self) -> None:
         for name in self.algorithms:
@@ -147,7 +155,9 @@ def _agent(config: BenchConfig, name: str, problem: str, device: torch.device, *
     state_dim, action_dim = PROBLEMS[problem]
     algorithm = AlgorithmConfig(name=name, hidden=config.hidden, n_samples=config.n_samples,
                                 n_target_samples=config.n_target_samples or config.n_samples,
-                                critic_noise=config.critic_noise)
+                                critic_noise=config.critic_noise,
+                                shared_target_draws=(config.shared_target_draws
+                                                     and name in SHARED_DRAW_ALGORITHMS))
     if problem == "toy":
         model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))
     else:

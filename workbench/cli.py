@@ -72,7 +72,7 @@ def _bench(args: argparse.Namespace) -> int:
     names = ("algos", "problems", "batch_size", "n_samples", "n_target_samples", "hidden",
              "warmup", "block",
              "repeats", "env_steps", "loop_steps", "seeds", "threads", "device", "compile",
-             "critic_noise")
+             "critic_noise", "shared_target_draws")
     values = {name: getattr(args, name) for name in names}
     values["algorithms"] = values.pop("algos")
     try:

@@ -190,6 +190,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
                        help="compile the agents' losses (as loop.compile=true)")
     bench.add_argument("--critic-noise", type=str, help="where the generative critics' noise enters: quantile (the "
                             "default), input or head")
+    bench.add_argument("--shared-target-draws", action="store_true", default=None,
+                       help="the shared-draws lever for mmd and iqn (both target critics read the "
+                            "same model draws)")
     bench.add_argument("--json", type=str, default=None, metavar="PATH",
                        help="also write the result as JSON to PATH")
 

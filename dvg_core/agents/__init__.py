@@ -8,6 +8,7 @@ from dvg_core.agents.config import (
     CRITIC_NOISES,
     PAPER_ALGORITHMS,
     PAPER_SETTINGS,
+    SHARED_DRAW_ALGORITHMS,
     AlgorithmConfig,
     SlicingConfig,
 )
@@ -18,7 +19,7 @@ from dvg_core.agents.seed_stack import SeedStack
 from dvg_core.agents.single_seed import SingleSeed, make_learner
 
 __all__ = [
-    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS", "STRATEGIES", "Agent",
+    "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS", "SHARED_DRAW_ALGORITHMS", "STRATEGIES", "Agent",
     "AlgorithmConfig", "Batch", "CriticStrategy", "ReplayBuffer", "SeedReplay", "SeedStack", "SingleSeed", "SlicingConfig",
     "Targets", "gradient_step", "make_learner", "make_strategy", "soft_update",
 ]

@@ -23,7 +23,7 @@ from dvg_core.util.validation import (
 
 __all__ = [
     "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS",
-    "AlgorithmConfig", "SlicingConfig",
+    "SHARED_DRAW_ALGORITHMS", "AlgorithmConfig", "SlicingConfig",
 ]
 
 PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
@@ -43,6 +43,10 @@ kernel family and λ = 1 are shared). The defaults pass the fidelity benchmark
 (`docs/fidelity.md`); these do not, and stay available for comparison:
 `--set algorithm.variant=paper`."""
 
+SHARED_DRAW_ALGORITHMS = ("mmd", "iqn")
+"""The algorithms whose targets may share their model draws between the target critics
+(`AlgorithmConfig.shared_target_draws`): those with return-only targets."""
+
 CRITIC_NOISES = ("quantile", "input", "head")
 """Where the noise enters a generative critic (`AlgorithmConfig.critic_noise`)."""
 
@@ -52,6 +56,11 @@ of 10 (10 pooled target samples against the critic's M = 10), measured for speed
 fidelity benchmark before it could become a default: it did not (docs/fidelity.md, "Speed
 levers")."""
 
+SHARED_DRAW_SETTINGS: dict[str, Any] = {"shared_target_draws": True}
+"""A FLOP lever of the model-based targets: both target critics read the same M' model draws,
+so the world model and the target policy run on half the rows (`AlgorithmConfig.
+shared_target_draws`), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+
 HEAD_NOISE_SETTINGS: dict[str, Any] = {"critic_noise": "head"}
 """A FLOP lever of the generative critics: the noise added to the last hidden layer
 (`HeadNoiseCritic`, whose `∇ₐZ` costs one forward-mode pass of the trunk) instead of IQN's
@@ -60,10 +69,10 @@ levers")."""
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
     "default": {}, "paper": PAPER_SETTINGS, "lean-targets": LEAN_TARGET_SETTINGS,
-    "head-noise": HEAD_NOISE_SETTINGS,
+    "head-noise": HEAD_NOISE_SETTINGS, "shared-draws": SHARED_DRAW_SETTINGS,
 }
 """Named sets of `AlgorithmConfig` fields: `default` (the workbench's), `paper`, and the speed
-levers `lean-targets` and `head-noise`."""
+levers `lean-targets`, `head-noise` and `shared-draws`."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,13 @@ class AlgorithmConfig:
     """M, online critic samples per pair (paper: 10); also the IQN quantile count."""
     n_target_samples: int = 10
     """M', model draws per pair and target critic (pooled over the 2 critics)."""
+    shared_target_draws: bool = False
+    """The target critics read the same M' model draws per pair (each its own critic noise ξ')
+    instead of M' draws each: the world model and the target policy run once per draw, not once
+    per critic, and the E·M' pooled samples come in E-tuples that share `(ŝ', r̂)`. Return-only
+    targets (`mmd`, `iqn`) only: the Sobolev targets need each critic's own backward pass through
+    the model for its `∇ₐy`, so sharing saves them no work. The speed lever `shared-draws`
+    (issue 17), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
     truncate: float = 0.0
     """Fraction of pooled target samples dropped from the top (TQC-style; the paper's GUESSed 0.1
     drops the toy's rare rewarded draws and biases every distributional critic low, see
@@ -188,7 +204,7 @@ class AlgorithmConfig:
         check_positive("bandwidth", self.bandwidth)
         if not isinstance(self.slicing, SlicingConfig):
             raise ValueError(f"slicing must be a SlicingConfig, got {self.slicing!r}")
-        for name in ("normalize_obs", "unbiased"):
+        for name in ("normalize_obs", "unbiased", "shared_target_draws"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         check_int_at_least("xi_dim", self.xi_dim, 1)
@@ -209,6 +225,11 @@ class AlgorithmConfig:
             check_nonnegative("target_policy_noise", self.target_policy_noise)
         check_nonnegative("target_noise_clip", self.target_noise_clip)
         check_positive("huber_delta", self.huber_delta)
+        if self.shared_target_draws and self.name not in SHARED_DRAW_ALGORITHMS:
+            raise ValueError(
+                f"shared_target_draws is for the return-only targets (mmd, iqn), not {self.name}: "
+                "a Sobolev target's per-draw gradient needs each target critic's own backward "
+                "pass through the model, so sharing the draws saves no work")
         if round(self.truncate * 2 * self.n_target_samples) >= 2 * self.n_target_samples:
             raise ValueError(f"truncate={self.truncate} drops every pooled target sample")
 

@@ -86,7 +86,8 @@ class _GenerativeStrategy(CriticStrategy):
         else:
             x = _return_samples(critic, state, action, xi).unsqueeze(-1)  # [E, B, M, 1]
             y = return_targets(targets.world_model, targets.actor, targets.critic, state,
-                               action, **common).unsqueeze(-1)  # [B, M'', 1]
+                               action, shared_draws=c.shared_target_draws,
+                               **common).unsqueeze(-1)  # [B, M'', 1]
         n_members = x.shape[0]
         flat_x = x.reshape(-1, *x.shape[2:])  # [E·B, M, D]
         flat_y = y.repeat(n_members, 1, 1)  # [E·B, M'', D]

@@ -122,6 +122,7 @@ class IQNStrategy(CriticStrategy):
         c = self.config
         y = return_targets(targets.world_model, targets.actor, targets.critic, batch.state,
                            batch.action, n_samples=c.n_target_samples, truncate=c.truncate,
+                           shared_draws=c.shared_target_draws,
                            **self._target_kwargs(generator))  # [B, M'']
         n_members, batch_size = critic.n_members, batch.state.shape[0]
         tau = torch.rand((n_members, batch_size, c.n_samples), generator=generator,

@@ -16,11 +16,12 @@ Targets carry no gradient: they are returned detached. A *target critic* is any 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from dvg_core.util.autodiff import value_and_grad_of_sum
+from dvg_core.util.autodiff import forward_grad_of_sum, value_and_grad_of_sum
 from dvg_core.util.validation import (
     check_int_at_least,
     check_probability,
@@ -30,8 +31,10 @@ from dvg_core.util.validation import (
 
 __all__ = [
     "check_backup_args",
+    "draw_lead",
     "mage_targets",
     "model_backup",
+    "pair_features_once",
     "pool_members",
     "return_targets",
     "smoothed_target_action",
@@ -99,31 +102,94 @@ def check_backup_args(state, action, gamma, n_samples, world_model) -> None:
     check_int_at_least("n_samples", n_samples, 1)
 
 
+def draw_lead(
+    target_critic: Any, state: torch.Tensor, n_samples: int, shared_draws: bool
+) -> tuple[int, ...]:
+    """The model draws' batch shape: `(E, B, M')`, every target critic its own draws, or
+    `(B, M')` with `shared_draws`, one set read by every critic (`model_backup` returns
+    `[E, B, M']` either way)."""
+    lead = (state.shape[0], n_samples)
+    return lead if shared_draws else (target_critic.n_members, *lead)
+
+
 def pool_members(samples: torch.Tensor) -> torch.Tensor:
     """Pool every member's samples per pair: `[E, B, M', D] -> [B, E·M', D]`."""
     return samples.transpose(0, 1).reshape(samples.shape[1], -1, samples.shape[-1])
 
 
+def pair_features_once(
+    world_model: Any, state: torch.Tensor, action: torch.Tensor, differentiated: str | None,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+    """The model's per-pair features, computed once per pair, read by every draw of that pair.
+
+    A model whose generation starts with a noise-free function of `(s, a)` exposes it as
+    `pair_features(state, action) -> [*, C]` (the cVAE: its prior and mean networks) and accepts
+    it back in `sample(..., pair_features=...)`. Evaluated on every one of the `E·M'` draws of a
+    pair, it repeats the same rows; here it runs once per pair. Where the caller differentiates
+    the backup in its inputs, each draw reads it through its tangent plane at the pair,
+    `f(x̄) + J(x̄)(x - sg(x))`: the same value, and the same first derivative in that draw's
+    `x` (`J` by forward mode, one tangent per differentiated coordinate), so every per-draw
+    gradient is exactly what evaluating `f` per draw gives. Source: ours (issue 17).
+
+    Args:
+      state: `[B, 1, d_s]`; action: `[B, 1, d_a]` (one row per pair, broadcasting to the draws).
+      differentiated: None (targets without gradients), `"action"`, or `"state_action"`.
+
+    Returns:
+      None if the model has no `pair_features`; else `(state_in, action_in) -> [*, C]`,
+      the features broadcast to the draws' inputs.
+    """
+    if not hasattr(world_model, "pair_features"):
+        return None
+    with torch.no_grad():
+        if differentiated is None:
+            value = world_model.pair_features(state, action)
+            return lambda state_in, action_in: value
+        if differentiated == "action":
+            value, jacobian = forward_grad_of_sum(
+                lambda a: world_model.pair_features(state, a), action)  # [B, 1, C], [B, 1, C, d]
+        else:
+            d_s = state.shape[-1]
+            value, jacobian = forward_grad_of_sum(
+                lambda x: world_model.pair_features(x[..., :d_s], x[..., d_s:]),
+                torch.cat([state, action], -1))
+
+    def features(state_in: torch.Tensor, action_in: torch.Tensor) -> torch.Tensor:
+        x = action_in if differentiated == "action" else torch.cat([state_in, action_in], -1)
+        shift = (x - x.detach()).unsqueeze(-1)  # zero, with the identity as its derivative
+        return value + (jacobian @ shift).squeeze(-1)
+
+    return features
+
+
 def model_backup(
     world_model, target_actor, target_critic, state, action, *, gamma, lead, members,
-    policy_noise, noise_clip, generator,
+    policy_noise, noise_clip, generator, differentiated=None,
 ):
     """`(state, action) -> r̂ + γ(1 - done) Z̄(ŝ', ã')` for `lead` model draws per pair, to be
     called once, and the state and action broadcast to `lead`.
 
-    `lead` is `(B, M)` or `(E, B, M)`; the function returns `[E, B, M]` (or `[E, B]` per critic
-    member when `lead` is `(B,)`), differentiable in state and action (through the model, the
+    `lead` is `(E, B, M)` with `members` (each target critic reads its own draws), or `(B, M)`
+    or `(B,)` without (every critic reads the same draws, each with its own critic noise); the
+    function returns `[E, *lead without E]`, differentiable in state and action (through the model, the
     target policy and the target critic): `dvg_core.util.autodiff.value_and_input_grad` of it
     gives the pathwise gradients, inside `torch.func.vmap` too (seed-vectorised training).
+    `differentiated` names the inputs it will be differentiated in (None, `"action"` or
+    `"state_action"`), so a model's per-pair features are computed once per pair
+    (`pair_features_once`).
     """
+    features = None
     if len(lead) > 1:  # [B, d] -> [B, 1, d], which broadcasts to (B, M) and (E, B, M)
         state, action = state[:, None], action[:, None]
+        features = pair_features_once(world_model, state.detach(), action.detach(),
+                                      differentiated)
     action_l = action.detach().expand(*lead, action.shape[-1])
     state_l = state.detach().expand(*lead, state.shape[-1])
     noise = world_model.sample_noise(tuple(lead), generator=generator)
 
     def backup(state_in: torch.Tensor, action_in: torch.Tensor) -> torch.Tensor:  # called once
-        next_state, reward, done = world_model.sample(state_in, action_in, noise)
+        per_pair = {} if features is None else {"pair_features": features(state_in, action_in)}
+        next_state, reward, done = world_model.sample(state_in, action_in, noise, **per_pair)
         next_action = smoothed_target_action(
             target_actor, next_state, policy_noise=policy_noise, noise_clip=noise_clip,
             generator=generator,
@@ -146,22 +212,24 @@ def return_targets(
     gamma: float,
     n_samples: int,
     truncate: float = 0.0,
+    shared_draws: bool = False,
     policy_noise: float = 0.0,
     noise_clip: float = 0.5,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Return-only distributional targets (no gradients), for the `mmd` and `iqn` baselines.
 
-    As `sobolev_targets` without the gradient part: pooled over members, top-truncated.
+    As `sobolev_targets` without the gradient part: pooled over members, top-truncated
+    (`shared_draws` as there).
 
     Returns:
       `[B, E·M' - round(truncate·E·M')]`, detached.
     """
     check_backup_args(state, action, gamma, n_samples, world_model)
-    lead = (target_critic.n_members, state.shape[0], n_samples)
+    lead = draw_lead(target_critic, state, n_samples, shared_draws)
     backup, state_l, action_l = model_backup(
         world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
-        members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
+        members=not shared_draws, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
     )
     with torch.no_grad():  # no gradient part: no graph
         y = backup(state_l, action_l)

@@ -151,6 +151,8 @@ def sobolev_targets(
     and `∇ₐy` (and `∇ₛy`) by the chain rule through model, target policy and target critic
     (noise fixed): `∇ₛy` reaches the next state both directly and through `π̄(ŝ')`.
     GUESS: every member gets its own model draws (more independent samples in the pooled set).
+    Sharing them (`return_targets`' `shared_draws`) would save no work here: each member's
+    per-draw `∇ₐy` needs its own backward pass through the model and target policy.
     The E·M' samples are pooled, then the top `truncate` fraction by return is dropped.
 
     Args:
@@ -170,7 +172,8 @@ def sobolev_targets(
     lead = (target_critic.n_members, state.shape[0], n_samples)
     backup, state_l, action_l = model_backup(
         world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
-        members=True, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
+        members=True, differentiated="action" if lam_state is None else "state_action",
+        policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
     )
     y, grad = value_and_input_grad(backup, state_l, action_l, wrt_state=lam_state is not None)
     joint = _joint(y, grad, state_dim=state.shape[-1], lam=lam, lam_state=lam_state)

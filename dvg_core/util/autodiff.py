@@ -38,7 +38,7 @@ def forward_grad_of_sum(
     fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`(fn(x), ∇ₓ Σ fn(x))` by forward mode, both differentiable in the parameters `fn` closes
-    over by ordinary (first-order) backprop.
+    over by ordinary (first-order) backprop; for a vector function, each row's Jacobian.
 
     Rows do not interact, so the directional derivative along the k-th coordinate of every row at
     once, `jvp(fn, x, e_k)`, is each row's `∂fn/∂x_k`: `d` jvps (vmapped) give the gradient.
@@ -46,20 +46,22 @@ def forward_grad_of_sum(
     at most 17 on MuJoCo) and a double backward is not available (`torch.compile`).
 
     Args:
-      fn: a function of `x [*, d] -> [*]`, rows independent; deterministic (it runs under
-        `vmap`, whose default randomness is an error).
+      fn: a function of `x [*, d] -> [*]` (or `[*, C]`), rows independent; deterministic (it
+        runs under `vmap`, whose default randomness is an error).
       x: `[*, d]`, a constant input (its own graph, if any, is cut).
 
     Returns:
-      `(fn(x) [*], grad [*, d])`.
+      `(fn(x) [*], grad [*, d])`, or `(fn(x) [*, C], jacobian [*, C, d])`.
     """
     x = x.detach().contiguous()  # a dual tensor cannot be an expanded view
     dim = x.shape[-1]
     basis = torch.eye(dim, dtype=x.dtype, device=x.device)  # [d, d]
     tangents = basis.reshape(dim, *([1] * (x.dim() - 1)), dim).expand(dim, *x.shape)
     tangents = tangents.contiguous()  # [d, *, d]: the k-th holds e_k in every row
-    y, dy = torch.func.vmap(lambda t: torch.func.jvp(fn, (x,), (t,)), out_dims=(None, 0))(tangents)
-    return y, dy.movedim(0, -1)  # [*], [*, d]
+    # out_dims 0 for the value too: inside an outer transform (the seed stack's vmap) the value
+    # comes back batched over the tangents, though it does not depend on them
+    y, dy = torch.func.vmap(lambda t: torch.func.jvp(fn, (x,), (t,)))(tangents)
+    return y[0], dy.movedim(0, -1)  # [*], [*, d] (or [*, C], [*, C, d])
 
 
 def value_and_grad_of_sum(

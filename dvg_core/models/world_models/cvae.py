@@ -90,7 +90,7 @@ class CVAEWorldModel(LearnedWorldModel):
         check_order("min_log_std", min_log_std, "max_log_std", max_log_std)
         self.min_log_std, self.max_log_std = float(min_log_std), float(max_log_std)
         d_in, d_out, k = state_dim + action_dim, state_dim + 1, prior_components
-        self.prior = EnsembleMLP(1, d_in, 2 * k * latent_dim + (k > 1) * k, hidden, activation)
+        self.prior = EnsembleMLP(1, d_in, self._n_prior_outputs, hidden, activation)
         self.encoder = EnsembleMLP(1, d_in + d_out, 2 * latent_dim, hidden, activation)
         self.decoder = EnsembleMLP(1, d_in + latent_dim, d_out, hidden, activation)
         self.mean_net = EnsembleMLP(1, d_in, d_out, hidden, activation) if mean_path else None
@@ -108,13 +108,35 @@ class CVAEWorldModel(LearnedWorldModel):
         u = torch.rand((*shape, 1), generator=generator, dtype=p.dtype, device=p.device)
         return torch.cat([eps, u], -1)
 
+    def pair_features(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """What generation computes from `(s, a)` alone, before any noise: the prior network's
+        output and the mean path's, `[*, C]` (C = prior outputs + d_s + 1 with the mean path).
+
+        Model draws of one pair share them: `dvg_core.losses.backup.model_backup` computes them
+        once per pair (with their Jacobian where the targets differentiate) and passes them to
+        `sample`, instead of once per draw (issue 17's "cVAE prior once per pair")."""
+        x = self._inputs(state, action)
+        prior = ensemble_forward(self.prior, x)
+        if self.mean_net is None:
+            return prior
+        return torch.cat([prior, ensemble_forward(self.mean_net, x)], -1)
+
     def sample(
-        self, state: torch.Tensor, action: torch.Tensor, noise: torch.Tensor
+        self, state: torch.Tensor, action: torch.Tensor, noise: torch.Tensor,
+        pair_features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Generate: `z = μ_c + σ_c ⊙ ε` (`c` picked by `u`), decode. `([*, d_s], [*], [*])`."""
+        """Generate: `z = μ_c + σ_c ⊙ ε` (`c` picked by `u`), decode. `([*, d_s], [*], [*])`.
+
+        `pair_features`: `self.pair_features(state, action)` computed by the caller, `[*, C]`
+        or broadcastable to it (one row per pair); None computes them here."""
         x = self._inputs(state, action)
         self._check_noise("noise", noise, state.shape[:-1], self.noise_dim)
-        logits, mu_p, log_std_p = self._prior(x)  # [*, K], [*, K, d_z] x2
+        if pair_features is None:
+            pair_features = self.pair_features(state, action)
+        pair_features = pair_features.expand(*x.shape[:-1], pair_features.shape[-1])  # a view
+        n_prior = self._n_prior_outputs
+        prior_out = pair_features[..., :n_prior]
+        logits, mu_p, log_std_p = self._split_prior(prior_out)  # [*, K], [*, K, d_z] x2
         if logits is None:
             mu, log_std = mu_p.squeeze(-2), log_std_p.squeeze(-2)
         else:  # inverse CDF of u: piecewise constant in (s, a), no gradient through the choice
@@ -126,15 +148,25 @@ class CVAEWorldModel(LearnedWorldModel):
         z = mu + log_std.exp() * noise[..., : self.latent_dim]  # [*, d_z]
         y = ensemble_forward(self.decoder, torch.cat([x, z], -1))
         if self.mean_net is not None:
-            y = y + ensemble_forward(self.mean_net, x)
+            y = y + pair_features[..., n_prior:]
         return self._outputs(state, y)
+
+    @property
+    def _n_prior_outputs(self) -> int:
+        k = self.prior_components
+        return 2 * k * self.latent_dim + (k > 1) * k
 
     def _prior(
         self, x: torch.Tensor
     ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
         """Prior mixture logits `[*, K]` (None if K = 1), means and log-stds `[*, K, d_z]`."""
+        return self._split_prior(ensemble_forward(self.prior, x))
+
+    def _split_prior(
+        self, out: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+        """The prior network's output `[*, n]` -> logits, means, log-stds (see `_prior`)."""
         k, d_z = self.prior_components, self.latent_dim
-        out = ensemble_forward(self.prior, x)
         logits = out[..., 2 * k * d_z:] if k > 1 else None
         mu, raw = out[..., : 2 * k * d_z].unflatten(-1, (k, 2 * d_z)).chunk(2, dim=-1)
         return logits, mu, soft_clamp(raw, self.min_log_std, self.max_log_std)
