@@ -36,6 +36,21 @@ def test_fewer_target_samples_count_fewer_flops():
     assert flops(2) < flops(None) == flops(4)
 
 
+def test_the_target_levers_count_fewer_flops_where_they_apply():
+    """Features once per pair (the cVAE of `toy-cvae`) and shared draws (mmd, iqn only)."""
+    def flops(algorithm, problem, **kwargs):
+        config = BenchConfig(algorithms=(algorithm,), problems=(problem,), batch_size=8,
+                             n_samples=4, hidden=(8,), warmup=0, block=1, repeats=1,
+                             env_steps=0, **kwargs)
+        return run_benchmark(config, progress=False).updates[0].gflop_per_update
+    for algorithm in ("mmd", "iqn"):
+        assert flops(algorithm, "toy-cvae", shared_target_draws=True) < flops(algorithm,
+                                                                               "toy-cvae")
+    # dsdpg_mmd does not take shared draws: the option leaves it as it is
+    assert (flops("dsdpg_mmd", "toy-cvae", shared_target_draws=True)
+            == flops("dsdpg_mmd", "toy-cvae") > flops("dsdpg_mmd", "toy"))
+
+
 def test_cli_bench_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code = cli.main(["bench", "--algos", "td3", "--problems", "toy", "--batch-size", "8",

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dvg_core.agents import AlgorithmConfig
+from dvg_core.losses import backup
 from dvg_core.losses.backup import pair_features_once
 from dvg_core.losses.sobolev import return_targets, sobolev_targets
 from dvg_core.models import Actor, GenerativeCritic, QuantileCritic
@@ -29,6 +30,12 @@ class PerDrawModel(torch.nn.Module):
         return self.model.sample(state, action, noise)
 
 
+@pytest.fixture
+def jacobian_always(monkeypatch):
+    """The per-pair Jacobian at any size (these tests' networks are far below where it pays)."""
+    monkeypatch.setattr(backup, "EAGER_JACOBIAN_MIN_WORK", 0)
+
+
 def _setup(prior_components=1, mean_path=True, state_dim=3, action_dim=2):
     torch.manual_seed(0)
     model = CVAEWorldModel(state_dim, action_dim, hidden=(16, 16), latent_dim=3,
@@ -48,7 +55,7 @@ def _setup(prior_components=1, mean_path=True, state_dim=3, action_dim=2):
 @pytest.mark.parametrize("prior_components,mean_path", [(1, True), (1, False), (3, True)])
 @pytest.mark.parametrize("lam_state", [None, 0.5])
 def test_features_once_per_pair_give_the_per_draw_targets_and_gradients(
-    prior_components, mean_path, lam_state
+    prior_components, mean_path, lam_state, jacobian_always
 ):
     model, actor, critic, state, action = _setup(prior_components, mean_path)
     kwargs = dict(gamma=0.9, n_samples=4, lam=2.0, lam_state=lam_state)
@@ -70,9 +77,9 @@ def test_features_once_per_pair_give_the_per_draw_return_targets():
     torch.testing.assert_close(once, per_draw, rtol=1e-12, atol=1e-12)
 
 
-def test_the_tangent_plane_has_the_features_value_and_jacobian():
+def test_the_tangent_plane_has_the_features_value_and_jacobian(jacobian_always):
     model, _, _, state, action = _setup()
-    features = pair_features_once(model, state[:, None], action[:, None], "action")
+    features = pair_features_once(model, state[:, None], action[:, None], "action", 35)
     draws = action[:, None].expand(5, 7, 2).clone().requires_grad_(True)  # [B, M, d_a]
     f = features(state[:, None].expand(5, 7, 3), draws)  # [B, M, C]
     torch.testing.assert_close(f, model.pair_features(state, action)[:, None].expand_as(f))
@@ -103,3 +110,26 @@ def test_shared_draws_are_refused_where_they_save_nothing():
     AlgorithmConfig(name="iqn", shared_target_draws=True)
     with pytest.raises(ValueError, match="shared_target_draws .*dsdpg_msmmd"):
         AlgorithmConfig(name="dsdpg_msmmd", shared_target_draws=True)
+
+
+def test_an_eager_jacobian_is_taken_only_where_it_pays():
+    model, _, _, state, action = _setup()  # width 16
+    pair = (state[:, None], action[:, None])
+    assert pair_features_once(model, *pair, "action", 40) is None  # far below: per draw
+    assert pair_features_once(model, *pair, None, 40) is not None  # no gradient: always once
+    rows = backup.EAGER_JACOBIAN_MIN_WORK // 16**2
+    assert pair_features_once(model, *pair, "action", rows) is not None
+
+
+def test_features_once_per_pair_do_less_arithmetic(jacobian_always):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, actor, critic, state, action = _setup()
+
+    def flops(world_model):
+        with FlopCounterMode(display=False) as counter:
+            sobolev_targets(world_model, actor, critic, state, action, gamma=0.9, n_samples=4,
+                            lam=1.0, generator=torch.Generator().manual_seed(3))
+        return counter.get_total_flops()
+
+    assert flops(model) < 0.9 * flops(PerDrawModel(model))

@@ -94,6 +94,9 @@ class CVAEWorldModel(LearnedWorldModel):
         self.encoder = EnsembleMLP(1, d_in + d_out, 2 * latent_dim, hidden, activation)
         self.decoder = EnsembleMLP(1, d_in + latent_dim, d_out, hidden, activation)
         self.mean_net = EnsembleMLP(1, d_in, d_out, hidden, activation) if mean_path else None
+        self.pair_features_width = max(hidden)
+        """The widest layer of the networks behind `pair_features` (the cost that computing
+        them once per pair saves, `dvg_core.losses.backup.pair_features_once`)."""
         self.optimizer = torch.optim.Adam(self.parameters(), lr=check_positive("lr", lr))
 
     def sample_noise(
