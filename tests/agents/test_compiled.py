@@ -10,7 +10,7 @@ from dvg_core.agents import AlgorithmConfig, Batch
 from dvg_core.agents.agent import Agent
 from dvg_core.agents.compiled import draw_from
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.models.world_models import OracleWorldModel
+from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
 
 
 def test_draw_from_gives_the_generator_stream_and_leaves_the_global_one_alone():
@@ -73,6 +73,29 @@ def test_compiled_update_agrees_with_eager_over_100_updates_without_recompiling(
     assert counters["stats"]["unique_graphs"] == 2
     assert not counters["graph_break"]
     assert not counters["recompiles"]
+
+
+@pytest.mark.slow
+def test_compiled_update_with_the_cvae_agrees_with_eager():
+    """With a learned model the compiled targets compute the cVAE's per-pair features once per
+    pair and read them through their tangent plane (`pair_features_once`), where eager at these
+    sizes evaluates them on every draw: two code paths, the same updates (20, dsdpg_msmmd)."""
+    def agent(compile):
+        torch.manual_seed(0)
+        config = AlgorithmConfig(name="dsdpg_msmmd", hidden=(32, 32), n_samples=4,
+                                 n_target_samples=3, gamma=0.9)
+        model = CVAEWorldModel(2, 2, hidden=(32, 32), latent_dim=3)
+        return Agent(config, 2, 2, model, compile=compile)
+
+    batches = _batches(4)
+    eager_losses, eager_params = _train(agent(False), batches, 20)
+    torch._dynamo.reset()
+    counters.clear()
+    losses, params = _train(agent(True), batches, 20)
+    torch.testing.assert_close(losses, eager_losses, atol=1e-5, rtol=1e-4)
+    for p, p_eager in zip(params, eager_params):
+        torch.testing.assert_close(p, p_eager, atol=1e-5, rtol=1e-4)
+    assert not counters["graph_break"] and not counters["recompiles"]
 
 
 @pytest.mark.slow
