@@ -60,6 +60,8 @@ INVALID = [
     ("critic_activation", ["algorithm.critic_activation=sigmoid"],
      lambda: AlgorithmConfig(critic_activation="sigmoid")),
     ("unbiased", ["algorithm.unbiased=maybe"], lambda: AlgorithmConfig(unbiased=1)),
+    ("shared_target_draws", ["algorithm.shared_target_draws=true"],
+     lambda: AlgorithmConfig(shared_target_draws=1)),
     ("hidden", ["algorithm.hidden=64,0"], lambda: AlgorithmConfig(hidden=(64, 0))),
     ("hidden", ["algorithm.hidden=64.5"], lambda: AlgorithmConfig(hidden=())),
     ("critic_lr", ["algorithm.critic_lr=0"], lambda: AlgorithmConfig(critic_lr=0.0)),

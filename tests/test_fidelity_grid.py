@@ -62,6 +62,9 @@ def test_bad_options_are_named_before_any_work(tmp_path, capsys):
     assert "algos: 'td4' is not one of" in capsys.readouterr().err
     with pytest.raises(ValueError, match="variants"):
         FidelityOptions(variants=("papr",))
+    with pytest.raises(ValueError, match="'shared-draws' with dsdpg_msmmd: shared_target_draws"):
+        FidelityOptions(algos=("mmd", "dsdpg_msmmd"), variants=("shared-draws",))
+    FidelityOptions(algos=("mmd",), variants=("default", "shared-draws"))
     with pytest.raises(ValueError, match="gamma"):
         FidelityOptions(gammas=(1.5,))
     bad = tmp_path / "bad.json"

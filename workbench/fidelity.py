@@ -106,6 +106,11 @@ class FidelityOptions:
         for n, g, s in self.settings():  # validates each value
             FidelitySetting(n, g, s)
         AlgorithmConfig(hidden=self.hidden)
+        for name, kind, variant, _, _ in self.jobs(self.seeds[0]):
+            try:  # a variant an algorithm cannot take (shared-draws on a Sobolev critic)
+                algorithm_config(name, variant, self.gammas[0], self.hidden)
+            except ValueError as err:
+                raise ValueError(f"variants: {variant!r} with {name}: {err}") from None
 
     def settings(self) -> list[tuple[int, float, float]]:
         """Every `(n_locations, gamma, noise)` of the grid."""
