@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from dvg_core.util.autodiff import forward_grad_of_sum, value_and_grad_of_sum
+from dvg_core.util.autodiff import once_per_pair, once_per_pair_pays, value_and_grad_of_sum
 from dvg_core.util.validation import (
     check_int_at_least,
     check_probability,
@@ -31,7 +31,6 @@ from dvg_core.util.validation import (
 )
 
 __all__ = [
-    "EAGER_JACOBIAN_MIN_WORK",
     "check_backup_args",
     "draw_lead",
     "mage_targets",
@@ -119,16 +118,6 @@ def pool_members(samples: torch.Tensor) -> torch.Tensor:
     return samples.transpose(0, 1).reshape(samples.shape[1], -1, samples.shape[-1])
 
 
-EAGER_JACOBIAN_MIN_WORK = 20 * 64 * 128**2
-"""Draw rows × feature width² below which an eager update evaluates a model's per-pair features
-on every draw when the targets are differentiated: the Jacobian's vmapped `jvp` has a fixed cost
-of about 2 ms on a CPU, which only pays when it saves that much. Measured (one thread, cVAE
-prior and mean path, fwd+bwd per draw against value and Jacobian per pair, 20 draws per pair):
-1.27 against 2.25 ms at batch 64 and width 64, break-even (2.95 against 2.70 ms) at batch 64 and
-width 128, 38.0 against 9.6 ms at batch 256 and width 256. Compiled, the Jacobian is a handful of
-fused kernels and always pays (toy sizes with the cVAE: 9.55 against 10.27 ms per update)."""
-
-
 def pair_features_once(
     world_model: Any, state: torch.Tensor, action: torch.Tensor, differentiated: str | None,
     n_draws: int,
@@ -138,17 +127,15 @@ def pair_features_once(
     A model whose generation starts with a noise-free function of `(s, a)` exposes it as
     `pair_features(state, action) -> [*, C]` (the cVAE: its prior and mean networks) and accepts
     it back in `sample(..., pair_features=...)`. Evaluated on every one of the `E·M'` draws of a
-    pair, it repeats the same rows; here it runs once per pair. Where the caller differentiates
-    the backup in its inputs, each draw reads it through its tangent plane at the pair,
-    `f(x̄) + J(x̄)(x - sg(x))`: the same value, and the same first derivative in that draw's
-    `x` (`J` by forward mode, one tangent per differentiated coordinate), so every per-draw
-    gradient is exactly what evaluating `f` per draw gives. Source: ours (issue 17).
+    pair, it repeats the same rows; here it runs once per pair
+    (`dvg_core.util.autodiff.once_per_pair`: where the targets are differentiated, through its
+    tangent plane, so every per-draw gradient is exact).
 
     Args:
       state: `[B, 1, d_s]`; action: `[B, 1, d_a]` (one row per pair, broadcasting to the draws).
       differentiated: None (targets without gradients), `"action"`, or `"state_action"`.
-      n_draws: the draws' rows (`E·B·M'`), which decide whether an eager Jacobian pays
-        (`EAGER_JACOBIAN_MIN_WORK`, with the model's `pair_features_width`).
+      n_draws: the draws' rows (`E·B·M'`), which decide whether a Jacobian pays
+        (`once_per_pair_pays`, with the model's `pair_features_width`).
 
     Returns:
       None if the model has no `pair_features`, or the Jacobian does not pay; else
@@ -156,28 +143,10 @@ def pair_features_once(
     """
     if not hasattr(world_model, "pair_features"):
         return None
-    if (differentiated is not None and not torch.compiler.is_compiling()
-            and n_draws * world_model.pair_features_width**2 < EAGER_JACOBIAN_MIN_WORK):
+    if differentiated is not None and not once_per_pair_pays(
+            n_draws, world_model.pair_features_width):
         return None
-    with torch.no_grad():
-        if differentiated is None:
-            value = world_model.pair_features(state, action)
-            return lambda state_in, action_in: value
-        if differentiated == "action":
-            value, jacobian = forward_grad_of_sum(
-                lambda a: world_model.pair_features(state, a), action)  # [B, 1, C], [B, 1, C, d]
-        else:
-            d_s = state.shape[-1]
-            value, jacobian = forward_grad_of_sum(
-                lambda x: world_model.pair_features(x[..., :d_s], x[..., d_s:]),
-                torch.cat([state, action], -1))
-
-    def features(state_in: torch.Tensor, action_in: torch.Tensor) -> torch.Tensor:
-        x = action_in if differentiated == "action" else torch.cat([state_in, action_in], -1)
-        shift = (x - x.detach()).unsqueeze(-1)  # zero, with the identity as its derivative
-        return value + (jacobian @ shift).squeeze(-1)
-
-    return features
+    return once_per_pair(world_model.pair_features, state, action, differentiated)
 
 
 def model_backup(

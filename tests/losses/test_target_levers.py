@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dvg_core.agents import AlgorithmConfig
-from dvg_core.losses import backup
+from dvg_core.util import autodiff
 from dvg_core.losses.backup import pair_features_once
 from dvg_core.losses.sobolev import return_targets, sobolev_targets
 from dvg_core.models import Actor, GenerativeCritic, QuantileCritic
@@ -33,7 +33,7 @@ class PerDrawModel(torch.nn.Module):
 @pytest.fixture
 def jacobian_always(monkeypatch):
     """The per-pair Jacobian at any size (these tests' networks are far below where it pays)."""
-    monkeypatch.setattr(backup, "EAGER_JACOBIAN_MIN_WORK", 0)
+    monkeypatch.setattr(autodiff, "EAGER_JACOBIAN_MIN_WORK", 0)
 
 
 def _setup(prior_components=1, mean_path=True, state_dim=3, action_dim=2):
@@ -117,7 +117,7 @@ def test_an_eager_jacobian_is_taken_only_where_it_pays():
     pair = (state[:, None], action[:, None])
     assert pair_features_once(model, *pair, "action", 40) is None  # far below: per draw
     assert pair_features_once(model, *pair, None, 40) is not None  # no gradient: always once
-    rows = backup.EAGER_JACOBIAN_MIN_WORK // 16**2
+    rows = autodiff.EAGER_JACOBIAN_MIN_WORK // 16**2
     assert pair_features_once(model, *pair, "action", rows) is not None
 
 
