@@ -129,7 +129,7 @@ class AlgorithmConfig:
     instead of M' draws each: the world model and the target policy run once per draw, not once
     per critic, and the E·M' pooled samples come in E-tuples that share `(ŝ', r̂)`. Return-only
     targets (`mmd`, `iqn`) only: the Sobolev targets need each critic's own backward pass through
-    the model for its `∇ₐy`, so sharing saves them no work. The speed lever `shared-draws`
+    the model for its `∇ₐy`, so sharing saves them little. The speed lever `shared-draws`
     (issue 17), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
     truncate: float = 0.0
     """Fraction of pooled target samples dropped from the top (TQC-style; the paper's GUESSed 0.1
@@ -229,7 +229,7 @@ class AlgorithmConfig:
             raise ValueError(
                 f"shared_target_draws is for the return-only targets (mmd, iqn), not {self.name}: "
                 "a Sobolev target's per-draw gradient needs each target critic's own backward "
-                "pass through the model, so sharing the draws saves no work")
+                "pass through the model, so sharing the draws saves almost nothing")
         if round(self.truncate * 2 * self.n_target_samples) >= 2 * self.n_target_samples:
             raise ValueError(f"truncate={self.truncate} drops every pooled target sample")
 

@@ -158,8 +158,8 @@ def model_backup(
 
     `lead` is `(E, B, M)` with `members` (each target critic reads its own draws), or `(B, M)`
     or `(B,)` without (every critic reads the same draws, each with its own critic noise); the
-    function returns `[E, *lead without E]`, differentiable in state and action (through the model, the
-    target policy and the target critic): `dvg_core.util.autodiff.value_and_input_grad` of it
+    function returns `[E, *lead without E]`, differentiable in state and action (through the
+    model, the target policy and the target critic): `dvg_core.util.autodiff.value_and_input_grad` of it
     gives the pathwise gradients, inside `torch.func.vmap` too (seed-vectorised training).
     `differentiated` names the inputs it will be differentiated in (None, `"action"` or
     `"state_action"`), so a model's per-pair features are computed once per pair
@@ -216,7 +216,8 @@ def return_targets(
     lead = draw_lead(target_critic, state, n_samples, shared_draws)
     backup, state_l, action_l = model_backup(
         world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
-        members=not shared_draws, policy_noise=policy_noise, noise_clip=noise_clip, generator=generator,
+        members=not shared_draws, policy_noise=policy_noise, noise_clip=noise_clip,
+        generator=generator,
     )
     with torch.no_grad():  # no gradient part: no graph
         y = backup(state_l, action_l)

@@ -151,7 +151,7 @@ def sobolev_targets(
     and `∇ₐy` (and `∇ₛy`) by the chain rule through model, target policy and target critic
     (noise fixed): `∇ₛy` reaches the next state both directly and through `π̄(ŝ')`.
     GUESS: every member gets its own model draws (more independent samples in the pooled set).
-    Sharing them (`return_targets`' `shared_draws`) would save no work here: each member's
+    Sharing them (`return_targets`' `shared_draws`) would save little here: each member's
     per-draw `∇ₐy` needs its own backward pass through the model and target policy.
     The E·M' samples are pooled, then the top `truncate` fraction by return is dropped.
 
