@@ -12,7 +12,7 @@ import pytest
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_V1_ID, PointMassSpec
-from workbench.config import ALIASES, SECTIONS, ExperimentConfig, run_id
+from workbench.config import _LATER_FIELDS, ALIASES, SECTIONS, ExperimentConfig, run_id
 from workbench.overrides import apply_overrides
 from workbench.presets import PRESETS, preset
 
@@ -233,17 +233,25 @@ def test_int_in_a_float_field_does_not_change_the_run_id():
     assert isinstance(as_int.to_dict()["algorithm"]["lam"], float)
 
 
-def test_loop_compile_off_keeps_the_run_id_of_a_record_written_before_it_existed():
-    config = base()
+@pytest.mark.parametrize("section, field, on", [
+    ("loop", "compile", "loop.compile=true"),
+    ("algorithm", "shared_target_draws", "algorithm.variant=shared-draws"),
+])
+def test_a_later_field_at_its_default_keeps_the_run_id_of_a_record_written_before_it(
+    section, field, on
+):
+    config = base() if section == "loop" else apply_overrides(base(), ["algo=mmd"])
     before = config.to_dict()
-    del before["loop"]["compile"]  # a params.json from before the field
+    del before[section][field]  # a params.json from before the field (and the later ones)
+    for later_section, later_field in _LATER_FIELDS:
+        before[later_section].pop(later_field, None)
     old_text = json.dumps({k: v for k, v in before.items()
                            if k not in ("run_root", "device", "experiment")},
                           sort_keys=True, separators=(",", ":"))
     old_digest = hashlib.sha256(old_text.encode()).hexdigest()[:12]
     assert run_id(config).endswith(old_digest)
     assert run_id(ExperimentConfig.from_dict(before)) == run_id(config)
-    assert run_id(apply_overrides(config, ["loop.compile=true"])) != run_id(config)
+    assert run_id(apply_overrides(config, [on])) != run_id(config)
 
 
 @pytest.mark.parametrize("override", [

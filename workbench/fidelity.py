@@ -139,7 +139,8 @@ def _checkpoints(updates: int, n: int) -> tuple[int, ...]:
     return tuple(sorted({round(updates * (i + 1) / n) for i in range(n)}))
 
 
-_LATER_FIELDS = {"actor_saturation_penalty": 0.0, "lam_state": None, "slicing_fresh_search": False}
+_LATER_FIELDS = {"actor_saturation_penalty": 0.0, "lam_state": None, "slicing_fresh_search": False,
+                 "shared_target_draws": False}
 """`AlgorithmConfig` fields added after the committed rows, with the value that changes nothing."""
 
 
