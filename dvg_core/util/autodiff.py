@@ -87,7 +87,7 @@ def value_and_grad_of_sum(
         return (y, grad) if create_graph else (y.detach(), grad)
     # no_grad unless a graph is wanted: the vjp still differentiates (it is a transform), but
     # autograd does not also record it for the parameters `fn` closes over.
-    with torch.no_grad():
+    with torch.enable_grad() if create_graph else torch.no_grad():
         y, pullback = torch.func.vjp(fn, x.detach())
         (grad,) = pullback(torch.ones_like(y))
     return (y, grad) if create_graph else (y.detach(), grad.detach())
