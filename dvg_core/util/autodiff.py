@@ -16,6 +16,10 @@ Under `torch.compile` neither backward pass can stay in the graph: dynamo breaks
 `torch.func.vjp` (a traced transform), and a gradient that must stay trainable
 (`create_graph=True`) from forward mode (`forward_grad_of_sum`: one `jvp` per input coordinate,
 vmapped), which aot_autograd traces as ordinary ops and differentiates once.
+
+`once_per_pair` evaluates a function of `(s, a)` alone once per pair and lets each of the pair's
+draws read it through its tangent plane (exact values and per-draw gradients): the cVAE's prior
+and mean path in the targets (`dvg_core.losses.backup.pair_features_once`).
 """
 
 from __future__ import annotations
@@ -154,17 +158,17 @@ def once_per_pair(
     that draw's own `x` (`J` by forward mode, one tangent per differentiated coordinate), so a
     per-draw gradient is exactly what evaluating `f` on every draw gives. Source: ours (issue 17).
 
+    Value and Jacobian are constants (no graph to the parameters `fn` closes over): this serves
+    targets. For the online critic, whose loss trains on the draws' gradients, the same trick with
+    a trainable Jacobian was measured *slower* than per-draw autodiff (docs/usage.md, "Fewer
+    FLOPs per target"), so it is not offered.
+
     Args:
       fn: `(state [*, d_s], action [*, d_a]) -> [..., *, C]`, rows independent, deterministic
         (leading dims before `*`, such as critic members, are allowed).
       state: `[B, 1, d_s]`; action: `[B, 1, d_a]` (one row per pair, broadcasting to the draws);
         constant inputs.
       differentiated: None (no gradient in the inputs), `"action"`, or `"state_action"`.
-
-    Value and Jacobian are constants (no graph to the parameters `fn` closes over): this serves
-    targets. For the online critic, whose loss trains on the draws' gradients, the same trick with
-    a trainable Jacobian was measured *slower* than per-draw autodiff (docs/usage.md, "Fewer
-    FLOPs per target"), so it is not offered.
 
     Returns:
       `(state_in, action_in) -> [..., *, C]` for the draws' inputs `[*, d]`.
