@@ -63,7 +63,7 @@ class FidelityOptions:
     """Algorithms whose critics are measured (default: the paper's six; any of `ALGORITHMS`)."""
     variants: tuple[str, ...] = ("default",)
     """Algorithm settings: any of `ALGORITHM_VARIANTS` (`default`, the workbench's; `paper`;
-    the speed levers `lean-targets`, `head-noise`)."""
+    the speed levers `lean-targets`, `head-noise`, `shared-draws`)."""
     seeds: tuple[int, ...] = (0, 1, 2)
     """Critic seeds (initialisation and training stream; probes and actor are fixed)."""
     updates: int = 4000

@@ -227,7 +227,8 @@ class AlgorithmConfig:
         check_positive("huber_delta", self.huber_delta)
         if self.shared_target_draws and self.name not in SHARED_DRAW_ALGORITHMS:
             raise ValueError(
-                f"shared_target_draws is for the return-only targets (mmd, iqn), not {self.name}: "
+                f"shared_target_draws is for the return-only targets "
+                f"({', '.join(SHARED_DRAW_ALGORITHMS)}), not {self.name}: "
                 "a Sobolev target's per-draw gradient needs each target critic's own backward "
                 "pass through the model, so sharing the draws saves almost nothing")
         if round(self.truncate * 2 * self.n_target_samples) >= 2 * self.n_target_samples:

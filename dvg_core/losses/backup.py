@@ -32,7 +32,6 @@ from dvg_core.util.validation import (
 
 __all__ = [
     "check_backup_args",
-    "draw_lead",
     "mage_targets",
     "model_backup",
     "pair_features_once",
@@ -101,16 +100,6 @@ def check_backup_args(state, action, gamma, n_samples, world_model) -> None:
     check_shape("action", action, [state.shape[0], world_model.action_dim])
     check_range("gamma", gamma, 0.0, 1.0, high_closed=False)
     check_int_at_least("n_samples", n_samples, 1)
-
-
-def draw_lead(
-    target_critic: Any, state: torch.Tensor, n_samples: int, shared_draws: bool
-) -> tuple[int, ...]:
-    """The model draws' batch shape: `(E, B, M')`, every target critic its own draws, or
-    `(B, M')` with `shared_draws`, one set read by every critic (`model_backup` returns
-    `[E, B, M']` either way)."""
-    lead = (state.shape[0], n_samples)
-    return lead if shared_draws else (target_critic.n_members, *lead)
 
 
 def pool_members(samples: torch.Tensor) -> torch.Tensor:
@@ -213,7 +202,9 @@ def return_targets(
       `[B, E·M' - round(truncate·E·M')]`, detached.
     """
     check_backup_args(state, action, gamma, n_samples, world_model)
-    lead = draw_lead(target_critic, state, n_samples, shared_draws)
+    lead = (state.shape[0], n_samples)  # shared: one set of draws read by every critic
+    if not shared_draws:
+        lead = (target_critic.n_members, *lead)  # each critic its own draws
     backup, state_l, action_l = model_backup(
         world_model, target_actor, target_critic, state, action, gamma=gamma, lead=lead,
         members=not shared_draws, policy_noise=policy_noise, noise_clip=noise_clip,

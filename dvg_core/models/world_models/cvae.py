@@ -118,7 +118,10 @@ class CVAEWorldModel(LearnedWorldModel):
         Model draws of one pair share them: `dvg_core.losses.backup.model_backup` computes them
         once per pair (with their Jacobian where the targets differentiate) and passes them to
         `sample`, instead of once per draw (issue 17's "cVAE prior once per pair")."""
-        x = self._inputs(state, action)
+        return self._pair_features(self._inputs(state, action))
+
+    def _pair_features(self, x: torch.Tensor) -> torch.Tensor:
+        """`pair_features` of normalised `x [*, d_s+d_a]`."""
         prior = ensemble_forward(self.prior, x)
         if self.mean_net is None:
             return prior
@@ -135,7 +138,7 @@ class CVAEWorldModel(LearnedWorldModel):
         x = self._inputs(state, action)
         self._check_noise("noise", noise, state.shape[:-1], self.noise_dim)
         if pair_features is None:
-            pair_features = self.pair_features(state, action)
+            pair_features = self._pair_features(x)
         pair_features = pair_features.expand(*x.shape[:-1], pair_features.shape[-1])  # a view
         n_prior = self._n_prior_outputs
         prior_out = pair_features[..., :n_prior]
