@@ -70,6 +70,9 @@ class ModelConfig:
     """Hidden sizes."""
     latent_dim: int = 8
     """cVAE latent size."""
+    prior_components: int = 1
+    """cVAE prior: a diagonal Gaussian (1, the paper's) or a mixture of this many, its
+    component picked by inverse CDF of a uniform noise (`CVAEWorldModel`)."""
     beta: float = 1.0
     """cVAE KL weight."""
     n_members: int = 5
@@ -92,6 +95,7 @@ class ModelConfig:
         ):
             raise ValueError(f"hidden must be a non-empty tuple of ints >= 1, got {self.hidden!r}")
         check_int_at_least("latent_dim", self.latent_dim, 1)
+        check_int_at_least("prior_components", self.prior_components, 1)
         check_positive("beta", self.beta)
         check_int_at_least("n_members", self.n_members, 1)
         check_positive("lr", self.lr)

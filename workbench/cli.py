@@ -66,6 +66,27 @@ def _fidelity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_fidelity(args: argparse.Namespace) -> int:
+    from workbench.model_fidelity import (
+        MODEL_VARIANTS, ModelFidelityOptions, format_model_table, run_model_fidelity,
+        write_model_fidelity_events,
+    )
+
+    try:
+        options = ModelFidelityOptions(
+            models=args.models or tuple(MODEL_VARIANTS), n_locations=args.n_locations,
+            noises=args.noise, data=args.data, fit_steps=args.fit_steps, seeds=args.seeds,
+            n_probes=args.probes, n_draws=args.draws)
+        rows = run_model_fidelity(options, args.json, progress=args.progress)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    board = write_model_fidelity_events(rows, f"{args.json}.tb")
+    print(format_model_table(rows))
+    print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
 
@@ -233,7 +254,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 _HANDLERS = {"train": _train, "reproduce": _reproduce, "report": _report, "config": _config,
-             "bench": _bench, "fidelity": _fidelity}
+             "bench": _bench, "fidelity": _fidelity, "model-fidelity": _model_fidelity}
 
 
 def main(argv: list[str] | None = None) -> int:

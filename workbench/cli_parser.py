@@ -244,6 +244,41 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
 
 
 
+def _add_model_fidelity(sub: argparse._SubParsersAction) -> None:
+    mf = sub.add_parser(
+        "model-fidelity", help="measure each world model against the toy's differentiable step",
+        description="Fit each world model by its own fit on the toy (uniform pairs, and the "
+                    "replay of a reference Dyna run probed at its policy's states) and measure "
+                    "it against the simulator at fixed probe pairs: the law of (s', r), the "
+                    "joint law with the pathwise derivatives ds'/da and dr/da, the errors of "
+                    "the mean derivatives, the reward mass between the truth's modes, and the "
+                    "Sobolev targets (y, grad_a y) through the model against those through the "
+                    "simulator. Prints a markdown table; rows go to --json (a re-run resumes "
+                    "and adds missing rows), TensorBoard scalars to <json>.tb "
+                    "(docs/world-models.md).",
+    )
+    mf.add_argument("--models", type=_names, default=None,
+                    help="comma-separated models, of cvae, cvae-mix, ensemble, flow, oracle "
+                         "(default: all)")
+    mf.add_argument("--n-locations", type=_int_list, default=(1, 3, 5),
+                    help="comma-separated reward-location counts N (default: 1,3,5)")
+    mf.add_argument("--noise", type=_float_list, default=(0.0, 0.05),
+                    help="comma-separated dynamics-noise scales (default: 0,0.05)")
+    mf.add_argument("--data", type=_names, default=("uniform", "replay"),
+                    help="comma-separated data sets, of uniform, replay (default: both)")
+    mf.add_argument("--fit-steps", type=int, default=2000,
+                    help="fit batches of 256 per model (default: 2000)")
+    mf.add_argument("--seeds", type=_seeds, default=(0,),
+                    help="seeds, a list or a count (default: 1)")
+    mf.add_argument("--probes", type=int, default=64, help="probe pairs (default: 64)")
+    mf.add_argument("--draws", type=int, default=256,
+                    help="draws per probe of each model and the simulator (default: 256)")
+    mf.add_argument("--json", type=str, default="runs/model-fidelity/model-fidelity.json",
+                    help="rows are written here, and resumed from it")
+    mf.add_argument("--no-progress", dest="progress", action="store_false",
+                    help="no progress lines")
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser(
         "report", help="render the HTML report of an experiment, a run root or one record",
@@ -280,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbench",
         description="The DVG workbench: train runs into records, reproduce experiment grids, "
-                    "render reports, list config keys, benchmark, measure critic fidelity.",
+                    "render reports, list config keys, benchmark, measure critic and world-model "
+                    "fidelity.",
         epilog="Details of a command: python -m workbench COMMAND --help. "
                "Docs: docs/usage.md.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(sub)
     _add_bench(sub)
     _add_fidelity(sub)
+    _add_model_fidelity(sub)
     return parser
 
 

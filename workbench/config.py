@@ -120,7 +120,8 @@ def _check_episode_bound(env: EnvConfig, loop: LoopConfig) -> None:
                              f"wait for episode ends), got {value}")
 
 
-_LATER_FIELDS = {("loop", "compile"): False, ("algorithm", "shared_target_draws"): False}
+_LATER_FIELDS = {("loop", "compile"): False, ("algorithm", "shared_target_draws"): False,
+                 ("model", "prior_components"): 1}
 """Section fields added after runs were recorded, with the value that changes nothing: at it, a
 field is left out of the identity, so the existing runs keep their ids (as
 `workbench.fidelity._LATER_FIELDS` keeps the fidelity rows' fingerprints)."""

@@ -29,7 +29,7 @@ NOISE_SETTINGS = ("none", "obs", "dynamics")
 """The paper's noise settings (mirrors `dvg_core.envs.factory.NOISE_SETTINGS`)."""
 EXPERIMENTS = ("toy", "mujoco")
 """The registered grids (mirrors `workbench.batch.EXPERIMENTS`)."""
-COMMANDS = ("train", "reproduce", "report", "config", "bench", "fidelity")
+COMMANDS = ("train", "reproduce", "report", "config", "bench", "fidelity", "model-fidelity")
 """The sub-commands of `python -m workbench`."""
 
 ALIASES: dict[str, str] = {

@@ -38,13 +38,17 @@ _RENAMED = {
 
 def scalar_tag(key: str) -> str:
     """The TensorBoard tag of a metric-row key: `_RENAMED` (CleanRL's names), `losses/KEY` for
-    a `*_loss`, `fidelity/REST` for a `fidelity_REST`, else `charts/KEY`."""
+    a `*_loss`, `fidelity/REST` for a `fidelity_REST` (the critic's), `model_fidelity/REST`
+    for a `model_REST` (the world model's, `dvg_core.analysis.model_fidelity`), else
+    `charts/KEY`."""
     if key in _RENAMED:
         return _RENAMED[key]
     if key.endswith("_loss"):
         return f"losses/{key}"
     if key.startswith("fidelity_"):
         return f"fidelity/{key.removeprefix('fidelity_')}"
+    if key.startswith("model_"):
+        return f"model_fidelity/{key.removeprefix('model_')}"
     return f"charts/{key}"
 
 

@@ -48,7 +48,7 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
     terminated_fn = termination_fn(env_config.env_id, env_kwargs=env_config.kwargs)
     if config.kind == "cvae":
         return CVAEWorldModel(state_dim, action_dim, latent_dim=config.latent_dim,
-                              hidden=config.hidden, beta=config.beta, lr=config.lr,
+                              prior_components=config.prior_components, hidden=config.hidden, beta=config.beta, lr=config.lr,
                               terminated_fn=terminated_fn)
     if config.kind == "ensemble":
         return GaussianEnsembleWorldModel(state_dim, action_dim, n_members=config.n_members,
