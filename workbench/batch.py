@@ -54,14 +54,17 @@ from workbench.record_lock import make_record_dir
 from workbench.runs import atomic_write_text
 from workbench.cells import (
     FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
-    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, plan_cell,
+    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, notebook_error,
+    plan_cell,
 )
+from workbench.record_checks import describe_os_error
 from workbench.experiments import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
 
 
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
-    "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "execute_cell",
+    "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "ReportError",
+    "execute_cell",
     "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell",
     "render_report", "reproduce", "run_grid",
 ]
@@ -226,12 +229,22 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
 
 
 # ----------------------------------------------------------------- the report
+class ReportError(RuntimeError):
+    """A report that could not be rendered or written; the message names the directory, the
+    cause and, where one was written, the HTML showing the notebook's error."""
+
+
 def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0) -> Path:
     """Execute report.ipynb on `experiment_dir` (an experiment directory or one record) and
     write `<experiment_dir>/report.html` (plotly.js embedded once: viewable offline); returns
     its path. Only the HTML is kept: the executed notebook (as large, the same figures) goes to
     a temporary directory. The parameters cell shows the path relative to the repository
-    (`runs/toy`) when it is inside it. An error in the notebook is exported too, then raised."""
+    (`runs/toy`) when it is inside it.
+
+    Raises:
+      ReportError: the notebook failed (its HTML, with the error, is written first), timed out
+        or lost its kernel, or the HTML cannot be written (a full disk, a read-only directory).
+    """
     experiment_dir = Path(experiment_dir).resolve()
     html = experiment_dir / "report.html"
     error = None
@@ -244,12 +257,21 @@ def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0
                 kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
                 execution_timeout=timeout_s, start_timeout=120,
                 kernel_manager_class=IpcKernelManager)
-        except papermill.PapermillExecutionError as err:
-            error = err
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
-    atomic_write_text(html, body)
+        except Exception as err:  # its error, a timeout, a dead kernel
+            error = notebook_error(err, timeout_s)
+        try:
+            body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
+        except (OSError, ValueError):  # the notebook never ran
+            raise ReportError(f"the report of {experiment_dir} failed: {error}") from None
+    try:
+        atomic_write_text(html, body)
+    except OSError as err:
+        raise ReportError(f"cannot write the report of {experiment_dir}: "
+                          f"{describe_os_error(err, html)}"
+                          + (f" (and its notebook failed: {error})" if error else "")) from None
     if error is not None:
-        raise error
+        raise ReportError(f"the report of {experiment_dir} failed: {error}; its HTML, with the "
+                          f"traceback: {html}")
     return html
 
 

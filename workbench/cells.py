@@ -33,7 +33,7 @@ from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_
 __all__ = [
     "FINAL_STATUSES", "NOTEBOOKS", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "IpcKernelManager",
     "compiled_where_it_pays", "execute_cell", "execute_seed_group", "final_status",
-    "group_by_setting", "plan_cell",
+    "group_by_setting", "notebook_error", "plan_cell",
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -150,6 +150,20 @@ def _started(output: Path) -> bool:
     return any(c.cell_type == "code" and c.get("execution_count") for c in cells)
 
 
+def notebook_error(err: Exception, timeout_s: float | None) -> str:
+    """One line saying how a papermill execution failed: the notebook's own error, `timed out
+    after N s` (papermill's timeout interrupts the kernel, which reports a KeyboardInterrupt:
+    nothing else interrupts a grid's kernel), or the executor's error (a dead kernel)."""
+    timed_out = isinstance(err, TimeoutError) or (
+        isinstance(err, papermill.PapermillExecutionError) and err.ename == "KeyboardInterrupt")
+    if timed_out and timeout_s is not None:
+        return (f"timed out after {timeout_s:g} s (one notebook cell's limit: reproduce "
+                "--timeout)")
+    if isinstance(err, papermill.PapermillExecutionError):
+        return f"{err.ename}: {err.evalue}"
+    return f"{type(err).__name__}: {err}"
+
+
 def _execute(task: CellTask, output: Path) -> str | None:
     """Run the notebook (retrying a kernel that never ran a cell); the error text, or None."""
     for attempt in range(task.retries + 1):
@@ -160,10 +174,10 @@ def _execute(task: CellTask, output: Path) -> str | None:
                 start_timeout=120, kernel_manager_class=IpcKernelManager)
             return None
         except papermill.PapermillExecutionError as err:
-            return f"{err.ename}: {err.evalue}"
+            return notebook_error(err, task.timeout_s)
         except Exception as err:  # a kernel that died or never started, a timeout
             if _started(output) or attempt == task.retries:
-                return f"{type(err).__name__}: {err}"
+                return notebook_error(err, task.timeout_s)
             time.sleep(1.0 + 2.0 * attempt + random.random())
     return None  # unreachable
 
