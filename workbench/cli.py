@@ -34,7 +34,7 @@ def _check_names(preset: str | None, overrides: list[str]) -> None:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity import FidelityOptions, run_fidelity
+    from workbench.fidelity import FidelityOptions, incomplete_series, run_fidelity
     from workbench.fidelity_report import (
         criteria, format_criteria, format_criteria_summary, format_table,
     )
@@ -63,6 +63,12 @@ def _fidelity(args: argparse.Namespace) -> int:
     print()
     print(format_criteria_summary(results))
     print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
+    missing = incomplete_series(options, args.json)
+    if missing:  # a part file another run holds: its series are in neither table nor JSON
+        print(f"incomplete: {len(missing)} series have rows missing (another run writes them, "
+              f"or was stopped); re-run to complete them: {'; '.join(missing[:3])}"
+              + ("; ..." if len(missing) > 3 else ""), file=sys.stderr)
+        return 3
     return 0
 
 
