@@ -31,6 +31,7 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from dvg_core.util.device import gpu_count, resolve_device
+from workbench.orphans import exit_with_parent, remove_stale_sockets
 from workbench.paths import display_path
 from workbench.placement import job_device
 from workbench.record_lock import make_record_dir
@@ -188,8 +190,9 @@ def make_executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
     address."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    if dask is None:
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    if dask is None:  # each worker exits when this process dies, even by kill -9
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
         try:
             yield pool
         except BaseException:  # Ctrl-C, SIGTERM (`main` makes it SystemExit), an error
@@ -310,8 +313,12 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
                          f": {errors[index]}")
     make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
-    with make_executor(min(workers, len(cells)), dask) as executor:
-        grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
-                        timeout_s=timeout, progress=progress, vectorize_seeds=vectorize_seeds)
+    try:
+        with make_executor(min(workers, len(cells)), dask) as executor:
+            grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
+                            timeout_s=timeout, progress=progress,
+                            vectorize_seeds=vectorize_seeds)
+    finally:  # the sockets of kernels whose worker is gone (a kernel killed mid-cell)
+        remove_stale_sockets()
     print(grid.summary())
     return grid, render_report(root / name) if report else None

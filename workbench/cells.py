@@ -6,11 +6,8 @@ after another; each seed still gets its ordinary record, without `output.ipynb`)
 
 import hashlib
 import json
-import os
 import random
-import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ from traitlets import default
 from workbench.notebook_api import (
     INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters, use_threads,
 )
+from workbench.orphans import socket_base
 from workbench.record_checks import RecordError
 from workbench.record_lock import RecordBusy, record_lock
 from workbench.record_session import incomplete_done
@@ -46,8 +44,10 @@ _WHERE = ("run_root", "experiment", "interactive", "device")
 
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager on the ipc transport, its sockets at a fresh absolute path in the temp
-    dir (`dvgk-<uuid>-<n>`, removed at shutdown): parallel kernels never race for TCP ports
-    (papermill/jupyter_client's "Address already in use" at start)."""
+    dir (`dvgk-<pid>-<id>-<n>`, `workbench.orphans.socket_base`, removed at shutdown): parallel
+    kernels never race for TCP ports (papermill/jupyter_client's "Address already in use" at
+    start). The kernel runs under `workbench.kernel_guard`, which ends it (and removes its
+    sockets) when this process dies."""
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -55,7 +55,16 @@ class IpcKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _default_ip(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"dvgk-{uuid.uuid4().hex[:16]}")
+        return socket_base()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernel spec's command, `-m ipykernel_launcher` replaced by
+        `-m workbench.kernel_guard` (the same kernel, with its watchdog)."""
+        cmd = super().format_kernel_cmd(extra_arguments)
+        for i in range(len(cmd) - 1):
+            if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+                cmd[i + 1] = "workbench.kernel_guard"
+        return cmd
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from tqdm.auto import tqdm
 from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, PAPER_ALGORITHMS, AlgorithmConfig
 from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
 from workbench.fidelity_report import series_key
+from workbench.orphans import exit_with_parent
 from workbench.row_files import (
     RowsBusy, append_rows, complete_series, merge_lock, read_rows, row_lock, write_rows,
 )
@@ -295,7 +297,8 @@ def run_fidelity(
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
-        with context.Pool(min(workers, len(tasks))) as pool:
+        with context.Pool(min(workers, len(tasks)), initializer=exit_with_parent,
+                          initargs=(os.getpid(),)) as pool:  # workers die with this process
             for _ in pool.imap_unordered(_run_task, tasks):
                 bar.update()
     bar.close()
