@@ -16,6 +16,9 @@ import pytest
 
 from dvg_core.training.trainer import TIMING_METRICS
 from workbench import orphans
+from workbench.batch import GridOptions, grid_cells, plan_cell
+from workbench.notebook_api import config_from_parameters
+from workbench.training import train
 from workbench.runs import RunRecord, read_metrics
 
 TINY = [
@@ -96,9 +99,10 @@ def test_stale_kernel_sockets_of_dead_managers_are_removed(tmp_path):
 @pytest.mark.slow
 def test_kill_9_of_reproduce_leaves_no_process_and_a_rerun_equals_the_undisturbed_grid(
         tmp_path):
-    undisturbed = subprocess.run(_reproduce_argv(tmp_path / "whole"), capture_output=True,
-                                 text=True, timeout=600)
-    assert undisturbed.returncode == 0, undisturbed.stderr
+    options = GridOptions(seeds=(0, 1), algos=("td3",), n_locations=(1,), overrides=tuple(TINY))
+    for cell in grid_cells("toy", options):  # the undisturbed grid, trained here
+        task = plan_cell(cell, run_root=tmp_path / "whole", experiment="toy")
+        train(config_from_parameters(**task.parameters), progress=False)
     root = tmp_path / "killed"
     proc = subprocess.Popen(_reproduce_argv(root), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -125,9 +129,9 @@ def test_kill_9_of_reproduce_leaves_no_process_and_a_rerun_equals_the_undisturbe
     rerun = subprocess.run(_reproduce_argv(root), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "locked by another process" not in rerun.stderr
-    for whole in sorted((tmp_path / "whole" / "toy").iterdir()):
-        if not whole.is_dir():
-            continue
+    wholes = [p for p in sorted((tmp_path / "whole" / "toy").iterdir()) if p.is_dir()]
+    assert len(wholes) == 2
+    for whole in wholes:
         record = RunRecord(root / "toy" / whole.name)
         assert record.status == "done"
         assert _metrics(record).equals(_metrics(RunRecord(whole)))
