@@ -25,7 +25,8 @@ from workbench.cli import main
 from workbench.overrides import apply_overrides
 from workbench.provenance import read_sessions
 from workbench.record_checks import verify_done
-from workbench.runs import RunRecord, record_path
+from workbench.record_session import failure_message
+from workbench.runs import MetricsWriter, RunRecord, record_path
 from workbench.training import train
 from tests.test_record_faults import (
     TINY, assert_failed_cleanly, assert_same_metrics, baseline, cli_train, done_copy, one_thread,
@@ -244,3 +245,13 @@ def test_reports_name_every_done_run_they_cannot_draw_and_show_no_traceback(base
     assert "Traceback" not in html
     assert f"left out of the figures: {damaged['garbled'].metrics_path} is unreadable" in html
     assert "left out of the figures: no evaluation row yet" in html
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_metrics_row_that_meets_a_full_disk_names_the_file(tmp_path):
+    writer = MetricsWriter(tmp_path / "metrics.csv")
+    writer.write({"step": 0, "kind": "train", "loss": 1.0})
+    writer.path = Path("/dev/full")  # every write there fails with ENOSPC, naming no file
+    with pytest.raises(OSError) as err:
+        writer.write({"step": 1, "kind": "train", "loss": 0.5})
+    assert failure_message(err.value).startswith("no space left on device at /dev/full")

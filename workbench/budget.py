@@ -14,7 +14,8 @@ run that fits from one that needs ten times the machine:
 * the world model: its members' networks as above.
 
 The machine's available memory is `MemAvailable` of /proc/meminfo (the physical memory where that
-is missing); on a GPU the free memory torch reports for it.
+is missing); on a GPU the free memory torch reports for it (its total memory before this process
+has used CUDA).
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ def estimate_bytes(config: ExperimentConfig) -> dict[str, int]:
 
 
 def available_bytes(device: torch.device | None = None) -> int:
-    """Memory free for a run: the GPU's free memory on `cuda`, else `MemAvailable`."""
+    """Memory free for a run: on `cuda` the GPU's free memory (its total before this process
+    has touched CUDA: a config check does not create a CUDA context), else `MemAvailable`."""
     if device is not None and device.type == "cuda":
+        if not torch.cuda.is_initialized():
+            return int(torch.cuda.get_device_properties(device).total_memory)
         free, _ = torch.cuda.mem_get_info(device)
         return int(free)
     try:
