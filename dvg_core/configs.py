@@ -149,7 +149,10 @@ class LoopConfig:
         check_int_at_least("warmup_steps", self.warmup_steps, 1)
         check_int_at_least("utd", self.utd, 1)
         check_int_at_least("batch_size", self.batch_size, 1)
-        check_int_at_least("replay_capacity", self.replay_capacity, self.batch_size)
+        check_int_at_least("replay_capacity", self.replay_capacity, 1)
+        if self.batch_size > self.replay_capacity:
+            raise ValueError(f"batch_size must be <= replay_capacity ({self.replay_capacity}): "
+                             f"every batch is drawn from the replay, got {self.batch_size}")
         check_int_at_least("eval_every", self.eval_every, 1)
         check_int_at_least("eval_episodes", self.eval_episodes, 1)
         check_int_at_least("log_every", self.log_every, 1)

@@ -55,12 +55,20 @@ def test_no_failed_runs_gives_a_line_not_an_empty_table():
     statuses = pd.DataFrame({"run_id": ["a"], "status": ["done"], "algo": ["td3"],
                              "setting": ["s"], "seed": [0], "message": [""]})
     empty = pd.DataFrame(columns=["name", "status", "message", "parameters"])
-    data = ExperimentData(path=None, metrics=pd.DataFrame(), statuses=statuses, invalid=empty)
+    evals = pd.DataFrame({"run_id": ["a"], "algo": ["td3"], "setting": ["s"], "env_id": ["e"],
+                          "noise": ["none"], "noise_scale": [None], "env_kwargs": ["{}"],
+                          "n_locations": [1], "seed": [0], "step": [100], "kind": ["eval"],
+                          "eval_return_mean": [1.0]})
+    data = ExperimentData(path=None, metrics=evals, statuses=statuses, invalid=empty)
     shown = problem_runs_or_none(data)
     assert isinstance(shown, Markdown) and "every run (1) ended `done`" in shown.data
-    failed = ExperimentData(path=None, metrics=pd.DataFrame(), invalid=empty,
+    failed = ExperimentData(path=None, metrics=evals, invalid=empty,
                             statuses=statuses.assign(status="failed", message="boom"))
     assert list(problem_runs_or_none(failed)["message"]) == ["boom"]
+    unscored = ExperimentData(path=None, metrics=pd.DataFrame(), statuses=statuses,
+                              invalid=empty)  # done, but nothing to draw: named, not dropped
+    assert list(problem_runs_or_none(unscored)["message"]) == [
+        "left out of the figures: no evaluation row yet"]
 
 
 def test_status_counts_are_one_row_per_algorithm_and_one_column_per_setting():

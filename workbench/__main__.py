@@ -1,17 +1,11 @@
 """`python -m workbench ...`: the workbench's command line.
 
-SIGTERM (`kill PID`, a batch scheduler's stop) raises SystemExit like Ctrl-C's KeyboardInterrupt,
-so a stopped `reproduce` terminates its workers instead of leaving them training."""
-
-import signal
-import sys
+SIGTERM (`kill PID`, a batch scheduler's stop) is handled as Ctrl-C is (`workbench.stops`): a
+stopped `train` records `failed` saying so, a stopped `reproduce` terminates its workers instead
+of leaving them training."""
 
 from workbench.cli import main
+from workbench.stops import handle_sigterm
 
-
-def _exit_on_sigterm(signum, frame):
-    sys.exit(128 + signum)
-
-
-signal.signal(signal.SIGTERM, _exit_on_sigterm)
+handle_sigterm()
 raise SystemExit(main())

@@ -31,6 +31,7 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -48,20 +49,24 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from dvg_core.util.device import gpu_count, resolve_device
+from workbench.orphans import exit_with_parent, remove_stale_sockets
 from workbench.paths import display_path
 from workbench.placement import job_device
 from workbench.record_lock import make_record_dir
 from workbench.runs import atomic_write_text
 from workbench.cells import (
     FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
-    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, plan_cell,
+    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, notebook_error,
+    plan_cell,
 )
+from workbench.record_checks import describe_os_error
 from workbench.experiments import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
 
 
 __all__ = [
     "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
-    "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "execute_cell",
+    "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "ReportError",
+    "execute_cell",
     "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell",
     "render_report", "reproduce", "run_grid",
 ]
@@ -185,8 +190,9 @@ def make_executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
     address."""
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    if dask is None:
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    if dask is None:  # each worker exits when this process dies, even by kill -9
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
         try:
             yield pool
         except BaseException:  # Ctrl-C, SIGTERM (`main` makes it SystemExit), an error
@@ -226,12 +232,22 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
 
 
 # ----------------------------------------------------------------- the report
+class ReportError(RuntimeError):
+    """A report that could not be rendered or written; the message names the directory, the
+    cause and, where one was written, the HTML showing the notebook's error."""
+
+
 def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0) -> Path:
     """Execute report.ipynb on `experiment_dir` (an experiment directory or one record) and
     write `<experiment_dir>/report.html` (plotly.js embedded once: viewable offline); returns
     its path. Only the HTML is kept: the executed notebook (as large, the same figures) goes to
     a temporary directory. The parameters cell shows the path relative to the repository
-    (`runs/toy`) when it is inside it. An error in the notebook is exported too, then raised."""
+    (`runs/toy`) when it is inside it.
+
+    Raises:
+      ReportError: the notebook failed (its HTML, with the error, is written first), timed out
+        or lost its kernel, or the HTML cannot be written (a full disk, a read-only directory).
+    """
     experiment_dir = Path(experiment_dir).resolve()
     html = experiment_dir / "report.html"
     error = None
@@ -244,12 +260,21 @@ def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0
                 kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
                 execution_timeout=timeout_s, start_timeout=120,
                 kernel_manager_class=IpcKernelManager)
-        except papermill.PapermillExecutionError as err:
-            error = err
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
-    atomic_write_text(html, body)
+        except Exception as err:  # its error, a timeout, a dead kernel
+            error = notebook_error(err, timeout_s)
+        try:
+            body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
+        except (OSError, ValueError):  # the notebook never ran
+            raise ReportError(f"the report of {experiment_dir} failed: {error}") from None
+    try:
+        atomic_write_text(html, body)
+    except OSError as err:
+        raise ReportError(f"cannot write the report of {experiment_dir}: "
+                          f"{describe_os_error(err, html)}"
+                          + (f" (and its notebook failed: {error})" if error else "")) from None
     if error is not None:
-        raise error
+        raise ReportError(f"the report of {experiment_dir} failed: {error}; its HTML, with the "
+                          f"traceback: {html}")
     return html
 
 
@@ -288,8 +313,12 @@ def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str 
                          f": {errors[index]}")
     make_record_dir(root / name)  # an unwritable run root stops here, with a RecordError
     timeout = experiment.timeout_s if timeout_s is None else timeout_s
-    with make_executor(min(workers, len(cells)), dask) as executor:
-        grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
-                        timeout_s=timeout, progress=progress, vectorize_seeds=vectorize_seeds)
+    try:
+        with make_executor(min(workers, len(cells)), dask) as executor:
+            grid = run_grid(cells, run_root=root, experiment=name, executor=executor,
+                            timeout_s=timeout, progress=progress,
+                            vectorize_seeds=vectorize_seeds)
+    finally:  # the sockets of kernels whose worker is gone (a kernel killed mid-cell)
+        remove_stale_sockets()
     print(grid.summary())
     return grid, render_report(root / name) if report else None

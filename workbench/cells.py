@@ -6,11 +6,8 @@ after another; each seed still gets its ordinary record, without `output.ipynb`)
 
 import hashlib
 import json
-import os
 import random
-import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ from traitlets import default
 from workbench.notebook_api import (
     INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters, use_threads,
 )
+from workbench.orphans import socket_base
 from workbench.record_checks import RecordError
 from workbench.record_lock import RecordBusy, record_lock
 from workbench.record_session import incomplete_done
@@ -33,7 +31,7 @@ from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_
 __all__ = [
     "FINAL_STATUSES", "NOTEBOOKS", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "IpcKernelManager",
     "compiled_where_it_pays", "execute_cell", "execute_seed_group", "final_status",
-    "group_by_setting", "plan_cell",
+    "group_by_setting", "notebook_error", "plan_cell",
 ]
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -46,8 +44,10 @@ _WHERE = ("run_root", "experiment", "interactive", "device")
 
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager on the ipc transport, its sockets at a fresh absolute path in the temp
-    dir (`dvgk-<uuid>-<n>`, removed at shutdown): parallel kernels never race for TCP ports
-    (papermill/jupyter_client's "Address already in use" at start)."""
+    dir (`dvgk-<pid>-<id>-<n>`, `workbench.orphans.socket_base`, removed at shutdown): parallel
+    kernels never race for TCP ports (papermill/jupyter_client's "Address already in use" at
+    start). The kernel runs under `workbench.kernel_guard`, which ends it (and removes its
+    sockets) when this process dies."""
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -55,7 +55,16 @@ class IpcKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _default_ip(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"dvgk-{uuid.uuid4().hex[:16]}")
+        return socket_base()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernel spec's command, `-m ipykernel_launcher` replaced by
+        `-m workbench.kernel_guard` (the same kernel, with its watchdog)."""
+        cmd = super().format_kernel_cmd(extra_arguments)
+        for i in range(len(cmd) - 1):
+            if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+                cmd[i + 1] = "workbench.kernel_guard"
+        return cmd
 
 
 @dataclass(frozen=True)
@@ -150,6 +159,20 @@ def _started(output: Path) -> bool:
     return any(c.cell_type == "code" and c.get("execution_count") for c in cells)
 
 
+def notebook_error(err: Exception, timeout_s: float | None) -> str:
+    """One line saying how a papermill execution failed: the notebook's own error, `timed out
+    after N s` (papermill's timeout interrupts the kernel, which reports a KeyboardInterrupt:
+    nothing else interrupts a grid's kernel), or the executor's error (a dead kernel)."""
+    timed_out = isinstance(err, TimeoutError) or (
+        isinstance(err, papermill.PapermillExecutionError) and err.ename == "KeyboardInterrupt")
+    if timed_out and timeout_s is not None:
+        return (f"timed out after {timeout_s:g} s (one notebook cell's limit: reproduce "
+                "--timeout)")
+    if isinstance(err, papermill.PapermillExecutionError):
+        return f"{err.ename}: {err.evalue}"
+    return f"{type(err).__name__}: {err}"
+
+
 def _execute(task: CellTask, output: Path) -> str | None:
     """Run the notebook (retrying a kernel that never ran a cell); the error text, or None."""
     for attempt in range(task.retries + 1):
@@ -160,10 +183,10 @@ def _execute(task: CellTask, output: Path) -> str | None:
                 start_timeout=120, kernel_manager_class=IpcKernelManager)
             return None
         except papermill.PapermillExecutionError as err:
-            return f"{err.ename}: {err.evalue}"
+            return notebook_error(err, task.timeout_s)
         except Exception as err:  # a kernel that died or never started, a timeout
             if _started(output) or attempt == task.retries:
-                return f"{type(err).__name__}: {err}"
+                return notebook_error(err, task.timeout_s)
             time.sleep(1.0 + 2.0 * attempt + random.random())
     return None  # unreachable
 

@@ -34,7 +34,7 @@ def _check_names(preset: str | None, overrides: list[str]) -> None:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity import FidelityOptions, run_fidelity
+    from workbench.fidelity import FidelityOptions, incomplete_series, run_fidelity
     from workbench.fidelity_report import (
         criteria, format_criteria, format_criteria_summary, format_table,
     )
@@ -63,6 +63,12 @@ def _fidelity(args: argparse.Namespace) -> int:
     print()
     print(format_criteria_summary(results))
     print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
+    missing = incomplete_series(options, args.json)
+    if missing:  # a part file another run holds: its series are in neither table nor JSON
+        print(f"incomplete: {len(missing)} series have rows missing (another run writes them, "
+              f"or was stopped); re-run to complete them: {'; '.join(missing[:3])}"
+              + ("; ..." if len(missing) > 3 else ""), file=sys.stderr)
+        return 3
     return 0
 
 
@@ -112,7 +118,25 @@ def _bench(args: argparse.Namespace) -> int:
 def _overrides(args: argparse.Namespace) -> list[str]:
     named = {"algorithm.name": args.algo, "env.env_id": args.env, "seed": args.seed,
              "device": args.device, "run_root": args.run_root, "experiment": args.experiment}
+    _check_no_contradiction(named, args.overrides)
     return [f"{k}={v}" for k, v in named.items() if v is not None] + args.overrides
+
+
+_OPTIONS = {"algorithm.name": "--algo", "env.env_id": "--env", "seed": "--seed",
+            "device": "--device", "run_root": "--run-root", "experiment": "--experiment"}
+"""The config keys a command-line option sets, and the option."""
+
+
+def _check_no_contradiction(named: dict[str, object], overrides: list[str]) -> None:
+    """`ValueError` for a `--set KEY=VALUE` that contradicts the option setting KEY (`--set
+    run_root=B` with `--run-root A`); `None` in `named` is an option not given."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = ALIASES.get(key.strip(), key.strip())
+        given = named.get(key)
+        if sep and given is not None and value.strip() != str(given):
+            raise ValueError(f"--set {item.strip()} contradicts {_OPTIONS[key]} {given}; give "
+                             f"{key} once (with {_OPTIONS[key]})")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -129,6 +153,7 @@ def _train(args: argparse.Namespace) -> int:
     from workbench.record_checks import RecordError
     from workbench.record_lock import RecordBusy
     from workbench.record_session import failure_message
+    from workbench.stops import Stopped, exit_code
 
     try:
         (record,) = run.execute()
@@ -140,6 +165,8 @@ def _train(args: argparse.Namespace) -> int:
             traceback.print_exc()  # a bug, not a fault of the record or the machine
         print(f"error: {failure_message(err)}", file=sys.stderr)
         written = _print_status(run.records[0], sys.stderr)
+        if isinstance(err, Stopped):
+            return exit_code(err)
         return 1 if written or isinstance(err, KeyboardInterrupt) else 2
     _print_status(record, sys.stdout)
     print(f"report: python -m workbench report {record.path}\n"
@@ -191,10 +218,12 @@ def _reproduce(args: argparse.Namespace) -> int:
     try:
         experiment = _experiment(args)
         _check_names(args.preset, args.overrides)
+        _check_no_contradiction({"run_root": args.run_root, "experiment": experiment},
+                                args.overrides)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.batch import GridOptions, reproduce  # papermill & co. load only here
+    from workbench.batch import GridOptions, ReportError, reproduce  # papermill loads here
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
                           n_locations=args.n_locations, tasks=args.tasks, noises=args.noises,
@@ -210,11 +239,13 @@ def _reproduce(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: a re-run resumes the unfinished cells", file=sys.stderr)
-        return 130
-    except Exception:  # the report notebook failed (its HTML, with the error, is written)
-        traceback.print_exc()
+    except KeyboardInterrupt as err:
+        from workbench.stops import exit_code, stop_message
+
+        print(f"{stop_message(err)}: a re-run resumes the unfinished cells", file=sys.stderr)
+        return exit_code(err)
+    except ReportError as err:  # the grid ran (its summary is printed); its report did not
+        print(f"error: {err}", file=sys.stderr)
         return 1
     if html is not None:
         print(html)
@@ -222,18 +253,31 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from workbench.report import open_in_browser, render_reports
+    from workbench.report import open_in_browser, report_targets
 
     try:
-        paths = render_reports(args.path, timeout_s=args.timeout)
+        targets = report_targets(args.path)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception:  # the report notebook failed; its HTML shows the error
-        traceback.print_exc()
-        return 1
+    from workbench.batch import ReportError, render_report  # papermill & co. load only here
+
+    paths, failed = [], 0
+    for target in targets:  # one report that fails never stops the others
+        try:
+            paths.append(render_report(target, timeout_s=args.timeout))
+        except ReportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed += 1
+        except KeyboardInterrupt as err:
+            from workbench.stops import exit_code, stop_message
+
+            print(f"{stop_message(err)}", file=sys.stderr)
+            return exit_code(err)
     for path in paths:
         print(path)
+    if failed:
+        return 1
     if args.open_browser and not all(open_in_browser(path) for path in paths):
         print("no web browser found here; open the file above in one", file=sys.stderr)
     return 0

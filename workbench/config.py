@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from dvg_core.agents import AlgorithmConfig
@@ -25,6 +26,7 @@ from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.util.device import check_device_name
 from dvg_core.util.validation import check_int_at_least
 from workbench.names import ALIASES, did_you_mean
+from workbench.record_checks import NAME_MAX, PATH_MAX
 
 __all__ = [
     "ALIASES",
@@ -78,6 +80,7 @@ class ExperimentConfig:
                              f"and '.', got {self.experiment!r}")
         if not isinstance(self.run_root, str) or not self.run_root:
             raise ValueError(f"run_root must be a non-empty path string, got {self.run_root!r}")
+        _check_path_lengths(self.run_root, self.experiment)
         try:
             json.dumps(self.env.kwargs, allow_nan=False)
         except (TypeError, ValueError):
@@ -106,6 +109,28 @@ class ExperimentConfig:
     def from_json(cls, text: str) -> ExperimentConfig:
         """Inverse of `to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+_RECORD_TAIL = 100
+"""Room a record takes below its experiment directory: `/<run id>/<file>` (a run id is about 40
+characters, its longest file a temp file of about 40)."""
+
+
+def _check_path_lengths(run_root: str, experiment: str) -> None:
+    """`ValueError` for a name longer than the file system allows (`NAME_MAX` bytes per name,
+    `PATH_MAX` per path), before any directory is made."""
+    if len(experiment.encode()) > NAME_MAX:
+        raise ValueError(f"experiment must be at most {NAME_MAX} characters (the file system's "
+                         f"limit on one file name, NAME_MAX), got {len(experiment.encode())}")
+    for part in Path(run_root).parts:
+        if len(part.encode()) > NAME_MAX:
+            raise ValueError(f"run_root has a directory name of {len(part.encode())} characters; "
+                             f"the file system allows {NAME_MAX} (NAME_MAX): {part[:40]}...")
+    room = PATH_MAX - len(experiment.encode()) - 1 - _RECORD_TAIL
+    if len(run_root.encode()) > room:
+        raise ValueError(f"run_root must be at most {room} characters, got "
+                         f"{len(run_root.encode())}: the record files below it must fit in the "
+                         f"file system's {PATH_MAX}-character limit on a path (PATH_MAX)")
 
 
 def _check_episode_bound(env: EnvConfig, loop: LoopConfig) -> None:

@@ -5,8 +5,11 @@ the paper's settings) and seed, `dvg_core.analysis.fidelity_runs.evaluate_critic
 policy evaluation and measures it against the Monte-Carlo truth at several update counts; the two
 reference rows (`exact_targets`, `regression`) say what the network can reach. Rows are written as
 they finish to `<json>.d/<setting>_seed<k>.jsonl` (one file per setting and seed, one writer
-each; the setting's probes and truth are cached beside them), so an interrupted grid resumes where
-it stopped; the merged list goes to the JSON file at the end. Tables and acceptance criteria:
+each, which holds its lock: `workbench.row_files`; the setting's probes and truth are cached
+beside them), so an interrupted grid resumes where it stopped: a series (one algorithm, kind,
+variant and seed) counts as done only when all its rows are there, a torn file is repaired, and
+a file another run holds is skipped. The merged list of the complete series goes to the JSON file
+at the end. Tables and acceptance criteria:
 `workbench.fidelity_report`.
 
 Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `config` (a fingerprint of the
@@ -20,6 +23,7 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,10 @@ from tqdm.auto import tqdm
 from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, PAPER_ALGORITHMS, AlgorithmConfig
 from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
 from workbench.fidelity_report import series_key
+from workbench.orphans import exit_with_parent
+from workbench.row_files import (
+    RowsBusy, append_rows, complete_series, merge_lock, read_rows, row_lock, write_rows,
+)
 from workbench.runs import atomic_write_text
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "REFERENCE_ALGORITHM",
     "algorithm_config",
     "config_fingerprint",
+    "incomplete_series",
     "load_rows",
     "run_fidelity",
 ]
@@ -177,21 +186,51 @@ def _probe_path(parts: Path, setting: tuple[int, float, float], options: Fidelit
     return parts / f"n{n}_gamma{gamma}_noise{noise}_probes{sizes}.pt"
 
 
+def _wanted(options: FidelityOptions, setting: tuple[int, float, float],
+            seed: int) -> dict[tuple, set[int]]:
+    """Every series (row key) of one setting and seed -> the update counts of its rows."""
+    return {_job_key(options, setting, job): set(_checkpoints(job[4], options.n_checkpoints))
+            for job in options.jobs(seed)}
+
+
+def _complete_rows(options: FidelityOptions, setting: tuple[int, float, float], seed: int,
+                   rows: list[dict[str, Any]]) -> dict[tuple, list[dict[str, Any]]]:
+    """The series of one setting and seed whose rows are all among `rows`, by key."""
+    return complete_series(rows, _row_key, _wanted(options, setting, seed), "updates")
+
+
 def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) -> int:
-    """Worker: every pending job of one setting and seed, each appended to its part file."""
+    """Worker: every pending job of one setting and seed, each series appended to its part file
+    in one write, holding the part file's lock (`workbench.row_files`; -1 if another process
+    holds it: skipped). A series with rows missing (a torn file, repaired) is trained again."""
+    options, setting, seed, parts = task
+    path = _part_path(Path(parts), setting, seed)
+    try:
+        with row_lock(path):
+            return _run_locked(options, setting, seed, path)
+    except RowsBusy as err:
+        print(f"skipped: {err}", file=sys.stderr)
+        return -1
+
+
+def _run_locked(options: FidelityOptions, setting: tuple[int, float, float], seed: int,
+                path: Path) -> int:
     import torch
 
     from dvg_core.analysis.fidelity_runs import evaluate_critic, load_probe, make_probe, save_probe
 
-    options, setting, seed, parts = task
     torch.set_num_threads(1)
-    path = _part_path(Path(parts), setting, seed)
-    done = {_row_key(row) for row in _read_jsonl(path)}
+    rows = read_rows(path, repair=True)
+    done = _complete_rows(options, setting, seed, rows)
+    wanted = _wanted(options, setting, seed)
+    partial = {_row_key(r) for r in rows} & (set(wanted) - set(done))
+    if partial:  # drop the cut-short series' rows: they are trained again, never duplicated
+        write_rows(path, [r for r in rows if _row_key(r) not in partial])
     pending = [job for job in options.jobs(seed) if _job_key(options, setting, job) not in done]
     if not pending:
         return 0
     fidelity_setting = FidelitySetting(*setting)
-    probe_path = _probe_path(Path(parts), setting, options)
+    probe_path = _probe_path(path.parent, setting, options)
     if probe_path.exists():
         probe = load_probe(fidelity_setting, probe_path)
     else:
@@ -203,27 +242,25 @@ def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) 
         rows = evaluate_critic(config, probe, kind=kind, seed=seed,
                                checkpoints=_checkpoints(updates, options.n_checkpoints),
                                batch_size=options.batch_size)
-        with path.open("a") as f:
-            for row in rows:
-                f.write(json.dumps({"algorithm": name, "kind": kind, "variant": variant,
-                                    "seed": seed, "config": config_fingerprint(config),
-                                    "n_locations": setting[0],
-                                    "gamma": setting[1], "noise": setting[2], **row}) + "\n")
-            f.flush()
+        append_rows(path, [{"algorithm": name, "kind": kind, "variant": variant, "seed": seed,
+                            "config": config_fingerprint(config), "n_locations": setting[0],
+                            "gamma": setting[1], "noise": setting[2], **row} for row in rows])
     return len(pending)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a part file; a torn last line (a killed writer) is ignored."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
+def incomplete_series(options: FidelityOptions, json_path: str | Path) -> list[str]:
+    """The series of the grid whose rows are not all in the part files yet (another process
+    still writes them, or a run stopped): one `setting seed: algorithm kind variant` each."""
+    parts = Path(json_path).with_name(Path(json_path).name + ".d")
+    missing = []
+    for seed in options.seeds:
+        for setting in options.settings():
+            rows = read_rows(_part_path(parts, setting, seed))
+            done = _complete_rows(options, setting, seed, rows)
+            missing += [f"n={setting[0]} gamma={setting[1]} noise={setting[2]} seed={seed}: "
+                        f"{' '.join(map(str, key[:3]))}"
+                        for key in _wanted(options, setting, seed) if key not in done]
+    return missing
 
 
 def load_rows(json_path: str | Path) -> list[dict[str, Any]]:
@@ -260,15 +297,18 @@ def run_fidelity(
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")
-        with context.Pool(min(workers, len(tasks))) as pool:
+        with context.Pool(min(workers, len(tasks)), initializer=exit_with_parent,
+                          initargs=(os.getpid(),)) as pool:  # workers die with this process
             for _ in pool.imap_unordered(_run_task, tasks):
                 bar.update()
     bar.close()
-    rows = []
-    for setting in settings:
-        for seed in options.seeds:
-            wanted = {_job_key(options, setting, job) for job in options.jobs(seed)}
-            rows += [row for row in _read_jsonl(_part_path(parts, setting, seed))
-                     if _row_key(row) in wanted]
-    atomic_write_text(json_path, json.dumps(rows, indent=1))
+    with merge_lock(json_path):  # the last of two runs merges what both wrote
+        rows = []
+        for setting in settings:
+            for seed in options.seeds:
+                part = read_rows(_part_path(parts, setting, seed))  # rows of complete series,
+                complete = _complete_rows(options, setting, seed, part)  # once, in file order
+                kept = {id(row) for series in complete.values() for row in series}
+                rows += [row for row in part if id(row) in kept]
+        atomic_write_text(json_path, json.dumps(rows, indent=1))
     return rows

@@ -18,7 +18,7 @@ from workbench.config import (
 )
 from workbench.names import ALIASES, did_you_mean
 
-__all__ = ["apply_overrides"]
+__all__ = ["apply_overrides", "set_keys"]
 
 
 def _describe(hint: Any) -> str:
@@ -149,3 +149,14 @@ def _slicing(base: SlicingConfig, texts: dict[str, str]) -> SlicingConfig:
         return replace(base, **values)
     except ValueError as err:
         raise ValueError(f"algorithm: {err}") from None
+
+
+def set_keys(overrides: Iterable[str]) -> dict[str, str]:
+    """The full key (aliases resolved) -> the text of each `key=value` override, the last one
+    winning; an item that is no `key=value` is left out (`apply_overrides` names it)."""
+    keys = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if sep and key.strip():
+            keys[ALIASES.get(key.strip(), key.strip())] = text.strip()
+    return keys

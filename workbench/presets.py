@@ -9,7 +9,8 @@ from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_V1_ID
 from workbench.config import ExperimentConfig
-from workbench.overrides import apply_overrides
+from workbench.budget import check_budget, run_device
+from workbench.overrides import apply_overrides, set_keys
 from workbench.names import did_you_mean
 
 __all__ = ["PRESETS", "preset"]
@@ -122,9 +123,13 @@ def preset(name: str, overrides: Iterable[str] = ()) -> ExperimentConfig:
     """The preset `name` with `apply_overrides(…, overrides)` applied.
 
     Raises:
-      ValueError: an unknown preset (listing them) or a bad override.
+      ValueError: an unknown preset (listing them), a bad override, or a run that cannot fit
+        this machine's memory (`workbench.budget`, naming the keys the overrides set).
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {list(PRESETS)}, got {name!r}"
                          + did_you_mean(name, PRESETS))
-    return apply_overrides(PRESETS[name](), overrides)
+    overrides = list(overrides)
+    config = apply_overrides(PRESETS[name](), overrides)
+    check_budget(config, set_keys=set_keys(overrides), device=run_device(config.device))
+    return config

@@ -14,6 +14,7 @@ MuJoCo run's large replay costs almost nothing.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import os
@@ -23,10 +24,13 @@ from typing import Any
 import torch
 
 __all__ = [
+    "NAME_MAX",
+    "PATH_MAX",
     "STATUSES",
     "RecordError",
     "brief",
     "checkpoint_step",
+    "describe_os_error",
     "file_mode",
     "metrics_last_step",
     "parse_status",
@@ -55,10 +59,30 @@ def brief(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[:200]}"
 
 
+def describe_os_error(err: OSError, path: str | Path | None = None) -> str:
+    """What an `OSError` means, naming the path: `no space left on device at PATH` for a full
+    disk, `STRERROR at PATH` otherwise (`path` when the error names none)."""
+    where = err.filename if err.filename is not None else path
+    at = "" if where is None else f" at {where}"
+    if err.errno == errno.ENOSPC:
+        return f"no space left on device{at}"
+    if err.errno == errno.ENAMETOOLONG:
+        return (f"file name too long{at} (this file system allows {NAME_MAX} characters per "
+                f"name and {PATH_MAX} per path)")
+    return f"{err.strerror or err}{at}"
+
+
+NAME_MAX = 255
+"""The longest file name (one path component) of Linux and macOS file systems, in bytes."""
+PATH_MAX = 4096
+"""The longest path Linux's system calls take, in bytes."""
+
+
 def remedy(record_dir: str | Path) -> str:
-    """What to do about a record whose progress cannot be trusted."""
-    return (f"pass --restart (resume=False) to discard its progress and train it afresh, or "
-            f"delete {record_dir}")
+    """What to do about a record whose progress cannot be trusted (`reproduce` has no
+    `--restart`: deleting the record is what works there)."""
+    return (f"delete {record_dir} to train it afresh (or run `train` with --restart, "
+            "resume=False, which discards its progress)")
 
 
 def file_mode() -> int:
@@ -168,11 +192,16 @@ def verify_done(*, checkpoint: Path, metrics: Path, total_steps: int,
         if last is None and last_log == 0:
             pass  # a run shorter than log_every may end before its first row
         elif last is None or not last_log <= last <= total_steps:
-            problems.append(f"{metrics} " + ("is missing" if last is None else
+            problems.append(f"{metrics} " + (_missing_or_empty(metrics) if last is None else
                             f"ends at step {last}, not in [{last_log}, {total_steps}]"))
     except RecordError as err:
         problems.append(str(err))
     return problems
+
+
+def _missing_or_empty(path: Path) -> str:
+    """`is missing`, or `is empty` (a file with no row, not even the header)."""
+    return "is empty" if path.exists() else "is missing"
 
 
 def remove_temp_files(record_dir: Path) -> list[str]:

@@ -31,9 +31,19 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        raise _naming(err, path)
+
+
+def _naming(err: BaseException, path: Path) -> BaseException:
+    """`err`, or an `OSError` that names `path` when `err` names no file (a write or flush that
+    met a full disk), so its message can say where."""
+    if isinstance(err, OSError) and err.filename is None and err.errno is not None:
+        named = OSError(err.errno, err.strerror, str(path))
+        named.__cause__ = err
+        return named
+    return err
 
 
 class MetricsWriter:
@@ -62,8 +72,11 @@ class MetricsWriter:
         if new:
             header, rows = self._read()
             self._rewrite(rows, list(dict.fromkeys([*header, *self.columns, *new])))
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
+        try:
+            with open(self.path, "a", newline="") as f:
+                csv.DictWriter(f, self.columns).writerow({k: _cell(v) for k, v in row.items()})
+        except OSError as err:
+            raise _naming(err, self.path) from err
 
     def truncate_after(self, step: int) -> None:
         """Drop every row with `step` > `step` (a resumed run rewrites them)."""

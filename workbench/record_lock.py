@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from workbench.record_checks import RecordError, file_mode
+from workbench.record_checks import RecordError, describe_os_error, file_mode
 
 __all__ = ["HELD_ENV", "LOCK_NAME", "RecordBusy", "make_record_dir", "record_lock"]
 
@@ -64,7 +64,7 @@ def make_record_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise RecordError(f"cannot create {path}: {err.strerror or err}; "
+        raise RecordError(f"cannot create {path}: {describe_os_error(err, path)}; "
                           "choose a writable run root (--run-root)") from None
 
 

@@ -15,10 +15,11 @@ from typing import Any
 from workbench.config import ExperimentConfig
 from workbench.provenance import end_session
 from workbench.record_checks import (
-    RecordError, brief, checkpoint_step, metrics_last_step, remedy, remove_temp_files,
+    RecordError, brief, describe_os_error, checkpoint_step, metrics_last_step, remedy, remove_temp_files,
     verify_done,
 )
 from workbench.runs import RunRecord
+from workbench.stops import stop_message
 
 __all__ = [
     "check_complete", "check_metrics_cover", "failure_message", "incomplete_done",
@@ -42,9 +43,11 @@ def failure_message(err: BaseException) -> str:
     """The status message of a run that raised `err`."""
     if isinstance(err, RecordError):
         return str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return f"{stop_message(err)}; a re-run resumes from the last checkpoint"
     if isinstance(err, OSError):
-        return (f"{type(err).__name__}: {err}; the record up to its last checkpoint is intact: "
-                "fix that and re-run to resume")
+        return (f"{describe_os_error(err)} ({type(err).__name__}: {err}); the record up to its "
+                "last checkpoint is intact: fix that and re-run to resume")
     return f"{type(err).__name__}: {err}"
 
 
@@ -97,7 +100,8 @@ def check_metrics_cover(record: RunRecord, step: int) -> None:
     lost for good: a resume only rewrites the rows after it)."""
     last = metrics_last_step(record.metrics_path)
     if step > 0 and (last is None or last < step):
-        where = "is missing" if last is None else f"ends at step {last}"
+        where = (("is empty" if record.metrics_path.exists() else "is missing") if last is None
+                 else f"ends at step {last}")
         raise RecordError(f"{record.metrics_path} {where} but the checkpoint is at step {step}: "
                           f"the metrics before it are lost; {remedy(record.path)}")
 

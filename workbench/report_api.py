@@ -26,7 +26,7 @@ from workbench import report_summaries as summaries
 from workbench.ablations import Ablation, ablation_for
 from workbench.notebook_api import INVALID_CELL_FILE
 from workbench.references import REFERENCE_LABELS
-from workbench.runs import RunRecord, load_metrics, load_statuses
+from workbench.runs import RunRecord, load_metrics, load_statuses, metrics_problem
 
 __all__ = [
     "ExperimentData", "claim_text", "claim_verdicts", "fidelity_figures", "final_return_figures",
@@ -63,12 +63,36 @@ class ExperimentData:
 
     @functools.cached_property
     def evals(self) -> pd.DataFrame:
-        """Evaluation rows of the runs whose status is `done`."""
-        if self.statuses.empty or self.metrics.empty:
-            return pd.DataFrame(columns=[*self.metrics.columns, "setting"])
+        """Evaluation rows of the runs whose status is `done` (an empty frame with the columns
+        the summaries group by when there is none: no metrics, or none evaluated yet)."""
+        if (self.statuses.empty or self.metrics.empty
+                or not {"kind", "eval_return_mean"} <= set(self.metrics.columns)):
+            columns = [*self.metrics.columns, *summaries.SETTING_COLUMNS, "algo", self.series,
+                       "seed", "step", "eval_return_mean"]
+            return pd.DataFrame(columns=list(dict.fromkeys(columns)))
         done = set(self.statuses.loc[self.statuses["status"] == "done", "run_id"])
         rows = self.metrics[(self.metrics["kind"] == "eval") & self.metrics["run_id"].isin(done)]
         return rows.dropna(subset=["eval_return_mean"])
+
+    @functools.cached_property
+    def left_out(self) -> pd.DataFrame:
+        """The `done` runs that are in no figure or table, `run_id` and `reason`: an empty,
+        missing or unreadable metrics.csv, or no evaluation row yet."""
+        if self.statuses.empty:
+            return pd.DataFrame(columns=["run_id", "reason"])
+        done = self.statuses.loc[self.statuses["status"] == "done", "run_id"]
+        scored = set(self.finals["run_id"])
+        rows = [{"run_id": run, "reason": self._why_left_out(run)} for run in done
+                if run not in scored]
+        return pd.DataFrame(rows, columns=["run_id", "reason"])
+
+    def _why_left_out(self, run: str) -> str:
+        if self.path is not None:
+            record = self.path if (self.path / "params.json").exists() else self.path / run
+            problem = metrics_problem(record / "metrics.csv")
+            if problem is not None:
+                return f"left out of the figures: {problem}"
+        return "left out of the figures: no evaluation row yet"
 
     @functools.cached_property
     def finals(self) -> pd.DataFrame:
@@ -306,19 +330,24 @@ def problem_runs_or_none(data: ExperimentData) -> pd.DataFrame | Markdown:
     problems = problem_runs(data)
     if len(problems):
         return problems
-    return Markdown(f"None: every run ({len(data.statuses)}) ended `done`, and no batch cell "
-                    "was invalid.")
+    return Markdown(f"None: every run ({len(data.statuses)}) ended `done` and is in the "
+                    "figures, and no batch cell was invalid.")
 
 
 def problem_runs(data: ExperimentData) -> pd.DataFrame:
-    """Runs that did not end `done` (failed, diverged, still running or never started) and the
-    batch cells with invalid parameters, with their status messages."""
+    """Every run that is not in the figures, with why: the runs that did not end `done`
+    (failed, diverged, still running, never started, an unreadable record) with their status
+    messages, the `done` runs left out (`ExperimentData.left_out`: empty or unreadable metrics,
+    no evaluation yet), and the batch cells with invalid parameters."""
     columns = ["run", "algo", "setting", "seed", "status", "message"]
     rows = []
     if not data.statuses.empty:
-        bad = data.statuses[data.statuses["status"] != "done"]
+        reasons = dict(zip(data.left_out["run_id"], data.left_out["reason"]))
+        bad = data.statuses[(data.statuses["status"] != "done")
+                            | data.statuses["run_id"].isin(reasons)]
         rows += [{"run": r["run_id"], "algo": r["algo"], "setting": r["setting"],
-                  "seed": r["seed"], "status": r["status"], "message": r["message"]}
+                  "seed": r["seed"], "status": r["status"],
+                  "message": reasons.get(r["run_id"], r["message"])}
                  for _, r in bad.iterrows()]
     for _, r in data.invalid.iterrows():
         params: Mapping[str, Any] = json.loads(r["parameters"] or "{}")

@@ -49,6 +49,7 @@ __all__ = [
     "create_or_open",
     "load_metrics",
     "load_statuses",
+    "metrics_problem",
     "read_metrics",
     "record_path",
 ]
@@ -104,15 +105,24 @@ class RunRecord:
         return params
 
     def config(self) -> ExperimentConfig:
-        """The config the record was created with."""
-        return ExperimentConfig.from_dict(self.read_params()["config"])
+        """The config the record was created with; `RecordError` naming `params.json` if it
+        holds no valid config (an unknown key, a value out of range)."""
+        data = self.read_params()["config"]
+        try:
+            return ExperimentConfig.from_dict(data)
+        except RecordError:
+            raise
+        except ValueError as err:
+            raise RecordError(f"{self.params_path} holds no valid config: {err}; pass "
+                              f"--restart (resume=False) to write it afresh, or delete "
+                              f"{self.path}") from None
 
     def check_matches(self, config: ExperimentConfig) -> None:
         """Raise `ValueError` if the record holds params of a run other than `config`'s."""
         if not self.params_path.exists():
             return
         params = self.read_params()
-        stored = identity_dict(ExperimentConfig.from_dict(params["config"]))
+        stored = identity_dict(self.config())
         if params.get("run_id") != self.run_id or stored != identity_dict(config):
             raise ValueError(f"{self.path} holds a run with other parameters; refusing to "
                              "overwrite it (choose another run_root or experiment)")
@@ -197,6 +207,29 @@ def read_metrics(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, **_EXACT_FLOATS)
 
 
+def metrics_problem(path: str | Path) -> str | None:
+    """Why a `metrics.csv` gives no rows to a report (missing, empty, unreadable), or None."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            return f"{path} is missing"
+        if not path.stat().st_size:
+            return f"{path} is empty"
+        metrics_last_step(path)
+    except RecordError as err:
+        return str(err)
+    except OSError as err:
+        return f"{path} cannot be read: {err.strerror or err}"
+    return None
+
+
+def _unreadable_columns(path: Path) -> dict[str, Any]:
+    """`_param_columns` of a record whose `params.json` cannot be read: its name, nothing else."""
+    return {"run_id": path.name, "experiment": None, "algo": None, "env_id": None,
+            "n_locations": None, "noise": None, "noise_scale": None, "model": None,
+            "seed": None, "lam": None, "gamma": None, "env_kwargs": None, "variant": None}
+
+
 def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
     """The columns `load_metrics` joins onto every row of a run."""
     config = params["config"]
@@ -245,10 +278,10 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
         try:
             metrics_last_step(record.metrics_path)
             frame = read_metrics(record.metrics_path)
-        except (RecordError, ValueError, UnicodeDecodeError) as err:
+            columns = _param_columns(record.read_params())
+        except (RecordError, ValueError, UnicodeDecodeError, KeyError, TypeError) as err:
             warnings.warn(f"left out of the metrics: {err}", stacklevel=2)
             continue
-        columns = _param_columns(record.read_params())
         frames.append(frame.assign(**columns)[[*columns, *frame.columns]])
     if not frames:
         return pd.DataFrame(columns=["run_id", "step", "kind"])
@@ -257,8 +290,8 @@ def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecor
 
 def load_statuses(source: str | Path | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
     """One row per run: `_param_columns`, `status` (None before the first, `unreadable` for a
-    garbled `status.json`), `message`, `step`, `checkpoint_step`, `updated`, and `checkpoint`
-    (whether one exists)."""
+    garbled `status.json` or `params.json`: then only `run_id` of the columns), `message`,
+    `step`, `checkpoint_step`, `updated`, and `checkpoint` (whether one exists)."""
     rows = []
     for path in _run_dirs(source):
         record = RunRecord(path)
@@ -268,6 +301,11 @@ def load_statuses(source: str | Path | Iterable[str | Path | RunRecord]) -> pd.D
         except RecordError as err:
             state = {"status": "unreadable", "message": str(err), "step": 0,
                      "checkpoint_step": None, "updated": None}
-        rows.append({**_param_columns(record.read_params()), **state,
-                     "checkpoint": record.checkpoint_path.exists()})
+        try:
+            columns = _param_columns(record.read_params())
+        except (RecordError, KeyError, TypeError) as err:
+            columns = _unreadable_columns(record.path)
+            message = err if isinstance(err, RecordError) else f"{record.params_path}: no {err}"
+            state = {**state, "status": "unreadable", "message": str(message)}
+        rows.append({**columns, **state, "checkpoint": record.checkpoint_path.exists()})
     return pd.DataFrame(rows)

@@ -195,7 +195,10 @@ def _train_records(trainer: Trainer, configs: Sequence[ExperimentConfig],
                 check_complete(record, config)
     except (Exception, KeyboardInterrupt) as err:
         for writer in writers:
-            writer.close()
+            try:
+                writer.close()
+            except (Exception, KeyboardInterrupt):  # a full disk too: the failure comes first
+                pass
         record_failure(records, err, trainer.step)
         raise
     for record, result, writer in zip(records, results, writers):

@@ -67,6 +67,8 @@ __all__ = [
 
 STATE_DIM = 2
 ACTION_DIM = 2
+MAX_LOCATIONS = 1024
+"""The most reward locations N the toy takes (`PointMassSpec.n_locations`)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ class PointMassSpec:
 
     def __post_init__(self) -> None:
         check_int_at_least("n_locations", self.n_locations, 1)
+        if self.n_locations > MAX_LOCATIONS:
+            raise ValueError(
+                f"n_locations must be <= {MAX_LOCATIONS}, got {self.n_locations!r}: beyond a few "
+                "dozen, neighbouring reward bumps (2πR/N apart) overlap so much that the reward "
+                "is no longer multimodal, and every step indexes the [N, 2] table of locations"
+            )
         check_positive("radius", self.radius)
         check_positive("width", self.width)
         check_positive("box", self.box)
@@ -105,7 +113,18 @@ class PointMassSpec:
             raise ValueError(f"init_range must be <= box (= {self.box}), got {self.init_range!r}")
 
     def locations(self, *, dtype: torch.dtype = torch.float32, device: Any = None) -> torch.Tensor:
-        """The reward locations `g_k`, shape `[N, 2]`."""
+        """The reward locations `g_k`, shape `[N, 2]`: computed once per spec, dtype and device
+        (every step reads them; under `torch.compile` they are traced, not cached). Treat the
+        tensor as read-only."""
+        if torch.compiler.is_compiling():
+            return self._compute_locations(dtype, device)
+        key = (dtype, str(torch.device("cpu") if device is None else torch.device(device)))
+        cache = self.__dict__.setdefault("_locations_cache", {})  # not a field: eq, hash unchanged
+        if key not in cache:
+            cache[key] = self._compute_locations(dtype, device)
+        return cache[key]
+
+    def _compute_locations(self, dtype: torch.dtype, device: Any) -> torch.Tensor:
         angle = 2 * math.pi * torch.arange(self.n_locations, dtype=dtype, device=device)
         angle = angle / self.n_locations
         return self.radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)

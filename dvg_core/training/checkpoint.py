@@ -9,7 +9,10 @@ the seeds of the group it was trained in. A record of one seed of a group is an 
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 import gymnasium
@@ -71,9 +74,29 @@ def write_checkpoints(trainer: Any) -> None:
         }
         path = trainer.run_dirs[k] / CHECKPOINT_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, path.with_suffix(".tmp"))
-        os.replace(path.with_suffix(".tmp"), path)
+        _save_atomic(state, path)
     trainer.next_checkpoint = following
+
+
+_LOW_SPACE = 1 << 20
+"""Free bytes below which a failed checkpoint write is taken for a full disk."""
+
+
+def _save_atomic(state: dict[str, Any], path: Path) -> None:
+    """`torch.save` to `<path>.tmp`, then `os.replace`; the last good checkpoint stays if it
+    fails. torch's writer reports a full disk as `RuntimeError: [enforce fail at
+    inline_container.cc] unexpected pos`: when the disk is (nearly) full then, it is raised as
+    the `OSError` ENOSPC it is, naming the file."""
+    tmp = path.with_suffix(".tmp")
+    try:
+        torch.save(state, tmp)
+    except RuntimeError as err:
+        full = shutil.disk_usage(path.parent).free < _LOW_SPACE
+        tmp.unlink(missing_ok=True)
+        if full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp)) from err
+        raise
+    os.replace(tmp, path)
 
 
 def read_checkpoints(trainer: Any) -> bool:
