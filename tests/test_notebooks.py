@@ -21,7 +21,7 @@ from workbench.notebook_api import TRAIN_PARAMETERS, config_from_parameters
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 BOTH = ["train.ipynb", "report.ipynb"]
 ALL = ["train.ipynb", "report.ipynb", "explore_toy.ipynb", "fidelity.ipynb",
-       "contraction.ipynb"]
+       "contraction.ipynb", "model_fidelity.ipynb"]
 
 
 def _defaults(name: str) -> dict:

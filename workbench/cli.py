@@ -82,7 +82,7 @@ def _model_fidelity(args: argparse.Namespace) -> int:
         options = ModelFidelityOptions(
             models=args.models or tuple(MODEL_VARIANTS), n_locations=args.n_locations,
             noises=args.noise, data=args.data, fit_steps=args.fit_steps, seeds=args.seeds,
-            n_probes=args.probes, n_draws=args.draws)
+            n_probes=args.probes, n_draws=args.draws, reference_steps=args.reference_steps)
         rows = run_model_fidelity(options, args.json, progress=args.progress)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

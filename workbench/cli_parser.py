@@ -270,6 +270,8 @@ def _add_model_fidelity(sub: argparse._SubParsersAction) -> None:
                     help="fit batches of 256 per model (default: 2000)")
     mf.add_argument("--seeds", type=_seeds, default=(0,),
                     help="seeds, a list or a count (default: 1)")
+    mf.add_argument("--reference-steps", type=int, default=2000,
+                    help="env steps of the reference Dyna run (default: 2000, toy-quick's)")
     mf.add_argument("--probes", type=int, default=64, help="probe pairs (default: 64)")
     mf.add_argument("--draws", type=int, default=256,
                     help="draws per probe of each model and the simulator (default: 256)")

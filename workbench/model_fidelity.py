@@ -33,7 +33,7 @@ from workbench.names import did_you_mean
 
 __all__ = [
     "MODEL_VARIANTS", "ModelFidelityOptions", "format_model_table", "model_config",
-    "run_model_fidelity",
+    "probe_figures", "run_model_fidelity", "write_model_fidelity_events",
 ]
 
 MODEL_VARIANTS: dict[str, dict[str, Any]] = {
@@ -247,8 +247,70 @@ def _measure_setting(options: ModelFidelityOptions, n: int, noise: float, seed: 
                                   gamma=config.algorithm.gamma, generator=generator)
         rows.append({"model": name, "data": data_name, "n_locations": n, "noise": noise,
                      "seed": seed, "fit_steps": options.fit_steps, "fit_loss": fit.get("loss"),
-                     **metrics})
+                     **metrics, **_showcase(model, truth, data, seed)})
     return rows
+
+
+SHOWCASE_DRAWS = 128
+"""Draws of the model and of the simulator kept in a row at its showcase probe."""
+
+
+def _showcase(model: Any, truth: Any, data: Any, seed: int) -> dict[str, Any]:
+    """The draws `(r, ∂r/∂a₁, ∂r/∂a₂)` of the model and of the simulator at the probe whose true
+    reward is the most spread out (`probe`, `probe_draws`, `probe_truth`: lists for the JSON)."""
+    import torch
+
+    from dvg_core.analysis.model_fidelity import transition_draws
+
+    def draws(world_model: Any, state: Any, action: Any) -> Any:
+        values, jacobian = transition_draws(
+            world_model, state, action, n_draws=SHOWCASE_DRAWS,
+            generator=torch.Generator().manual_seed(31 * (seed + 1)))
+        return torch.cat([values[..., -1:], jacobian[..., -1, :]], -1)  # [B, K, 1+d_a]
+
+    spread = draws(truth, data.probe_state, data.probe_action)[..., 0].std(1)
+    probe = int(spread.argmax())
+    state, action = data.probe_state[probe:probe + 1], data.probe_action[probe:probe + 1]
+    return {"probe": probe, "probe_state": state[0].tolist(), "probe_action": action[0].tolist(),
+            "probe_draws": draws(model, state, action)[0].tolist(),
+            "probe_truth": draws(truth, state, action)[0].tolist()}
+
+
+def probe_figures(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Per data set and setting (first seed): each model's draws of `(r, ∂r/∂a₁, ∂r/∂a₂)` beside
+    the simulator's at the showcase probe, reward against each derivative."""
+    import numpy as np
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figures: dict[tuple, Any] = {}
+    first_seed = min((r["seed"] for r in rows), default=0)
+    for row in rows:
+        if row["seed"] != first_seed or "probe_draws" not in row or row["model"] == "oracle":
+            continue
+        key = (row["data"], row["n_locations"], row["noise"], row["model"])
+        model, truth = np.asarray(row["probe_draws"]), np.asarray(row["probe_truth"])
+        figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=[
+            "r against ∂r/∂a₁", "r against ∂r/∂a₂"])
+        for col in (1, 2):
+            for name, x, color in (("simulator", truth, "black"), (row["model"], model,
+                                                                    "#d62728")):
+                figure.add_trace(go.Scatter(x=x[:, col], y=x[:, 0], mode="markers", name=name,
+                                            legendgroup=name, showlegend=col == 1,
+                                            marker={"size": 5, "color": color,
+                                                    "opacity": 0.6}), row=1, col=col)
+            figure.update_xaxes(title_text=f"∂r/∂a{'₁₂'[col - 1]}", row=1, col=col)
+            figure.update_yaxes(title_text="r", row=1, col=col)
+        s, a = row["probe_state"], row["probe_action"]
+        figure.update_layout(
+            title={"text": f"{row['model']} on {row['data']} data, N={row['n_locations']}, "
+                           f"noise {row['noise']:g}: draws at s=({s[0]:.2f}, {s[1]:.2f}), "
+                           f"a=({a[0]:.2f}, {a[1]:.2f})<br>reward-gradient error "
+                           f"{row['reward_gradient_error']:.2f}, reward between modes "
+                           f"{row['between_modes']:.0%} (the simulator's draws in black)"},
+            height=420, width=940, margin={"t": 110})
+        figures[key] = figure
+    return [figures[k] for k in sorted(figures)]
 
 
 def format_model_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -189,17 +189,29 @@ def learning_curve_figures(data: ExperimentData) -> list[go.Figure]:
 
 
 FIDELITY_CURVES = {
-    "fidelity_gradient_error": ("mean-gradient error", "relative mean-gradient error (log)"),
-    "fidelity_spread_ratio": ("return spread", "return-spread ratio, critic / truth (1 is exact)"),
-    "fidelity_mean_error": ("mean error", "relative mean error (log)"),
-    "fidelity_mean_bias": ("mean bias", "mean bias, critic - truth (return units, 0 is exact)"),
+    "fidelity_gradient_error": ("Critic", "mean-gradient error",
+                                "relative mean-gradient error (log)"),
+    "fidelity_spread_ratio": ("Critic", "return spread",
+                              "return-spread ratio, critic / truth (1 is exact)"),
+    "fidelity_mean_error": ("Critic", "mean error", "relative mean error (log)"),
+    "fidelity_mean_bias": ("Critic", "mean bias",
+                           "mean bias, critic - truth (return units, 0 is exact)"),
+    "model_target_mean_error": ("World model", "target mean error",
+                                "relative error of E y through the model (log)"),
+    "model_target_gradient_error": ("World model", "target gradient error",
+                                    "relative error of E ∇ₐy through the model (log)"),
+    "model_state_gradient_error": ("World model", "∂s'/∂a error",
+                                   "relative error of E ∂s'/∂a (log)"),
+    "model_reward_gradient_error": ("World model", "∂r/∂a error",
+                                    "relative error of E ∂r/∂a (log)"),
 }
-"""The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`)."""
+"""The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`): the
+critic's, and a learned world model's against the simulator (`model_*`; docs/world-models.md)."""
 
 
 def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
-    """Per setting and metric of `FIDELITY_CURVES`: the critic's fidelity at its own policy's
-    states against env step, the mean over the done runs' seeds per algorithm (an ablation: per
+    """Per setting and metric of `FIDELITY_CURVES`: the critic's (and a learned world model's)
+    fidelity at its own policy's states against env step, the mean over the done runs' seeds per algorithm (an ablation: per
     value; no band: a diagnostic read
     beside the returns; relative errors on a log axis), none without rows."""
     if data.metrics.empty or "kind" not in data.metrics:
@@ -207,14 +219,14 @@ def fidelity_figures(data: ExperimentData) -> list[go.Figure]:
     done = set(data.statuses.loc[data.statuses["status"] == "done", "run_id"])
     rows = data.metrics[(data.metrics["kind"] == "fidelity") & data.metrics["run_id"].isin(done)]
     figures = []
-    for column, (name, y_title) in FIDELITY_CURVES.items():
+    for column, (subject, name, y_title) in FIDELITY_CURVES.items():
         if column not in rows or rows[column].isna().all():
             continue
         summary = (rows.dropna(subset=[column]).groupby(["setting", data.series, "step"])[column]
                    .agg(value="mean", n="count").reset_index().assign(lo=math.nan, hi=math.nan))
         for setting, group in summary.groupby("setting", sort=True):
             figure = plots.curves_with_ci(
-                group, title=data.title(f"Critic {name} while training: {setting}"),
+                group, title=data.title(f"{subject} {name} while training: {setting}"),
                 y_title=f"{y_title}, mean over seeds", series=data.series)
             if "(log)" in y_title:
                 figure.update_yaxes(type="log")

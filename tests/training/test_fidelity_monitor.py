@@ -56,3 +56,43 @@ def test_the_monitor_reports_the_benchmark_metrics_of_the_critic_at_the_visited_
     for key, value in want.items():
         assert math.isclose(got[f"fidelity_{key}"], value, rel_tol=1e-6) or (
             math.isnan(value) and math.isnan(got[f"fidelity_{key}"])), key
+
+
+def test_a_learned_model_run_logs_the_model_metrics_and_an_oracle_run_does_not(tmp_path):
+    from dvg_core.analysis.model_fidelity import MODEL_METRICS, TARGET_METRICS
+
+    keys = [f"model_{k}" for k in (*MODEL_METRICS, *TARGET_METRICS)]
+    learned = train(tiny(tmp_path, "algo=iqn", "model=cvae", "loop.fidelity_probes=4",
+                         "loop.fidelity_truth_samples=8"), progress=False)
+    rows = read_metrics(learned.metrics_path)
+    rows = rows[rows["kind"] == "fidelity"]
+    assert len(rows) == 3 and rows[keys].notna().all().all()
+    oracle = train(tiny(tmp_path, "algo=iqn", "model=oracle", "loop.fidelity_probes=4",
+                        "loop.fidelity_truth_samples=8"), progress=False)
+    assert not set(keys) & set(read_metrics(oracle.metrics_path).columns)
+
+
+def test_the_monitor_reports_the_benchmark_model_metrics_at_the_visited_states(tmp_path):
+    from dvg_core.analysis.model_fidelity import model_metrics, target_metrics
+    from dvg_core.models.world_models import OracleWorldModel
+
+    config = tiny(tmp_path, "algo=dsdpg_msmmd", "model=cvae")
+    torch.manual_seed(0)
+    env, _ = build_envs(config.env, 0)
+    agent = build_agent(config.algorithm, config.model, config.env, env, torch.device("cpu"))
+    simulator = PointMassDynamics(env.unwrapped.spec_params)
+    visited = torch.rand(30, 2) - 0.5
+    monitor = FidelityMonitor(simulator, gamma=config.algorithm.gamma, n_probes=5, n_truth=32,
+                              n_samples=8, n_model_draws=16)
+    state = visited[torch.tensor([0, 7, 14, 22, 29])]
+    action = agent.actor(state).detach()
+    got = monitor.model_fidelity(agent, state, torch.Generator().manual_seed(3))
+    generator = torch.Generator().manual_seed(3)
+    truth = OracleWorldModel(simulator)
+    want = model_metrics(agent.world_model, truth, state, action, n_draws=16, generator=generator)
+    want |= target_metrics(agent.world_model, truth, agent.actor_target, agent.critic_target,
+                           state, action, gamma=config.algorithm.gamma, n_samples=8,
+                           generator=generator)
+    assert got == want
+    row = monitor(agent, visited, seed=4, step=700)
+    assert {f"model_{k}" for k in want} <= set(row)
