@@ -76,6 +76,9 @@ class ModelFidelityOptions:
     """Probe pairs (uniform data; the replay's come from its policy's episodes, at most this)."""
     n_draws: int = 256
     """Draws per probe of each model and of the simulator."""
+    n_target_samples: int = 64
+    """Sobolev targets: model draws per probe and target critic (the oracle row shows the
+    Monte-Carlo floor this leaves)."""
     reference_steps: int = 2000
     """Env steps of the reference Dyna run (`toy-quick`'s budget)."""
 
@@ -95,7 +98,7 @@ class ModelFidelityOptions:
         if any(not 0 <= x <= 0.5 for x in self.noises):
             raise ValueError(f"noises must lie in [0, 0.5], got {list(self.noises)}")
         for name, low in (("fit_steps", 0), ("n_pairs", 256), ("n_probes", 2), ("n_draws", 2),
-                          ("reference_steps", 600)):
+                          ("n_target_samples", 1), ("reference_steps", 600)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -244,7 +247,8 @@ def _measure_setting(options: ModelFidelityOptions, n: int, noise: float, seed: 
                                 n_draws=options.n_draws, generator=generator)
         metrics |= target_metrics(model, truth, agent.actor_target, agent.critic_target,
                                   data.probe_state, data.probe_action,
-                                  gamma=config.algorithm.gamma, generator=generator)
+                                  gamma=config.algorithm.gamma,
+                                  n_samples=options.n_target_samples, generator=generator)
         rows.append({"model": name, "data": data_name, "n_locations": n, "noise": noise,
                      "seed": seed, "fit_steps": options.fit_steps, "fit_loss": fit.get("loss"),
                      **metrics, **_showcase(model, truth, data, seed)})

@@ -30,6 +30,7 @@ from workbench.runs import RunRecord, load_metrics, load_statuses, metrics_probl
 
 __all__ = [
     "ExperimentData", "claim_text", "claim_verdicts", "fidelity_figures", "final_return_figures",
+    "load_oracle_reference", "world_model_table",
     "final_return_table", "improvement_figures", "improvement_table", "learning_curve_figures",
     "load_experiment", "problem_runs", "problem_runs_or_none", "status_counts",
 ]
@@ -274,6 +275,57 @@ def final_return_table(data: ExperimentData) -> pd.DataFrame:
     table.columns.name = "final return: IQM [95% CI] (n)"
     table.index.name = None if data.ablation is None else data.ablation.setting
     return table.fillna("")
+
+
+ORACLE_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "results" / "toy-oracle-reference.json"
+"""Committed returns of the model-based learners with the toy's own simulator as their model
+(`toy-quick`, IQM over seeds per algorithm and N, final and mean over evaluations), the
+reference a learned-model grid is read against (`world_model_table`)."""
+
+
+def load_oracle_reference(path: str | Path = ORACLE_REFERENCE) -> pd.DataFrame:
+    """`ORACLE_REFERENCE` as rows `algo`, `n_locations`, `final`, `learning`, `seeds` (empty
+    if the file is missing)."""
+    path = Path(path)
+    if not path.exists():
+        return pd.DataFrame(columns=["algo", "n_locations", "final", "learning", "seeds"])
+    return pd.DataFrame(json.loads(path.read_text())["rows"])
+
+
+def world_model_table(data: ExperimentData, reference: pd.DataFrame | None = None
+                      ) -> pd.DataFrame | Markdown:
+    """Which world model the runs used, and, for toy runs with a learned model, their returns
+    beside the same learner's with the simulator as its model (`load_oracle_reference`): IQM of
+    the final return and of the mean evaluation return over training, each with its ratio to
+    the oracle model's."""
+    if data.metrics.empty or "model" not in data.metrics:
+        return Markdown("No runs with metrics yet.")
+    kinds = data.metrics.drop_duplicates("run_id").groupby("algo")["model"].agg(
+        lambda m: ", ".join(sorted(set(m.dropna()))))
+    learned = data.final_summary.merge(
+        data.learning_summary[["setting", data.series, "iqm"]].rename(columns={"iqm": "learning"}),
+        on=["setting", data.series], how="left")
+    if data.series != "algo" or learned.empty:
+        return kinds.rename("world model").to_frame()
+    learned = learned.assign(model=learned["algo"].map(kinds))
+    learned = learned[learned["model"] != "oracle"].dropna(subset=["n_locations"])
+    if learned.empty:
+        return Markdown("Every run used the toy's own simulator as its world model (`oracle`).")
+    reference = load_oracle_reference() if reference is None else reference
+    table = learned.merge(reference.rename(columns={"final": "oracle_final",
+                                                    "learning": "oracle_learning",
+                                                    "seeds": "oracle_seeds"}),
+                          on=["algo", "n_locations"], how="left")
+    table = table.assign(
+        final_ratio=table["iqm"] / table["oracle_final"],
+        learning_ratio=table["learning"] / table["oracle_learning"])
+    columns = {"setting": "setting", "algo": "algorithm", "model": "world model",
+               "iqm": "final (IQM)", "oracle_final": "oracle model: final",
+               "final_ratio": "final / oracle", "learning": "mean over evaluations (IQM)",
+               "oracle_learning": "oracle model: mean over evaluations",
+               "learning_ratio": "mean over evaluations / oracle", "n": "seeds"}
+    table = table[list(columns)].rename(columns=columns)
+    return table.round(2).reset_index(drop=True)
 
 
 MEASURES = {"final": "the final return",
