@@ -292,6 +292,11 @@ def load_oracle_reference(path: str | Path = ORACLE_REFERENCE) -> pd.DataFrame:
     return pd.DataFrame(json.loads(path.read_text())["rows"])
 
 
+MODEL_FREE = ("td3",)
+"""The algorithms that use no world model (a test checks it against each strategy's
+`uses_world_model`); the report names their model `none`."""
+
+
 def world_model_table(data: ExperimentData, reference: pd.DataFrame | None = None
                       ) -> pd.DataFrame | Markdown:
     """Which world model the runs used, and, for toy runs with a learned model, their returns
@@ -302,15 +307,17 @@ def world_model_table(data: ExperimentData, reference: pd.DataFrame | None = Non
         return Markdown("No runs with metrics yet.")
     kinds = data.metrics.drop_duplicates("run_id").groupby("algo")["model"].agg(
         lambda m: ", ".join(sorted(set(m.dropna()))))
+    kinds[kinds.index.isin(MODEL_FREE)] = "none"
     learned = data.final_summary.merge(
         data.learning_summary[["setting", data.series, "iqm"]].rename(columns={"iqm": "learning"}),
         on=["setting", data.series], how="left")
     if data.series != "algo" or learned.empty:
         return kinds.rename("world model").to_frame()
     learned = learned.assign(model=learned["algo"].map(kinds))
-    learned = learned[learned["model"] != "oracle"].dropna(subset=["n_locations"])
+    learned = learned[~learned["model"].isin(["oracle", "none"])].dropna(subset=["n_locations"])
     if learned.empty:
-        return Markdown("Every run used the toy's own simulator as its world model (`oracle`).")
+        return Markdown("Every model-based run used the toy's own simulator as its world model "
+                        "(`oracle`).")
     reference = load_oracle_reference() if reference is None else reference
     table = learned.merge(reference.rename(columns={"final": "oracle_final",
                                                     "learning": "oracle_learning",

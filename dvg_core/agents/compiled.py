@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -135,6 +136,10 @@ def compile_losses(
     """
     inductor_cache_dir()
     options = _inductor_options()
+    # Inductor's own lowering calls a torch helper that torch deprecates (torch 2.13): nothing a
+    # user can act on, printed once per compiled graph; seen when the cVAE's graphs compile.
+    warnings.filterwarnings("ignore", message=r"`torch\._prims_common\.check` is deprecated",
+                            category=FutureWarning)
     critic = torch.compile(critic_loss, fullgraph=True, dynamic=False, options=options)
     actor = torch.compile(actor_loss, fullgraph=True, dynamic=False, options=options)
     return CompiledLosses(lambda batch, generator: draw_from(generator, critic, batch), actor)
