@@ -6,17 +6,40 @@ kernels run this (`workbench.cells.IpcKernelManager`), so a killed grid leaves n
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+import time
 from pathlib import Path
 
 
 def _remove_files(connection_file: str | None) -> None:
+    """The kernel's socket files and connection file; twice, 0.2 s apart, so a socket the
+    kernel's main thread was binding while the watchdog ran goes too."""
     from workbench.orphans import ipc_files
 
     if connection_file is None:
         return
-    for path in [*ipc_files(connection_file), Path(connection_file)]:
-        path.unlink(missing_ok=True)
+    paths = [*ipc_files(connection_file), Path(connection_file)]  # read before it goes
+    for attempt in range(2):
+        for path in paths:
+            path.unlink(missing_ok=True)
+        if attempt == 0:
+            time.sleep(0.2)
+
+
+def _manager_pid(connection_file: str | None) -> int | None:
+    """The pid of the process that started this kernel, read from its socket path
+    (`dvgk-<pid>-...`, `workbench.orphans.socket_base`): a manager that died before this kernel
+    started its watchdog is then still caught (the kernel's parent is already another process)."""
+    from workbench.orphans import SOCKET_PREFIX
+
+    try:
+        ip = json.loads(Path(connection_file).read_text())["ip"] if connection_file else ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    match = re.match(rf"{SOCKET_PREFIX}(\d+)-", Path(str(ip)).name)
+    return int(match.group(1)) if match else None
 
 
 def main() -> None:
@@ -25,7 +48,8 @@ def main() -> None:
 
     argv = sys.argv[1:]
     connection_file = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
-    exit_with_parent(before_exit=lambda: _remove_files(connection_file))
+    exit_with_parent(_manager_pid(connection_file),
+                     before_exit=lambda: _remove_files(connection_file))
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
