@@ -7,6 +7,7 @@ kernels run this (`workbench.cells.IpcKernelManager`), so a killed grid leaves n
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -50,6 +51,9 @@ def main() -> None:
     connection_file = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None
     exit_with_parent(_manager_pid(connection_file),
                      before_exit=lambda: _remove_files(connection_file))
+    # ipykernel's own parent poller (`JPY_PARENT_PID`) would `os._exit` on the parent's death
+    # too, racing this watchdog and leaving the sockets: this watchdog does its job, cleanly.
+    os.environ.pop("JPY_PARENT_PID", None)
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
