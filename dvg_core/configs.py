@@ -141,7 +141,7 @@ class LoopConfig:
     the same updates to float32 rounding after a compile of about a minute per algorithm (kernels
     cached in `~/.cache/dvg-workbench/inductor`); 1.8x faster for dsdpg_msmmd on the toy, but
     slower at MuJoCo sizes, where forward-mode ∇ₐZ costs one pass per action coordinate
-    (docs/usage.md, "A compiled update"). One seed per process only (not with seed-vectorised
+    (docs/guide/speed.md, "A compiled update"). One seed per process only (not with seed-vectorised
     groups). Off, it leaves a run's id as before the field existed."""
 
     def __post_init__(self) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every ablation of `reproduce ablations --list` on dvg/PointMass-v1 at N = 3, 5 seeds, each a
 # resumable grid under $RUN_ROOT/ablation-<name>/ with its report (rerun the same command after
-# any interruption: finished cells are skipped), then the table of docs/results.md, "Ablations".
+# any interruption: finished cells are skipped), then the table of docs/lab/results.md, "Ablations".
 #
 #   scripts/ablations.sh                                   # about 1 h on 2 cores
 #   WORLD_MODEL_ALGOS=mage,iqn,mmd,dsdpg_mmd,dsdpg_msmmd scripts/ablations.sh

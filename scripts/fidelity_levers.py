@@ -6,7 +6,7 @@ evaluation (`dvg_core.analysis.fidelity_runs.evaluate_critic`) and printed as `m
 
 Usage, from the repo root:
   .venv/bin/python scripts/fidelity_levers.py [N GAMMA NOISE UPDATES] [--levers JSON]
-Without --levers it runs the issue-14 scan (the table of docs/fidelity.md, "How the defaults were
+Without --levers it runs the issue-14 scan (the table of docs/lab/fidelity.md, "How the defaults were
 chosen"), at N = 5, γ = 0.9, noise 0, 4000 updates, seed 0.
 """
 

@@ -1,6 +1,6 @@
 """Where a generative critic's return spread goes wrong: loss, bootstrapping or the two members.
 
-Issue 14's open spread misses at γ = 0.9 (docs/fidelity.md, "Why the spread misses at γ = 0.9").
+Issue 14's open spread misses at γ = 0.9 (docs/lab/fidelity.md, "Why the spread misses at γ = 0.9").
 For one fidelity setting and one critic configuration (same lever JSON as
 `scripts/fidelity_levers.py`), the critic is trained exactly as `evaluate_critic` trains it, and
 after each 1000 updates this prints, at the 64 probe pairs, every spread relative to the truth's

@@ -1,6 +1,6 @@
 """Does a critic loss, on its own, keep the spread of its targets? The loss's spread equilibrium.
 
-Issue 14 (docs/fidelity.md, "Why the spread misses at γ = 0.9"). No network and no
+Issue 14 (docs/lab/fidelity.md, "Why the spread misses at γ = 0.9"). No network and no
 bootstrapping: at every probe pair of a fidelity setting, the "critic" samples are M draws of the
 Monte-Carlo truth `(G, ∇ₐG)` and the targets M'' other draws of it, both exact. The critic's return
 coordinate is then scaled about the probe's true mean by s, `Z = μ + s (G − μ)` (the gradient

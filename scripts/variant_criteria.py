@@ -1,4 +1,4 @@
-"""A variant's fidelity against the defaults': the acceptance criteria (docs/fidelity.md) of one
+"""A variant's fidelity against the defaults': the acceptance criteria (docs/concepts/fidelity.md) of one
 algorithm's variant rows beside its default rows, on the same seeds, each judged against the same
 committed reference critics (td3, mage, iqn), and the four metrics per setting.
 

@@ -97,7 +97,7 @@ def test_the_default_learned_model_meets_its_gradient_bounds_at_a_cheap_setting(
     batches on 2048 uniform transitions of the deterministic-reward toy (N = 1, noise-free),
     measured at 32 uniform and near-location probes. Measured (torch 2.13 CPU): reward-gradient
     error 0.737, state-gradient error 0.031; bounds 0.85 and 0.06 (margins 0.11 and 0.03). At
-    N >= 3 no learned model gets the reward's gradient (docs/world-models.md), so the guard sits
+    N >= 3 no learned model gets the reward's gradient (docs/lab/world-models.md), so the guard sits
     where it can."""
     import gymnasium
     import torch

@@ -121,7 +121,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     reproduce.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False,
                            help="compile the toy cells of the algorithms whose compiled update "
                                 "is measured faster there (adds loop.compile=true to them; "
-                                "see docs/usage.md, 'A compiled update')")
+                                "see docs/guide/speed.md, 'A compiled update')")
     reproduce.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
                            help="render report.html after the grid")
     reproduce.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
@@ -205,7 +205,7 @@ def _add_fidelity(sub: argparse._SubParsersAction) -> None:
                     "against Monte-Carlo (G, grad_a G): mean bias, relative mean and "
                     "mean-gradient errors, return-spread ratio, joint energy and MMD^2. Prints a "
                     "markdown table and the acceptance criteria; rows go to --json as they "
-                    "finish, and a re-run resumes (docs/fidelity.md).",
+                    "finish, and a re-run resumes (docs/concepts/fidelity.md).",
     )
     fidelity.add_argument("--n-locations", type=_int_list, default=(1, 3, 5),
                           help="comma-separated reward-location counts N (default: 1,3,5)")
@@ -255,7 +255,7 @@ def _add_model_fidelity(sub: argparse._SubParsersAction) -> None:
                     "Sobolev targets (y, grad_a y) through the model against those through the "
                     "simulator. Prints a markdown table; rows go to --json (a re-run resumes "
                     "and adds missing rows), TensorBoard scalars to <json>.tb "
-                    "(docs/world-models.md).",
+                    "(docs/concepts/world-models.md).",
     )
     mf.add_argument("--models", type=_names, default=None,
                     help="comma-separated models, of cvae, cvae-mix, ensemble, flow, oracle "
@@ -320,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "render reports, list config keys, benchmark, measure critic and world-model "
                     "fidelity.",
         epilog="Details of a command: python -m workbench COMMAND --help. "
-               "Docs: docs/usage.md.")
+               "Docs: docs/README.md.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_reproduce(sub)

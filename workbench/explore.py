@@ -320,7 +320,7 @@ def warm_start(previous: Exploration | None, settings: ExploreSettings) -> Criti
     It can if it has the same `critic_key()` (algorithm, hidden sizes, seed, device) and the new
     probe lies in the window `previous` trained on (`|Δprobe|∞ ≤ previous.settings.window`):
     farther away it saw only the few uniform states, and 50 warm updates end farther from the
-    truth than a cold start (docs/results.md, "The explorer").
+    truth than a cold start (docs/lab/results.md, "The explorer").
     """
     if previous is None or previous.critic.key != settings.critic_key():
         return None

@@ -3,7 +3,7 @@
 A slider move in the explorer (`workbench.widgets.ToyExplorer`) changes λ, γ, N, σ, M, h or the
 probe, none of which changes the critic's architecture; retraining from the previous critic for a
 few updates (`ExploreSettings.warm_updates`) instead of from a fresh initialisation for
-`n_updates` is what lets the explorer answer within a second (docs/results.md, "The explorer").
+`n_updates` is what lets the explorer answer within a second (docs/lab/results.md, "The explorer").
 A warm answer depends on the path of settings that led to it; a cold start (no `CriticState`)
 depends on the settings alone.
 

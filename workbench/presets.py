@@ -21,7 +21,7 @@ def _toy_quick() -> ExperimentConfig:
     64-64 networks and a world model learned from the agent's own data (the paper's setting; the
     main job's grid; its measured time is in the README).
 
-    Calibrated on v1 at N = 1 (issue 16, `docs/results.md`), where two things kept learners
+    Calibrated on v1 at N = 1 (issue 16, `docs/lab/results.md`), where two things kept learners
     from the go-to-a-location return (47.4) within the budget:
     * the v0-era actor (lr 1e-4, exploration 0.5) was too slow: td3 stayed at the random
       policy's return (6.1); lr 1e-3 and exploration 0.2 learn within 1000-1500 steps;
@@ -29,7 +29,7 @@ def _toy_quick() -> ExperimentConfig:
       could not learn to stop, although its critic said so (its gradient through tanh vanishes):
       `actor_saturation_penalty` 1e-2 keeps it out of saturation.
 
-    The world model (issue 28, docs/world-models.md): the paper's cVAE, refitted 50 batches every
+    The world model (issue 28, docs/lab/world-models.md): the paper's cVAE, refitted 50 batches every
     25 env steps (1000 when the warm-up ends). With the old schedule (250 batches every 250 env
     steps) every model-based learner ended at or below the random policy at N >= 3: between fits
     the model did not know the dynamics where the policy had just gone. `--set model=oracle`

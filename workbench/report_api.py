@@ -207,7 +207,7 @@ FIDELITY_CURVES = {
                                     "relative error of E ∂r/∂a (log)"),
 }
 """The in-loop fidelity metrics the report draws (`dvg_core.training.FidelityMonitor`): the
-critic's, and a learned world model's against the simulator (`model_*`; docs/world-models.md)."""
+critic's, and a learned world model's against the simulator (`model_*`; docs/concepts/world-models.md)."""
 
 
 def fidelity_figures(data: ExperimentData) -> list[go.Figure]:

@@ -8,7 +8,7 @@ plane) reruns `workbench.explore.explore` and updates the figures in place (`bat
 zoom and layout persist. With "warm start" on (the default), a change that keeps the critic's
 architecture and the probe's training window (`workbench.explore.warm_start`: any change but of
 the algorithm, or of the probe by more than `window`) retrains the previous critic for
-`warm_updates` (under a second on one CPU core, docs/results.md) and the answer depends on the
+`warm_updates` (under a second on one CPU core, docs/lab/results.md) and the answer depends on the
 path of settings; with it off, or after such a change, a fresh critic trains for `n_updates` (a
 few seconds) and the answer depends on the settings alone.
 

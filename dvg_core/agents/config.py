@@ -40,7 +40,7 @@ PAPER_SETTINGS: dict[str, Any] = {
 truncation of the top 10% of pooled targets, the V-statistic MMD², ξ ~ N(0, I) concatenated with
 (s, a) into a SiLU network, and the multiquadric at h = 100 (paper-notes §2.3, §2.5, §2.6; the
 kernel family and λ = 1 are shared). The defaults pass the fidelity benchmark
-(`docs/fidelity.md`); these do not, and stay available for comparison:
+(`docs/lab/fidelity.md`); these do not, and stay available for comparison:
 `--set algorithm.variant=paper`."""
 
 SHARED_DRAW_ALGORITHMS = ("mmd", "iqn")
@@ -53,18 +53,18 @@ CRITIC_NOISES = ("quantile", "input", "head")
 LEAN_TARGET_SETTINGS: dict[str, Any] = {"n_target_samples": 5}
 """A FLOP lever of the generative critics' targets: M' = 5 model draws per target critic instead
 of 10 (10 pooled target samples against the critic's M = 10), measured for speed and on the
-fidelity benchmark before it could become a default: it did not (docs/fidelity.md, "Speed
+fidelity benchmark before it could become a default: it did not (docs/lab/fidelity.md, "Speed
 levers")."""
 
 SHARED_DRAW_SETTINGS: dict[str, Any] = {"shared_target_draws": True}
 """A FLOP lever of the model-based targets: both target critics read the same M' model draws,
 so the world model and the target policy run on half the rows (`AlgorithmConfig.
-shared_target_draws`), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+shared_target_draws`), measured on the fidelity benchmark (docs/lab/fidelity.md, "Speed levers")."""
 
 HEAD_NOISE_SETTINGS: dict[str, Any] = {"critic_noise": "head"}
 """A FLOP lever of the generative critics: the noise added to the last hidden layer
 (`HeadNoiseCritic`, whose `∇ₐZ` costs one forward-mode pass of the trunk) instead of IQN's
-quantile embedding, measured on the fidelity benchmark: it fails it (docs/fidelity.md, "Speed
+quantile embedding, measured on the fidelity benchmark: it fails it (docs/lab/fidelity.md, "Speed
 levers")."""
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {
@@ -95,7 +95,7 @@ class SlicingConfig:
     to stray most, and the loss pulls them in: against exact targets the critic's return spread
     settles at 0.90 of the targets' per backup (M = 10), compounded by bootstrapping at γ = 0.9
     into a spread ratio of 0.55-0.60; with a fresh draw it settles at 1.01
-    (`scripts/sliced_spread_bias.py`, docs/fidelity.md, "Why the spread misses at γ = 0.9")."""
+    (`scripts/sliced_spread_bias.py`, docs/lab/fidelity.md, "Why the spread misses at γ = 0.9")."""
 
     def __post_init__(self) -> None:
         check_int_at_least("slicing.steps", self.steps, 0)
@@ -119,7 +119,7 @@ class AlgorithmConfig:
     lam_state: float | None = None
     """λₛ ≥ 0: weight of the state-gradient part of the complete vectors `(Z, √λₛ∇ₛZ, √λ∇ₐZ)`
     (`dsdpg_complete` only; the other algorithms carry no ∇ₛZ and ignore it). None: λₛ = λ, the
-    weighting under which the complete operator is a γκ-contraction (docs/method.md)."""
+    weighting under which the complete operator is a γκ-contraction (docs/concepts/method.md)."""
     n_samples: int = 10
     """M, online critic samples per pair (paper: 10); also the IQN quantile count."""
     n_target_samples: int = 10
@@ -130,23 +130,23 @@ class AlgorithmConfig:
     per critic, and the E·M' pooled samples come in E-tuples that share `(ŝ', r̂)`. Return-only
     targets (`mmd`, `iqn`) only: the Sobolev targets need each critic's own backward pass through
     the model for its `∇ₐy`, so sharing saves them little. The speed lever `shared-draws`
-    (issue 17), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+    (issue 17), measured on the fidelity benchmark (docs/lab/fidelity.md, "Speed levers")."""
     truncate: float = 0.0
     """Fraction of pooled target samples dropped from the top (TQC-style; the paper's GUESSed 0.1
     drops the toy's rare rewarded draws and biases every distributional critic low, see
-    docs/fidelity.md)."""
+    docs/lab/fidelity.md)."""
     kernel: str = "multiquadric"
     """MMD kernel: one of `dvg_core.losses.kernels.KERNEL_NAMES`."""
     bandwidth: float = 10.0
     """Kernel bandwidth h (multiquadric) or the RBF bandwidth. The paper's h = 100 makes the
     multiquadric an energy distance at the toy's return scale; h = 10 keeps a quadratic core
     for sample gaps below 0.1 and learns the mean, mean gradient and joint law faster at the same
-    spread (docs/fidelity.md)."""
+    spread (docs/lab/fidelity.md)."""
     unbiased: bool = True
     """MMD² estimator of the generative critics: the U-statistic (diagonals of the within-set
     kernel matrices excluded). The V-statistic (False, the paper's) weighs the repulsion between
     a critic's own M samples by (M-1)/M: with an energy-like kernel its minimiser is the target
-    law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/fidelity.md)."""
+    law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/lab/fidelity.md)."""
     slicing: SlicingConfig = field(default_factory=SlicingConfig)
     """Max-slicing's own options (`dsdpg_msmmd`, `dsdpg_complete`; `--set algorithm.slicing.steps=2`, or the older
     flat names `algorithm.slicing_steps=2`)."""
@@ -156,7 +156,7 @@ class AlgorithmConfig:
     critic_noise: str = "quantile"
     """How the noise enters the generative critic: `quantile` (ξ = τ ~ U(0, 1) through IQN's
     cosine embedding, multiplied into the (s, a) features: `QuantileCritic` read as a generative
-    critic, the default because it passes the fidelity benchmark, docs/fidelity.md), `input`
+    critic, the default because it passes the fidelity benchmark, docs/lab/fidelity.md), `input`
     (ξ ~ N(0, I) concatenated with (s, a), `GenerativeCritic`: the paper's reading) or `head`
     (added to the last hidden layer, `HeadNoiseCritic`: the issue-9 speed lever)."""
     hidden: tuple[int, ...] = (256, 256)

@@ -171,7 +171,7 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
 class DSDPGCompleteStrategy(DSDPGMaxSlicedStrategy):
     """The complete Sobolev operator: max-sliced MMD² on `(Z, √λₛ∇ₛZ, √λ∇ₐZ)`.
 
-    Source: ours (issue 20; docs/method.md). The target's action-gradient reads the next state's
+    Source: ours (issue 20; docs/concepts/method.md). The target's action-gradient reads the next state's
     `∇ₛZ̄` (chain rule through the model), which the paper's `(Z, ∇ₐZ)` vectors do not carry, so
     their operator has no γκ bound; on the complete vectors the backup is a push-forward by the
     closed-loop Jacobian and contracts by γκ in max-sliced MMD. Online samples and targets carry

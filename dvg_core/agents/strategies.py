@@ -24,7 +24,7 @@ are in `dvg_core.agents.generative_strategies`. A new algorithm is one subclass 
 | `dsdpg_msmmd` | generative | model, Sobolev joint samples | max-sliced MMD² |
 | `dsdpg_complete` | generative | model, complete samples `(Z, ∇ₛZ, ∇ₐZ)` | max-sliced MMD² |
 
-The first six are the paper's (`PAPER_ALGORITHMS`); `dsdpg_complete` is ours (docs/method.md).
+The first six are the paper's (`PAPER_ALGORITHMS`); `dsdpg_complete` is ours (docs/concepts/method.md).
 """
 
 from __future__ import annotations

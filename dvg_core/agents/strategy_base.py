@@ -36,12 +36,12 @@ class CriticStrategy:
     small, so stacking turns many small ops into few larger ones and pays (td3 2.15x, mage 2.25x,
     iqn 1.19x for 5 seeds, idle); a generative critic's `[2, B, M, ...]` samples already fill the
     cache, so 5 stacked seeds run at 0.85-0.98x of 5 separate updates (`python -m workbench bench
-    --problems toy --hidden 64,64 --batch-size 64 --threads 1 --seeds 5`, docs/usage.md). A seed
+    --problems toy --hidden 64,64 --batch-size 64 --threads 1 --seeds 5`, docs/lab/speed.md). A seed
     group (`reproduce --vectorize-seeds`) trains its seeds one after another when this is False."""
     compile_pays: ClassVar[bool] = False
     """Whether the compiled update (`loop.compile`) is measured faster than eager at the toy's
     sizes, compile time included, so that `reproduce --compile` compiles this algorithm's cells
-    (docs/usage.md, "A compiled update")."""
+    (docs/guide/speed.md, "A compiled update")."""
 
     def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
         self.config, self.state_dim, self.action_dim = config, state_dim, action_dim

@@ -1,6 +1,6 @@
 """Critic fidelity: how well a trained critic's law matches the Monte-Carlo truth of `(G, ∇ₐG)`.
 
-The workbench's first-class accuracy check (see `docs/fidelity.md`). On the point-mass toy, with
+The workbench's first-class accuracy check (see `docs/concepts/fidelity.md`). On the point-mass toy, with
 the oracle world model and a fixed actor, each critic is trained by its own loss (policy
 evaluation, `dvg_core.analysis.policy_evaluation.train_critic`) and compared, at fixed probe pairs, with
 `dvg_core.analysis.ground_truth.sobolev_return_samples`:

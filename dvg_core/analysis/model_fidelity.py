@@ -2,7 +2,7 @@
 
 A Sobolev target differentiates through the model: at a fixed noise draw it reads `(s', r)` and
 their pathwise derivatives `∂s'/∂a`, `∂r/∂a`. A model can reproduce the law of `(s', r)` and
-still get those derivatives wrong (docs/world-models.md). On the toy the truth of all of it is the
+still get those derivatives wrong (docs/concepts/world-models.md). On the toy the truth of all of it is the
 differentiable step (`OracleWorldModel(PointMassDynamics(spec))`), so every model is measured at
 fixed probe pairs against it:
 

@@ -10,7 +10,7 @@
 Both take `lam_state`: None gives the agents' (paper's) vectors `(Z, √λ ∇ₐZ)`, `[..., 1 + d_a]`;
 a number gives the *complete* vectors `(Z, √λₛ ∇ₛZ, √λ ∇ₐZ)`, `[..., 1 + d_s + d_a]` (state
 coordinates before action ones), whose operator is a γκ-contraction (`dsdpg_complete`,
-docs/method.md). The two differ only in the inputs differentiated
+docs/concepts/method.md). The two differ only in the inputs differentiated
 (`dvg_core.util.autodiff.value_and_input_grad`) and in the weights of the gradient coordinates.
 
 The return-only and MAGE targets, the model backup and truncation are in
@@ -78,7 +78,7 @@ def joint_samples(
     the complete `X = (Z_φ, √λₛ ∇ₛZ_φ, √λ ∇ₐZ_φ)` when `lam_state` is given.
 
     Source: paper-notes §2.3 (the gradient is autodiff of the same network, no gradient head);
-    the complete vectors are ours (the operator's γκ bound needs ∇ₛZ, docs/method.md).
+    the complete vectors are ours (the operator's γκ bound needs ∇ₛZ, docs/concepts/method.md).
     One gradient of the sum over members and samples gives every per-sample gradient, because
     samples and members do not interact; `create_graph=True` keeps it trainable. A
     critic with `value_and_action_grad` (`dvg_core.models.head_noise_critic`) computes the

@@ -160,7 +160,7 @@ def once_per_pair(
 
     Value and Jacobian are constants (no graph to the parameters `fn` closes over): this serves
     targets. For the online critic, whose loss trains on the draws' gradients, the same trick with
-    a trainable Jacobian was measured *slower* than per-draw autodiff (docs/usage.md, "Fewer
+    a trainable Jacobian was measured *slower* than per-draw autodiff (docs/lab/speed.md, "Fewer
     FLOPs per target"), so it is not offered.
 
     Args:

@@ -145,7 +145,7 @@ def test_regression_reference_learns_the_mean(small_probe):
 
 @pytest.mark.slow
 def test_default_dsdpg_msmmd_meets_the_mean_and_spread_criteria():
-    """Regression guard of the defaults (docs/fidelity.md). Measured here (seeded, CPU):
+    """Regression guard of the defaults (docs/lab/fidelity.md). Measured here (seeded, CPU):
     N = 3, γ = 0.5, noise 0.05, 2000 updates: td3 mean error 0.448; dsdpg_msmmd mean error 0.275
     (bound 1.2 × 0.448 = 0.538, margin 0.26) and spread ratio 0.955 (bound [0.7, 1.3], margin
     0.26)."""

@@ -1,5 +1,5 @@
 """World models against the toy's transition law: MMD² between model and simulator samples of
-`(s', r)` at fixed probes, before and after a fit (the rows of docs/results.md), and the reward
+`(s', r)` at fixed probes, before and after a fit (the rows of docs/lab/results.md), and the reward
 modes near a goal."""
 
 from __future__ import annotations
