@@ -194,3 +194,36 @@ def test_each_how_to_quotes_its_tested_example_verbatim(page):
     for path, code in quoted:
         assert code == (page.parent / path).read_text(), f"{_id(page)}: {path} is not quoted verbatim"
         assert f'load_example("{Path(path).stem}")' in tests, f"no test runs {path}"
+
+
+def test_every_docs_page_the_code_names_exists():
+    """Docstrings, help texts, notebooks and scripts point readers at docs pages: those exist."""
+    sources = [p for folder in ("workbench", "dvg_core", "scripts", "notebooks", "tests")
+               for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".ipynb", ".sh")]
+    named = {(p, m) for p in [*sources, ROOT / "Makefile"]
+             for m in re.findall(r"docs/[\w/.-]+?\.(?:md|json)\b", p.read_text())}
+    assert len(named) > 20
+    missing = sorted(f"{_id(p)}: {m}" for p, m in named
+                     if not any(base.exists() for base in (ROOT / m, ROOT / f"{m}.d")))
+    assert not missing, missing
+
+
+def notebook_parameters(path: Path) -> set[str]:
+    """The names its `parameters` cell assigns."""
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    source = "".join(next(c["source"] for c in cells
+                          if "parameters" in c.get("metadata", {}).get("tags", [])))
+    return set(re.findall(r"^(\w+) = ", source, flags=re.M))
+
+
+def test_every_papermill_command_a_page_shows_sets_real_parameters_of_a_real_notebook():
+    shown = [line for page in PAGES for line in re.findall(r"papermill (notebooks/\S+\.ipynb .*)",
+                                                           page.read_text())]
+    assert shown
+    for line in shown:
+        notebook, *rest = line.split()
+        assert (ROOT / notebook).exists(), notebook
+        names = {rest[i + 1] for i, token in enumerate(rest) if token == "-p"}
+        assert names and names <= notebook_parameters(ROOT / notebook), (line, names)
