@@ -49,12 +49,12 @@ TRAINING_METRICS: dict[str, tuple[str, str]] = {
 
 FIDELITY_DOCS: dict[str, str] = {
     "mean_bias": "mean over probes of `E Z − E G`, in return units (0 is exact)",
-    "mean_error": "mean over probes of `|E Z − E G|`, relative to how much the true mean varies over the probes; 1 is as bad as a constant (0 is exact)",
+    "mean_error": "mean over probes of `abs(E Z − E G)`, relative to how much the true mean varies over the probes; 1 is as bad as a constant (0 is exact)",
     "gradient_error": "the same for the mean action-gradient `E ∇ₐZ`, averaged over the action coordinates (0 is exact)",
     "spread_ratio": "`mean std(Z) / mean std(G)`: below 1 the critic's law is too narrow, above 1 too wide; NaN for a deterministic critic or a point-mass truth (1 is exact)",
     "energy": "energy distance between the critic's joint samples `(Z, ∇ₐZ)` and the truth's, each coordinate divided by the truth's standard deviation, mean over probes (0 is exact)",
     "mmd2": "the same two sets under an RBF-mixture MMD² (0 is exact)",
-    "state_gradient_error": "as `gradient_error`, for the mean state-gradient `E ∇ₛZ` (only `dsdpg_complete` trains it) (0 is exact)",
+    "state_gradient_error": "as `gradient_error`, for the mean state-gradient `E ∇ₛZ` (every critic's by autodiff; only `dsdpg_complete` trains it); benchmark rows only, not in-loop (0 is exact)",
 }
 """The critic's fidelity metrics (`dvg_core.analysis.fidelity`), as defined in
 docs/concepts/fidelity.md."""
@@ -168,18 +168,19 @@ def metrics_page() -> str:
             "critic's metrics at `loop.fidelity_probes` states of the policy's first evaluation episode,\n"
             "and, with a learned world model, the model's metrics there:\n\n",
             "| column | row kind | TensorBoard tag | meaning |\n|---|---|---|---|\n"]
-    for name in fidelity:
+    for name in FIDELITY_METRICS:  # the in-loop rows carry no state-gradient error
         key = f"fidelity_{name}"
         out.append(f"| `{key}` | `fidelity` | `{scalar_tag(key)}` | {FIDELITY_DOCS[name]} |\n")
     for name in model:
         key = f"model_{name}"
         out.append(f"| `{key}` | `fidelity` | `{scalar_tag(key)}` | {MODEL_DOCS[name]} |\n")
     out += ["\n## The fidelity benchmark (`python -m workbench fidelity`)\n\n",
-            "Each JSON row (and `fidelity/<metric>` in `<json>.tb`) holds the metrics without prefix:\n",
-            ", ".join(f"`{name}`" for name in fidelity), ".\n",
+            "Each JSON row (and `fidelity/<metric>` in `<json>.tb`) holds the metrics without prefix:\n\n",
+            "| metric | meaning |\n|---|---|\n",
+            *(f"| `{name}` | {FIDELITY_DOCS[name]} |\n" for name in fidelity),
             "\n## The world-model benchmark (`python -m workbench model-fidelity`)\n\n",
             "Each JSON row (and `model_fidelity/<metric>` in `<json>.tb`) holds the metrics without\n"
-            "prefix: ", ", ".join(f"`{name}`" for name in model), ".\n"]
+            "prefix: ", ", ".join(f"`{name}`" for name in model), " (meanings as above).\n"]
     return "".join(out)
 
 

@@ -129,7 +129,7 @@ def main() -> None:
           f"within-probe std: return {true_std[0]:.3f}, gradient "
           f"{', '.join(f'{v:.3f}' for v in true_std[1:])}; across-probe std of the true mean "
           f"{probe.truth[..., 0].mean(dim=1).std():.3f}\n")
-    print("| lever | updates | " + " | ".join(COLUMNS) + " | s |")
+    print("| lever | updates | " + " | ".join(c.replace("|", "\\|") for c in COLUMNS) + " | s |")
     print("|---|---|" + "---|" * (len(COLUMNS) + 1))
     for label, fields in json.loads(args.levers):
         config = make_config(gamma, fields)

@@ -227,3 +227,13 @@ def test_every_papermill_command_a_page_shows_sets_real_parameters_of_a_real_not
         assert (ROOT / notebook).exists(), notebook
         names = {rest[i + 1] for i, token in enumerate(rest) if token == "-p"}
         assert names and names <= notebook_parameters(ROOT / notebook), (line, names)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_every_table_row_has_as_many_cells_as_its_header(page):
+    """An unescaped `|` inside a cell (even inside backticks) splits it on GitHub."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    for table in re.findall(r"(?:^\|.*\|[ \t]*\n)+", text, flags=re.M):
+        rows = table.splitlines()
+        cells = [len(re.findall(r"(?<!\\)\|", row)) for row in rows]
+        assert len(set(cells)) == 1, f"{_id(page)}: {rows[cells.index(max(cells))][:80]}"
