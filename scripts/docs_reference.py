@@ -113,6 +113,9 @@ def config_page() -> str:
     tables = {preset: parse_config_list(run_cli("config", "--list", "--preset", preset))
               for preset in PRESETS}
     rows, aliases = tables["toy-quick"]
+    known = {row[0] for row in rows}
+    for table, _ in tables.values():  # a key only some presets have (none today) is listed too
+        rows += [row for row in table if row[0] not in known and not known.add(row[0])]
     values = {preset: {key: value for key, _, value, _ in table[0]}
               for preset, table in tables.items()}
     out = [HEADER, "# Config keys\n\n",
