@@ -107,9 +107,16 @@ def test_the_registered_strategy_runs_in_the_shared_agent(monkeypatch):
 
 # --- add an environment -----------------------------------------------------------------------
 
-def test_the_new_env_passes_check_env_and_its_termination_function_agrees_with_it():
-    line_walk = load_example("line_walk_env")
-    line_walk.register()
+@pytest.fixture
+def line_walk():
+    """The example env's module, its id registered with gymnasium for the test only."""
+    module = load_example("line_walk_env")
+    module.register()
+    yield module
+    gymnasium.registry.pop(module.LINE_WALK_ID, None)
+
+
+def test_the_new_env_passes_check_env_and_its_termination_function_agrees_with_it(line_walk):
     env = gymnasium.make(line_walk.LINE_WALK_ID, dynamics_noise=0.05)
     check_env(env.unwrapped)
     obs, _ = env.reset(seed=0)
