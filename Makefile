@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes: one per CPU (pytest-xdist; each test runs one torch thread, see tests/conftest.py).
 TEST_WORKERS ?= auto
 
-.PHONY: test test-browser reproduce lab clean-venv
+.PHONY: test test-slow test-all test-browser reproduce lab clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## make test: the whole test suite (CPU, deterministic), spread over TEST_WORKERS processes.
+## make test: the test suite (CPU, deterministic) without the checks marked `slow`, spread over
+## TEST_WORKERS processes: a few minutes on 2 cores.
 test: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
+
+## make test-slow: only the checks marked `slow` (learning runs, model fits, kill -9 grids, the
+## MuJoCo smoke runs). CI (.ci/run) runs `make test`, then this.
+test-slow: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m slow $(PYTEST_ARGS)
+
+## make test-all: both tiers in one pytest run.
+test-all: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## make test-browser: only explore_toy.ipynb driven in headless Debian chromium (apt-get install
