@@ -55,12 +55,12 @@ VELOCITY_CHANGE_RMS: dict[str, float] = {
     "InvertedDoublePendulum-v5": 2.004,
 }
 """Root-mean-square per-step change of `qvel` under uniformly random actions (3000 steps, seed 0;
-`workbench.robustness.velocity_change_rms`, which a test re-measures): each task's own scale."""
+`workbench.train.noise_sweep.velocity_change_rms`, which a test re-measures): each task's own scale."""
 
 DYNAMICS_NOISE_FRACTION = 0.04
 """A MuJoCo task's default dynamics-noise std, as a fraction of its `VELOCITY_CHANGE_RMS`.
 
-Calibrated on noise-free-trained TD3 policies (`workbench.robustness.noise_sweep`, issue 8): at
+Calibrated on noise-free-trained TD3 policies (`workbench.train.noise_sweep.noise_sweep`, issue 8): at
 this fraction HalfCheetah's (std 0.32; at 0.3 a 2250-return policy kept 70%, at 0.64 it went
 negative) and Hopper's (std 0.025; a 460-return policy kept 66%, at 0.05 33%) lose about a third
 of their return: a visible hurt, while the task stays learnable (the noise-free policy itself

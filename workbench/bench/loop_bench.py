@@ -1,4 +1,4 @@
-"""Whole-loop and environment throughput for `workbench.bench`: env steps/s of the toy (gymnasium
+"""Whole-loop and environment throughput for `workbench.bench.update_bench`: env steps/s of the toy (gymnasium
 and the batched torch step) and of a MuJoCo task, whole `toy-quick` training loops, and S seeds
 trained at once against one by one."""
 
@@ -44,7 +44,7 @@ def env_throughput(n_steps: int) -> dict[str, float]:
 
 
 def _loop_config(name: str, n_steps: int, device: str, root: str, seed: int = 0):
-    from workbench.presets import preset
+    from workbench.config.presets import preset
 
     warmup = min(500, n_steps // 2)
     return preset("toy-quick", [f"algo={name}", f"steps={n_steps}", f"run_root={root}",
@@ -57,7 +57,7 @@ def loop_throughput(name: str, n_steps: int, device: str) -> float:
     dir."""
     import tempfile
 
-    from workbench.training import train
+    from workbench.train.training_run import train
 
     with tempfile.TemporaryDirectory() as root:
         config = _loop_config(name, n_steps, device, root)
@@ -71,7 +71,7 @@ def seed_loop_seconds(name: str, n_steps: int, n_seeds: int, device: str) -> dic
     """Wall seconds of `n_seeds` whole `toy-quick` runs: seed-vectorised and one by one."""
     import tempfile
 
-    from workbench.training import train, train_seeds
+    from workbench.train.training_run import train, train_seeds
 
     out = {}
     with tempfile.TemporaryDirectory() as root:

@@ -38,7 +38,7 @@ from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
 from dvg_core.util.validation import check_choice, check_int_at_least
 
-from workbench.bench_loops import env_throughput, loop_throughput, seed_loop_seconds
+from workbench.bench.loop_bench import env_throughput, loop_throughput, seed_loop_seconds
 __all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
 
 PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2), "toy-cvae": (2, 2)}
@@ -67,7 +67,7 @@ class BenchConfig:
     seeds: int = 0
     """Also time the update of a `SeedStack` of this many seeds against as many single updates,
     and with `loop_steps` the `toy-quick` loop of this many seeds, seed-vectorised
-    (`workbench.training.train_seeds`) and one by one (0: skip)."""
+    (`workbench.train.training_run.train_seeds`) and one by one (0: skip)."""
     threads: int | None = None
     device: str = "cpu"
     compile: bool = False

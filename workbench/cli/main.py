@@ -1,6 +1,6 @@
 """The workbench's command line: `python -m workbench COMMAND ...`.
 
-The parser (`workbench.cli_parser`) imports no torch; each handler imports what its command
+The parser (`workbench.cli.parser`) imports no torch; each handler imports what its command
 needs when it runs, so `--help`, a typo and `config --list`'s parse answer at once.
 """
 
@@ -11,8 +11,8 @@ import sys
 import traceback
 from typing import Any, TextIO
 
-from workbench.cli_parser import build_parser
-from workbench.names import (
+from workbench.cli.parser import build_parser
+from workbench.config.names import (
     ALGORITHMS, ALIASES, COMMANDS, ENV_IDS, NOISE_SETTINGS, PRESETS, check_choice, did_you_mean,
 )
 
@@ -34,8 +34,8 @@ def _check_names(preset: str | None, overrides: list[str]) -> None:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity import FidelityOptions, incomplete_series, run_fidelity
-    from workbench.fidelity_report import (
+    from workbench.fidelity.critic_grid import FidelityOptions, incomplete_series, run_fidelity
+    from workbench.fidelity.critic_tables import (
         criteria, format_criteria, format_criteria_summary, format_table,
     )
 
@@ -52,7 +52,7 @@ def _fidelity(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.tensorboard import write_fidelity_events
+    from workbench.records.tensorboard_events import write_fidelity_events
 
     rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
     board = write_fidelity_events(rows, f"{args.json}.tb")
@@ -73,7 +73,7 @@ def _fidelity(args: argparse.Namespace) -> int:
 
 
 def _model_fidelity(args: argparse.Namespace) -> int:
-    from workbench.model_fidelity import (
+    from workbench.fidelity.world_model_grid import (
         MODEL_VARIANTS, ModelFidelityOptions, format_model_table, run_model_fidelity,
         write_model_fidelity_events,
     )
@@ -94,7 +94,7 @@ def _model_fidelity(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from workbench.bench import bench_config_from_args, format_report, run_benchmark, to_json
+    from workbench.bench.update_bench import bench_config_from_args, format_report, run_benchmark, to_json
 
     names = ("algos", "problems", "batch_size", "n_samples", "n_target_samples", "hidden",
              "warmup", "block",
@@ -142,18 +142,18 @@ def _check_no_contradiction(named: dict[str, object], overrides: list[str]) -> N
 def _train(args: argparse.Namespace) -> int:
     try:
         _check_names(args.preset, _overrides(args))
-        from workbench.presets import preset
-        from workbench.training import TrainingRun
+        from workbench.config.presets import preset
+        from workbench.train.training_run import TrainingRun
 
         config = preset(args.preset, _overrides(args))
         run = TrainingRun([config], resume=args.resume, progress=args.progress)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.record_checks import RecordError
-    from workbench.record_lock import RecordBusy
-    from workbench.record_session import failure_message
-    from workbench.stops import Stopped, exit_code
+    from workbench.records.checks import RecordError
+    from workbench.records.lock import RecordBusy
+    from workbench.train.record_session import failure_message
+    from workbench.host.stops import Stopped, exit_code
 
     try:
         (record,) = run.execute()
@@ -176,7 +176,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _print_status(record: Any, file: TextIO) -> bool:
     """Print the record's path and what its status.json says; whether it has one."""
-    from workbench.record_checks import RecordError
+    from workbench.records.checks import RecordError
 
     print(f"record: {record.path}", file=file)
     try:
@@ -204,14 +204,14 @@ def _experiment(args: argparse.Namespace) -> str:
     if args.name is None:
         raise ValueError("`reproduce ablation` needs a NAME (python -m workbench reproduce "
                          "ablations --list)")
-    from workbench.ablations import ABLATION_PREFIX, get_ablation
+    from workbench.experiments.ablations import ABLATION_PREFIX, get_ablation
 
     return ABLATION_PREFIX + get_ablation(args.name).name
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     if args.experiment == "ablations" and args.name is None:
-        from workbench.ablations import format_ablations
+        from workbench.experiments.ablations import format_ablations
 
         print(format_ablations())
         return 0
@@ -223,7 +223,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.batch import GridOptions, ReportError, reproduce  # papermill loads here
+    from workbench.grid.batch import GridOptions, ReportError, reproduce  # papermill loads here
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
                           n_locations=args.n_locations, tasks=args.tasks, noises=args.noises,
@@ -240,7 +240,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
-        from workbench.stops import exit_code, stop_message
+        from workbench.host.stops import exit_code, stop_message
 
         print(f"{stop_message(err)}: a re-run resumes the unfinished cells", file=sys.stderr)
         return exit_code(err)
@@ -253,14 +253,14 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from workbench.report import open_in_browser, report_targets
+    from workbench.report.render import open_in_browser, report_targets
 
     try:
         targets = report_targets(args.path)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.batch import ReportError, render_report  # papermill & co. load only here
+    from workbench.grid.batch import ReportError, render_report  # papermill & co. load only here
 
     paths, failed = [], 0
     for target in targets:  # one report that fails never stops the others
@@ -270,7 +270,7 @@ def _report(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
         except KeyboardInterrupt as err:
-            from workbench.stops import exit_code, stop_message
+            from workbench.host.stops import exit_code, stop_message
 
             print(f"{stop_message(err)}", file=sys.stderr)
             return exit_code(err)
@@ -286,8 +286,8 @@ def _report(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> int:
     try:
         _check_names(args.preset, args.overrides)
-        from workbench.presets import preset
-        from workbench.config_keys import config_keys, format_keys
+        from workbench.config.presets import preset
+        from workbench.config.key_listing import config_keys, format_keys
 
         config = preset(args.preset, args.overrides)
     except ValueError as err:

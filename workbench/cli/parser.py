@@ -1,7 +1,7 @@
 """The argument parser of `python -m workbench`, built from plain names only.
 
-Nothing here imports torch (`workbench.names` holds the choices), so `--help` and a parse error
-answer at once; the command handlers in `workbench.cli` import the heavy layers when they run.
+Nothing here imports torch (`workbench.config.names` holds the choices), so `--help` and a parse error
+answer at once; the command handlers in `workbench.cli.main` import the heavy layers when they run.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from workbench.ablations import ABLATIONS
-from workbench.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PAPER_ALGORITHMS, PRESETS
+from workbench.experiments.ablations import ABLATIONS
+from workbench.config.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PAPER_ALGORITHMS, PRESETS
 
 __all__ = ["build_parser"]
 
@@ -163,7 +163,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser(
-        "bench", help="measure update, env and loop throughput (see workbench/bench.py)",
+        "bench", help="measure update, env and loop throughput (see workbench/bench/update_bench.py)",
         description="Time the full update of each algorithm (median of repeats after warm-up), "
                     "its ratio to td3 and its FLOPs against a matmul peak measured in the same "
                     "process; env steps/s; optionally whole toy-quick loops.",

@@ -1,6 +1,6 @@
 """Experiment configs: one frozen `ExperimentConfig` of the four `dvg_core` component configs, its
-JSON form and its run id (typed `key=value` overrides: `workbench.overrides`; the named presets:
-`workbench.presets`).
+JSON form and its run id (typed `key=value` overrides: `workbench.config.overrides`; the named presets:
+`workbench.config.presets`).
 
 Validation lives in the component dataclasses (`__post_init__`); this module only parses text into
 the declared field types and constructs them, so a bad value raises the component's `ValueError`
@@ -25,8 +25,8 @@ from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.util.device import check_device_name
 from dvg_core.util.validation import check_int_at_least
-from workbench.names import ALIASES, did_you_mean
-from workbench.record_checks import NAME_MAX, PATH_MAX
+from workbench.config.names import ALIASES, did_you_mean
+from workbench.records.checks import NAME_MAX, PATH_MAX
 
 __all__ = [
     "ALIASES",
@@ -149,7 +149,7 @@ _LATER_FIELDS = {("loop", "compile"): False, ("algorithm", "shared_target_draws"
                  ("model", "prior_components"): 1}
 """Section fields added after runs were recorded, with the value that changes nothing: at it, a
 field is left out of the identity, so the existing runs keep their ids (as
-`workbench.fidelity._LATER_FIELDS` keeps the fidelity rows' fingerprints)."""
+`workbench.fidelity.critic_grid._LATER_FIELDS` keeps the fidelity rows' fingerprints)."""
 
 
 def identity_dict(config: ExperimentConfig) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from dvg_core.agents import ALGORITHM_VARIANTS
 from dvg_core.envs import POINT_MASS_IDS, point_mass_spec
-from workbench.config import _TOP_LEVEL, ALIASES, SECTIONS, ExperimentConfig
+from workbench.config.experiment_config import _TOP_LEVEL, ALIASES, SECTIONS, ExperimentConfig
 
 __all__ = ["ConfigKey", "config_keys", "field_docs", "format_keys"]
 

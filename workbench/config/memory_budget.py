@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from workbench.config import ExperimentConfig
+from workbench.config.experiment_config import ExperimentConfig
 
 __all__ = ["BUDGET_KEYS", "available_bytes", "check_budget", "estimate_bytes", "run_device"]
 

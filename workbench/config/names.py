@@ -1,9 +1,9 @@
 """The names the command line offers, importable without torch, and "did you mean" suggestions.
 
 `python -m workbench --help` must not wait for torch (about 5 s), so the parser's choices live
-here as plain tuples; `tests/test_cli.py` checks that each equals the registry it mirrors
-(`dvg_core.agents.ALGORITHMS`, `workbench.presets.PRESETS`, `dvg_core.configs.ENV_IDS`,
-`workbench.batch.EXPERIMENTS`, ...). Nothing here imports torch, numpy or the `dvg_core` layer.
+here as plain tuples; `tests/workbench/cli/test_cli.py` checks that each equals the registry it mirrors
+(`dvg_core.agents.ALGORITHMS`, `workbench.config.presets.PRESETS`, `dvg_core.configs.ENV_IDS`,
+`workbench.grid.batch.EXPERIMENTS`, ...). Nothing here imports torch, numpy or the `dvg_core` layer.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
 ALGORITHMS = (*PAPER_ALGORITHMS, "dsdpg_complete")
 """Every algorithm, the six and `dsdpg_complete` (mirrors `dvg_core.agents.ALGORITHMS`)."""
 PRESETS = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
-"""The named starting configs (mirrors `workbench.presets.PRESETS`)."""
+"""The named starting configs (mirrors `workbench.config.presets.PRESETS`)."""
 ENV_IDS = ("dvg/PointMass-v0", "dvg/PointMass-v1", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",
            "HalfCheetah-v5", "InvertedDoublePendulum-v5")
 """The toy's two versions and the six MuJoCo tasks (mirrors `dvg_core.configs.ENV_IDS`)."""
 NOISE_SETTINGS = ("none", "obs", "dynamics")
 """The paper's noise settings (mirrors `dvg_core.envs.factory.NOISE_SETTINGS`)."""
 EXPERIMENTS = ("toy", "mujoco")
-"""The registered grids (mirrors `workbench.batch.EXPERIMENTS`)."""
+"""The registered grids (mirrors `workbench.grid.batch.EXPERIMENTS`)."""
 COMMANDS = ("train", "reproduce", "report", "config", "bench", "fidelity", "model-fidelity")
 """The sub-commands of `python -m workbench`."""
 
@@ -38,7 +38,7 @@ ALIASES: dict[str, str] = {
     "n_locations": "env.kwargs.n_locations", "noise": "env.noise",
     "noise_scale": "env.noise_scale", "model": "model.kind", "variant": "algorithm.variant",
 }
-"""Short override keys -> full dotted keys (`workbench.config` re-exports it)."""
+"""Short override keys -> full dotted keys (`workbench.config.experiment_config` re-exports it)."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -12,11 +12,11 @@ from typing import Any
 from dvg_core.agents import ALGORITHM_VARIANTS, SlicingConfig
 from dvg_core.configs import EnvConfig
 from dvg_core.envs import POINT_MASS_IDS
-from workbench.config import (
+from workbench.config.experiment_config import (
     _TOP_LEVEL, FLAT_SLICING, SECTIONS, ExperimentConfig, _check_keys, _construct, _hints, _kwarg_hint,
     _optional_inner,
 )
-from workbench.names import ALIASES, did_you_mean
+from workbench.config.names import ALIASES, did_you_mean
 
 __all__ = ["apply_overrides", "set_keys"]
 

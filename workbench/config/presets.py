@@ -8,10 +8,10 @@ from dataclasses import replace
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_V1_ID
-from workbench.config import ExperimentConfig
-from workbench.budget import check_budget, run_device
-from workbench.overrides import apply_overrides, set_keys
-from workbench.names import did_you_mean
+from workbench.config.experiment_config import ExperimentConfig
+from workbench.config.memory_budget import check_budget, run_device
+from workbench.config.overrides import apply_overrides, set_keys
+from workbench.config.names import did_you_mean
 
 __all__ = ["PRESETS", "preset"]
 
@@ -127,7 +127,7 @@ def preset(name: str, overrides: Iterable[str] = ()) -> ExperimentConfig:
 
     Raises:
       ValueError: an unknown preset (listing them), a bad override, or a run that cannot fit
-        this machine's memory (`workbench.budget`, naming the keys the overrides set).
+        this machine's memory (`workbench.config.memory_budget`, naming the keys the overrides set).
     """
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {list(PRESETS)}, got {name!r}"

@@ -3,7 +3,7 @@ contraction factors over (γ, gain, dt), the linear system's L as a table and it
 and `ContractionExplorer`, the γ / gain / dt sliders driving a live `go.FigureWidget`.
 
 The factors come from `dvg_core.analysis.contraction_linear.linear_contraction` and
-`dvg_core.analysis.contraction_toy.toy_contraction`; the figures from `workbench.contraction_plots`.
+`dvg_core.analysis.contraction_toy.toy_contraction`; the figures from `workbench.contraction.figures`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dvg_core.analysis.contraction_linear import (
 )
 from dvg_core.analysis.contraction_toy import toy_contraction
 from dvg_core.util.validation import check_choice
-from workbench.contraction_plots import factor_vs_gamma
+from workbench.contraction.figures import factor_vs_gamma
 
 __all__ = [
     "SETTINGS",

@@ -2,10 +2,10 @@
 (`python -m workbench reproduce ablation NAME`).
 
 An `Ablation` names the config key(s) it varies and the values it sets them to; its cells are the
-toy grid's (`workbench.experiments`), one per value x algorithm x N x seed, the value's `--set`
+toy grid's (`workbench.experiments.registry`), one per value x algorithm x N x seed, the value's `--set`
 overrides last, so nothing else changes between values. Its records go to the experiment
 directory `ablation-<name>`, and the value of a run is read back from its config
-(`variant`, `workbench.runs.load_metrics`), so the report draws one series per value.
+(`variant`, `workbench.records.run_record.load_metrics`), so the report draws one series per value.
 
 Nothing here imports torch: the command line lists and checks ablations at once.
 """
@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workbench.names import ALGORITHMS, ALIASES, did_you_mean
+from workbench.config.names import ALGORITHMS, ALIASES, did_you_mean
 
 if TYPE_CHECKING:
-    from workbench.experiments import GridOptions
+    from workbench.experiments.registry import GridOptions
 
 __all__ = [
     "ABLATIONS", "ABLATION_PREFIX", "MODEL_BASED", "Ablation", "ablation_cells", "ablation_for",
@@ -72,7 +72,7 @@ class Ablation:
     def default_value(self, preset_name: str = "toy-quick") -> str:
         """The value the workbench's preset has, what the other values are compared with (the
         first value if the preset has none of them)."""
-        from workbench.presets import preset  # the config layer; `--list` does not need it
+        from workbench.config.presets import preset  # the config layer; `--list` does not need it
 
         algo = [] if self.algos is None else [f"algorithm.name={self.algos[0]}"]
         value = self.label(preset(preset_name, [*self.base, *algo]).to_dict())

@@ -1,5 +1,5 @@
 """The experiments: named grids of `notebooks/train.ipynb` parameter sets (`EXPERIMENTS`, and
-one `ablation-<name>` grid per `workbench.ablations.ABLATIONS`), turned from `GridOptions` into
+one `ablation-<name>` grid per `workbench.experiments.ablations.ABLATIONS`), turned from `GridOptions` into
 cells (`grid_cells`)."""
 
 from collections.abc import Callable
@@ -10,8 +10,8 @@ from typing import Any
 
 from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
-from workbench.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
-from workbench.names import did_you_mean
+from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
+from workbench.config.names import did_you_mean
 
 
 __all__ = [
@@ -40,12 +40,12 @@ class GridOptions:
     """`key=value` overrides of every cell, applied after the cell's own."""
     compile: bool = False
     """Compile the cells of the algorithms whose compiled update pays at the toy's sizes
-    (`CriticStrategy.compile_pays`; `workbench.cells.compiled_where_it_pays`, applied by
-    `workbench.batch.reproduce`): `loop.compile=true` comes last in their overrides; the others
+    (`CriticStrategy.compile_pays`; `workbench.grid.grid_cells.compiled_where_it_pays`, applied by
+    `workbench.grid.batch.reproduce`): `loop.compile=true` comes last in their overrides; the others
     stay eager (and a seed group of them may stack, which compiling would forbid)."""
     device: str = "auto"
     """Device of every cell: `auto`, `cpu`, `cuda` or `cuda:N` (`dvg_core.util.device`); with
-    several GPUs, `auto` and `cuda` cells go round-robin over them (`workbench.placement`)."""
+    several GPUs, `auto` and `cuda` cells go round-robin over them (`workbench.grid.placement`)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """One exploration of the toy: a fixed policy, the oracle world model, a critic trained for a few
 seconds, and what it learned beside the Monte-Carlo truth.
 
-What `notebooks/explore_toy.ipynb` and its widgets (`workbench.widgets`) run on every change:
+What `notebooks/explore_toy.ipynb` and its widgets (`workbench.explorer.toy_explorer`) run on every change:
 settings in (`ExploreSettings`), an `Exploration` out: the critic's joint samples
 `(Z, ∂Z/∂a₁, ∂Z/∂a₂)` at the probe `(s, π(s))`, the Monte-Carlo truth there
 (`dvg_core.analysis.policy_evaluation.truth_at`), their joint MMD² before and after training, the critic's
@@ -17,7 +17,7 @@ whole box alone barely move the generative critics' mean in that budget), else u
 
 A cold start (`explore(settings)`) trains a fresh critic for `n_updates` (a few seconds on one CPU
 core); a warm start (`explore(settings, start=previous.critic)`, what the widgets do after a move)
-trains the previous critic for `warm_updates` (under a second; `workbench.explore_warm`).
+trains the previous critic for `warm_updates` (under a second; `workbench.explorer.warm_start`).
 Everything runs on `settings.device` (`auto`: a GPU if torch sees one); the networks are tiny, so
 the CPU is fast enough, and a cold start with the same seed gives the same CPU numbers (a GPU
 draws other random streams, so its numbers differ).
@@ -48,8 +48,8 @@ from dvg_core.analysis.policy_evaluation import (
 from dvg_core.util.device import check_device_name, resolve_device
 from dvg_core.util.validation import check_choice, check_int_at_least, check_positive, check_range
 from dvg_core.models.world_models import OracleWorldModel
-from workbench import explore_plots as plots
-from workbench.explore_warm import CriticState, capture_critic, critic_key, load_critic
+from workbench.explorer import figures as plots
+from workbench.explorer.warm_start import CriticState, capture_critic, critic_key, load_critic
 
 __all__ = [
     "EXPLORE_ALGORITHMS",
@@ -141,7 +141,7 @@ class ExploreSettings:
 
     def critic_key(self) -> tuple:
         """What a previous exploration must share with this one to warm-start it
-        (`workbench.explore_warm.critic_key`: algorithm, hidden sizes, seed, device)."""
+        (`workbench.explorer.warm_start.critic_key`: algorithm, hidden sizes, seed, device)."""
         return critic_key(algorithm=self.algorithm, hidden=self.hidden, seed=self.seed,
                           device=resolve_device(self.device))
 

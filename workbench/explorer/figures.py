@@ -1,4 +1,4 @@
-"""Plotly figures of the toy explorer (`workbench.explore`) and the fidelity figures: the critic's
+"""Plotly figures of the toy explorer (`workbench.explorer.exploration`) and the fidelity figures: the critic's
 joint samples `(Z, ∇ₐZ)` against the Monte-Carlo truth, the value plane with its gradient
 arrows, and the critic's loss."""
 

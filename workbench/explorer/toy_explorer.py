@@ -3,10 +3,10 @@
 `ToyExplorer(settings)` lays out one control per setting a researcher moves (algorithm, λ, γ,
 N, dynamics noise σ, samples M, kernel bandwidth h, the probe state, the numbers of cold and warm
 updates), a "warm start" checkbox, a progress bar, and the three figures of
-`workbench.explore.figures` as `go.FigureWidget`s. Every change (a released slider, a click on the
-plane) reruns `workbench.explore.explore` and updates the figures in place (`batch_update`), so
+`workbench.explorer.exploration.figures` as `go.FigureWidget`s. Every change (a released slider, a click on the
+plane) reruns `workbench.explorer.exploration.explore` and updates the figures in place (`batch_update`), so
 zoom and layout persist. With "warm start" on (the default), a change that keeps the critic's
-architecture and the probe's training window (`workbench.explore.warm_start`: any change but of
+architecture and the probe's training window (`workbench.explorer.exploration.warm_start`: any change but of
 the algorithm, or of the probe by more than `window`) retrains the previous critic for
 `warm_updates` (under a second on one CPU core, docs/results.md) and the answer depends on the
 path of settings; with it off, or after such a change, a fresh critic trains for `n_updates` (a
@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from workbench.explore import (
+from workbench.explorer.exploration import (
     EXPLORE_ALGORITHMS,
     Exploration,
     ExploreSettings,

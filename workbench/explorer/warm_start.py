@@ -1,6 +1,6 @@
 """Warm starts of the toy explorer: the critic one exploration ends with, to start the next from.
 
-A slider move in the explorer (`workbench.widgets.ToyExplorer`) changes λ, γ, N, σ, M, h or the
+A slider move in the explorer (`workbench.explorer.toy_explorer.ToyExplorer`) changes λ, γ, N, σ, M, h or the
 probe, none of which changes the critic's architecture; retraining from the previous critic for a
 few updates (`ExploreSettings.warm_updates`) instead of from a fresh initialisation for
 `n_updates` is what lets the explorer answer within a second (docs/results.md, "The explorer").

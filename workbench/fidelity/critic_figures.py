@@ -1,6 +1,6 @@
 """Figures of the fidelity benchmark: each metric against updates, and joint samples at a probe.
 
-Inputs are the row dicts of `workbench.fidelity` (as loaded from its JSON); nothing here reads
+Inputs are the row dicts of `workbench.fidelity.critic_grid` (as loaded from its JSON); nothing here reads
 files or displays anything.
 """
 
@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dvg_core.analysis.fidelity import FIDELITY_METRICS
-from workbench.fidelity_report import final_rows, row_label
-from workbench.explore_plots import joint_samples_vs_truth
-from workbench.plots import ALGORITHM_COLORS
+from workbench.fidelity.critic_tables import final_rows, row_label
+from workbench.explorer.figures import joint_samples_vs_truth
+from workbench.report.plots import ALGORITHM_COLORS
 
 __all__ = ["REFERENCE_STYLES", "metric_curves", "probe_figures"]
 

@@ -5,12 +5,12 @@ the paper's settings) and seed, `dvg_core.analysis.fidelity_runs.evaluate_critic
 policy evaluation and measures it against the Monte-Carlo truth at several update counts; the two
 reference rows (`exact_targets`, `regression`) say what the network can reach. Rows are written as
 they finish to `<json>.d/<setting>_seed<k>.jsonl` (one file per setting and seed, one writer
-each, which holds its lock: `workbench.row_files`; the setting's probes and truth are cached
+each, which holds its lock: `workbench.records.row_files`; the setting's probes and truth are cached
 beside them), so an interrupted grid resumes where it stopped: a series (one algorithm, kind,
 variant and seed) counts as done only when all its rows are there, a torn file is repaired, and
 a file another run holds is skipped. The merged list of the complete series goes to the JSON file
 at the end. Tables and acceptance criteria:
-`workbench.fidelity_report`.
+`workbench.fidelity.critic_tables`.
 
 Each JSON row holds `algorithm`, `kind`, `variant`, `seed`, `config` (a fingerprint of the
 row's `AlgorithmConfig`: a resumed grid re-trains rows whose settings changed), `n_locations`,
@@ -33,12 +33,12 @@ from tqdm.auto import tqdm
 
 from dvg_core.agents import ALGORITHM_VARIANTS, ALGORITHMS, PAPER_ALGORITHMS, AlgorithmConfig
 from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
-from workbench.fidelity_report import series_key
-from workbench.orphans import exit_with_parent
-from workbench.row_files import (
+from workbench.fidelity.critic_tables import series_key
+from workbench.host.orphans import exit_with_parent
+from workbench.records.row_files import (
     RowsBusy, append_rows, complete_series, merge_lock, read_rows, row_lock, write_rows,
 )
-from workbench.runs import atomic_write_text
+from workbench.records.run_record import atomic_write_text
 
 __all__ = [
     "DISTRIBUTIONAL",
@@ -201,7 +201,7 @@ def _complete_rows(options: FidelityOptions, setting: tuple[int, float, float], 
 
 def _run_task(task: tuple[FidelityOptions, tuple[int, float, float], int, str]) -> int:
     """Worker: every pending job of one setting and seed, each series appended to its part file
-    in one write, holding the part file's lock (`workbench.row_files`; -1 if another process
+    in one write, holding the part file's lock (`workbench.records.row_files`; -1 if another process
     holds it: skipped). A series with rows missing (a torn file, repaired) is trained again."""
     options, setting, seed, parts = task
     path = _part_path(Path(parts), setting, seed)

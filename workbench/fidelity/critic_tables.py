@@ -1,4 +1,4 @@
-"""Tables and acceptance criteria of the fidelity benchmark's rows (`workbench.fidelity`).
+"""Tables and acceptance criteria of the fidelity benchmark's rows (`workbench.fidelity.critic_grid`).
 
 Inputs are the row dicts `run_fidelity` returns (or `load_rows` reads); outputs are markdown.
 """

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from workbench.names import did_you_mean
+from workbench.config.names import did_you_mean
 
 __all__ = [
     "MODEL_VARIANTS", "ModelFidelityOptions", "format_model_table", "model_config",
@@ -176,7 +176,7 @@ def _reference_run(n: int, noise: float, seed: int, steps: int) -> Any:
     import torch
 
     from dvg_core.training.build import build_trainer
-    from workbench.presets import preset
+    from workbench.config.presets import preset
 
     overrides = ["algo=dsdpg_msmmd", "model=oracle", f"n_locations={n}", f"seed={seed}",
                  f"steps={steps}", "loop.fidelity_probes=0"]
@@ -339,7 +339,7 @@ def write_model_fidelity_events(rows: Sequence[dict[str, Any]], log_dir: str | P
     setting and model, `model_fidelity/<metric>` at step = fit steps."""
     import shutil
 
-    from workbench.tensorboard import TensorBoardWriter
+    from workbench.records.tensorboard_events import TensorBoardWriter
 
     log_dir = Path(log_dir)
     shutil.rmtree(log_dir, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 An *experiment* (`EXPERIMENTS`) turns `GridOptions` into cells, each a dict of
 `notebooks/train.ipynb` parameters. `run_grid` plans every cell in the parent (its config is
-built by `workbench.notebook_api.config_from_parameters`, the notebook's own path, so the parent
+built by `workbench.notebook.train_notebook.config_from_parameters`, the notebook's own path, so the parent
 knows the run directory `record_path(config)`), skips cells whose record is final (`done`, or
 `diverged`: deterministic on CPU, re-running it diverges again), and submits the rest to the
 executor; each executes the notebook into `<run dir>/output.ipynb` with the kernel's cwd there.
@@ -16,14 +16,14 @@ executor; each executes the notebook into `<run dir>/output.ipynb` with the kern
   `report_api.load_experiment` lists it.
 * A failing cell never stops the grid: `execute_cell` catches every error, and a record the
   notebook left without a final status (a kernel that died, a timeout) is marked `failed`.
-* `execute_cell` holds the record's lock (`workbench.record_lock`) for the whole notebook, so two
+* `execute_cell` holds the record's lock (`workbench.records.lock`) for the whole notebook, so two
   grids on one run root never train a cell twice: a cell another process holds is skipped
   (`locked`), and a cell found final once the lock is held is skipped too. A `done` record is
-  skipped only once verified complete (`workbench.record_session.incomplete_done`).
+  skipped only once verified complete (`workbench.train.record_session.incomplete_done`).
 * Kernels started in parallel talk over ipc sockets with unique paths (`IpcKernelManager`), so
   there is no TCP port to race for; a kernel that fails before running any cell is retried.
 * On a machine with several GPUs, the cells (or seed groups) whose device is `auto` or `cuda`
-  go round-robin over them in submission order (`workbench.placement.job_device`); the GPU
+  go round-robin over them in submission order (`workbench.grid.placement.job_device`); the GPU
   count is the parent's, so on a Dask cluster of other machines pass an explicit device.
 * Executors: a spawn-context `ProcessPoolExecutor`, or a Dask cluster's `client.get_executor()`
   (`make_executor`); with Dask the run root must be on a file system every worker sees.
@@ -49,18 +49,18 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from dvg_core.util.device import gpu_count, resolve_device
-from workbench.orphans import exit_with_parent, remove_stale_sockets
-from workbench.paths import display_path
-from workbench.placement import job_device
-from workbench.record_lock import make_record_dir
-from workbench.runs import atomic_write_text
-from workbench.cells import (
+from workbench.host.orphans import exit_with_parent, remove_stale_sockets
+from workbench.host.paths import display_path
+from workbench.grid.placement import job_device
+from workbench.records.lock import make_record_dir
+from workbench.records.run_record import atomic_write_text
+from workbench.grid.grid_cells import (
     FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
     compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, notebook_error,
     plan_cell,
 )
-from workbench.record_checks import describe_os_error
-from workbench.experiments import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
+from workbench.records.checks import describe_os_error
+from workbench.experiments.registry import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
 
 
 __all__ = [

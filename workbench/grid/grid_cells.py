@@ -2,7 +2,7 @@
 worker (`execute_cell`), or trained with the other seeds of its setting in one process
 (`execute_seed_group`, `reproduce ... --vectorize-seeds`: vmapped where that pays, else one seed
 after another; each seed still gets its ordinary record, without `output.ipynb`). See
-`workbench.batch` for the rules a cell follows."""
+`workbench.grid.batch` for the rules a cell follows."""
 
 import hashlib
 import json
@@ -18,14 +18,14 @@ import papermill
 from jupyter_client import AsyncKernelManager
 from traitlets import default
 
-from workbench.notebook_api import (
+from workbench.notebook.train_notebook import (
     INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters, use_threads,
 )
-from workbench.orphans import socket_base
-from workbench.record_checks import RecordError
-from workbench.record_lock import RecordBusy, record_lock
-from workbench.record_session import incomplete_done
-from workbench.runs import RunRecord, atomic_write_text, create_or_open, record_path
+from workbench.host.orphans import socket_base
+from workbench.records.checks import RecordError
+from workbench.records.lock import RecordBusy, record_lock
+from workbench.train.record_session import incomplete_done
+from workbench.records.run_record import RunRecord, atomic_write_text, create_or_open, record_path
 
 
 __all__ = [
@@ -44,9 +44,9 @@ _WHERE = ("run_root", "experiment", "interactive", "device")
 
 class IpcKernelManager(AsyncKernelManager):
     """A kernel manager on the ipc transport, its sockets at a fresh absolute path in the temp
-    dir (`dvgk-<pid>-<id>-<n>`, `workbench.orphans.socket_base`, removed at shutdown): parallel
+    dir (`dvgk-<pid>-<id>-<n>`, `workbench.host.orphans.socket_base`, removed at shutdown): parallel
     kernels never race for TCP ports (papermill/jupyter_client's "Address already in use" at
-    start). The kernel runs under `workbench.kernel_guard`, which ends it (and removes its
+    start). The kernel runs under `workbench.grid.kernel_guard`, which ends it (and removes its
     sockets) when this process dies."""
 
     @default("transport")
@@ -59,11 +59,11 @@ class IpcKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernel spec's command, `-m ipykernel_launcher` replaced by
-        `-m workbench.kernel_guard` (the same kernel, with its watchdog)."""
+        `-m workbench.grid.kernel_guard` (the same kernel, with its watchdog)."""
         cmd = super().format_kernel_cmd(extra_arguments)
         for i in range(len(cmd) - 1):
             if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
-                cmd[i + 1] = "workbench.kernel_guard"
+                cmd[i + 1] = "workbench.grid.kernel_guard"
         return cmd
 
 
@@ -278,7 +278,7 @@ def execute_seed_group(tasks: Sequence) -> list:
     (`loop.compile` trains one seed at a time), else one after another in this process (no
     notebook kernel per seed either way)."""
     from dvg_core.agents import STRATEGIES
-    from workbench.training import train_seeds
+    from workbench.train.training_run import train_seeds
 
     start = time.perf_counter()
     try:

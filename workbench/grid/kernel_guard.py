@@ -1,7 +1,7 @@
-"""`python -m workbench.kernel_guard -f CONNECTION_FILE`: an IPython kernel (as
+"""`python -m workbench.grid.kernel_guard -f CONNECTION_FILE`: an IPython kernel (as
 `ipykernel_launcher` starts it) that exits, removing its ipc socket files and connection file,
-within half a second of the death of the process that started it (`workbench.orphans`). The grid's
-kernels run this (`workbench.cells.IpcKernelManager`), so a killed grid leaves no kernel training.
+within half a second of the death of the process that started it (`workbench.host.orphans`). The grid's
+kernels run this (`workbench.grid.grid_cells.IpcKernelManager`), so a killed grid leaves no kernel training.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 def _remove_files(connection_file: str | None) -> None:
     """The kernel's socket files and connection file; twice, 0.2 s apart, so a socket the
     kernel's main thread was binding while the watchdog ran goes too."""
-    from workbench.orphans import ipc_files
+    from workbench.host.orphans import ipc_files
 
     if connection_file is None:
         return
@@ -31,9 +31,9 @@ def _remove_files(connection_file: str | None) -> None:
 
 def _manager_pid(connection_file: str | None) -> int | None:
     """The pid of the process that started this kernel, read from its socket path
-    (`dvgk-<pid>-...`, `workbench.orphans.socket_base`): a manager that died before this kernel
+    (`dvgk-<pid>-...`, `workbench.host.orphans.socket_base`): a manager that died before this kernel
     started its watchdog is then still caught (the kernel's parent is already another process)."""
-    from workbench.orphans import SOCKET_PREFIX
+    from workbench.host.orphans import SOCKET_PREFIX
 
     try:
         ip = json.loads(Path(connection_file).read_text())["ip"] if connection_file else ""
@@ -45,7 +45,7 @@ def _manager_pid(connection_file: str | None) -> int | None:
 
 def main() -> None:
     """Start the watchdog, then the kernel."""
-    from workbench.orphans import exit_with_parent
+    from workbench.host.orphans import exit_with_parent
 
     argv = sys.argv[1:]
     connection_file = argv[argv.index("-f") + 1] if "-f" in argv[:-1] else None

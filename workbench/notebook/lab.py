@@ -4,10 +4,10 @@
 Lab autosaves outputs and edited parameters into whatever it opens, so `make lab` opens `lab/`
 (git-ignored) instead, seeded with a copy of each template that is not there yet; an edited copy
 is never overwritten (delete it to get the current template). The notebooks resolve relative
-paths from the repository root (`workbench.paths.repo_path`), so runs written from `lab/` land
+paths from the repository root (`workbench.host.paths.repo_path`), so runs written from `lab/` land
 in the repository's `runs/`, where the CLI looks.
 
-Run as `python -m workbench.lab [LAB_DIR]`: prints the copies it made.
+Run as `python -m workbench.notebook.lab [LAB_DIR]`: prints the copies it made.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from workbench.paths import REPO_ROOT
+from workbench.host.paths import REPO_ROOT
 
 __all__ = ["LAB_DIR", "TEMPLATES", "prepare_lab"]
 

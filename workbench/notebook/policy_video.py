@@ -17,7 +17,7 @@ from dvg_core.agents.agent import Agent
 from dvg_core.envs import POINT_MASS_IDS
 from dvg_core.envs.factory import make_env
 from dvg_core.util.validation import check_int_at_least
-from workbench.config import ExperimentConfig
+from workbench.config.experiment_config import ExperimentConfig
 
 __all__ = ["record_policy_video"]
 
@@ -29,7 +29,7 @@ def record_policy_video(
     """One deterministic episode of `agent` on `config`'s task and noise, as an mp4.
 
     Args:
-      agent: the trained agent (`workbench.notebook_api.load_agent`).
+      agent: the trained agent (`workbench.notebook.train_notebook.load_agent`).
       config: its experiment config (the env id, noise and scale are taken from it).
       video_dir: where the mp4 is written (created if needed).
       max_steps: the episode is cut after this many steps.

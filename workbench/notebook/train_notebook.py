@@ -6,7 +6,7 @@
   `train_run`, `load_agent`, `probe_joint_samples`, `show`.
 * every notebook: `use_device` checks its `device` parameter (`use_cpu_device` where the work
   runs on the CPU only).
-* report (`workbench.report_api`): `load_experiment`, `learning_curve_figures`,
+* report (`workbench.report.report_notebook`): `load_experiment`, `learning_curve_figures`,
   `final_return_figures`, `final_return_table` (IQM over seeds, 95% stratified bootstrap CIs),
   `claim_verdicts` and its `improvement_figures`, `improvement_table`, `claim_text`,
   `problem_runs` (`problem_runs_or_none`); here: `use_report_display`.
@@ -29,11 +29,11 @@ from dvg_core.util.device import check_device_name, resolve_device
 from dvg_core.envs import POINT_MASS_V1_ID
 from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.util.validation import check_int_at_least
-from workbench.config import ExperimentConfig
-from workbench.presets import preset
-from workbench.paths import display_path, repo_path
-from workbench.runs import RunRecord, record_path
-from workbench.training import TrainingRun
+from workbench.config.experiment_config import ExperimentConfig
+from workbench.config.presets import preset
+from workbench.host.paths import display_path, repo_path
+from workbench.records.run_record import RunRecord, record_path
+from workbench.train.training_run import TrainingRun
 
 __all__ = [
     "INVALID_CELL_FILE",
@@ -77,7 +77,7 @@ _KEYS = {
 _ALWAYS = ("noise_scale",)  # None means something (the env's default scale), so it is passed
 
 INVALID_CELL_FILE = "cell.json"
-"""The raw parameters of a batch cell whose config failed validation (`workbench.batch`)."""
+"""The raw parameters of a batch cell whose config failed validation (`workbench.grid.batch`)."""
 
 
 def _text(value: Any) -> str:
@@ -163,7 +163,7 @@ def show_video(agent: Agent, config: ExperimentConfig, record: RunRecord) -> Pat
     (embedded, so the output notebook carries it); returns the mp4's path."""
     from IPython.display import Video, display
 
-    from workbench.video import record_policy_video
+    from workbench.notebook.policy_video import record_policy_video
 
     path = record_policy_video(agent, config, record.path / "videos")
     display(Video(str(path), embed=True, html_attributes="controls loop"))

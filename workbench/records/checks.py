@@ -1,6 +1,6 @@
 """Checks that a run record's files say what they claim, and the errors that name a bad one.
 
-A record (`workbench.runs`) is trusted like a committed database row, so every file is read
+A record (`workbench.records.run_record`) is trusted like a committed database row, so every file is read
 defensively here: `status.json`, `metrics.csv` and the checkpoint each get a parser that either
 returns what the file holds or raises `RecordError` naming the file, what is wrong with it and
 what to do. `verify_done` decides whether a `done` record really is complete (its metrics reach

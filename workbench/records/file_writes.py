@@ -2,7 +2,7 @@
 
 `atomic_write_text` writes a temp file in the same directory (mode 0666 less the umask, where
 `mkstemp` would give 0600), then `os.replace`s it; `MetricsWriter` appends flushed CSV rows. Both
-are re-exported by `workbench.runs`, whose docstring describes the record.
+are re-exported by `workbench.records.run_record`, whose docstring describes the record.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.record_checks import RecordError, file_mode
+from workbench.records.checks import RecordError, file_mode
 
 __all__ = ["MetricsWriter", "atomic_write_text"]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from workbench.record_checks import RecordError, describe_os_error, file_mode
+from workbench.records.checks import RecordError, describe_os_error, file_mode
 
 __all__ = ["HELD_ENV", "LOCK_NAME", "RecordBusy", "make_record_dir", "record_lock"]
 

@@ -75,7 +75,7 @@ def read_sessions(record_dir: Path) -> list[dict[str, Any]]:
 
 
 def _write(record_dir: Path, sessions: list[dict[str, Any]]) -> None:
-    from workbench.runs import atomic_write_text
+    from workbench.records.run_record import atomic_write_text
 
     atomic_write_text(record_dir / PROVENANCE_NAME,
                       json.dumps({"sessions": sessions}, indent=2) + "\n")

@@ -23,8 +23,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from workbench.record_checks import file_mode
-from workbench.record_files import atomic_write_text
+from workbench.records.checks import file_mode
+from workbench.records.file_writes import atomic_write_text
 
 __all__ = ["RowsBusy", "append_rows", "complete_series", "merge_lock", "read_rows",
            "row_lock", "write_rows"]

@@ -2,7 +2,7 @@
 records").
 
 * `params.json`: `{"run_id", "created", "config"}`, written once; a record is never reused for a
-  config with another identity (`workbench.config.identity_dict`).
+  config with another identity (`workbench.config.experiment_config.identity_dict`).
 * `status.json`: `{"status": running|done|failed|diverged, "message", "step",
   "checkpoint_step", "updated"}`: `step` is the env step when it was written (training rewrites
   it at every checkpoint), `checkpoint_step` the step of the last checkpoint (None before one).
@@ -12,14 +12,14 @@ records").
   so the file is always a plain rectangular CSV that pandas reads; missing values are empty cells.
 * `checkpoint.pt`: written by `dvg_core.training.trainer.Trainer`; `output.ipynb` for papermill runs.
 * `provenance.json`: code version, packages, host, device and times of every training session
-  (`workbench.provenance`); `.lock`: the record's lock (`workbench.record_lock`).
+  (`workbench.records.provenance`); `.lock`: the record's lock (`workbench.records.lock`).
 
 Every write is atomic (a temp file in the same directory, then `os.replace`) except the
 per-row append, which is flushed at once; a reader can see at worst a missing last row. Files are
 created with mode 0666 less the umask (0644 usually), so others sharing a run root can read them
-(`workbench.record_files`: `atomic_write_text` and `MetricsWriter`, re-exported here).
+(`workbench.records.file_writes`: `atomic_write_text` and `MetricsWriter`, re-exported here).
 A file that cannot be read raises `RecordError` naming it and the remedy
-(`workbench.record_checks`). Training holds the record's lock: never two writers at once.
+(`workbench.records.checks`). Training holds the record's lock: never two writers at once.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ import pandas as pd
 
 from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.training import CHECKPOINT_NAME
-from workbench.ablations import ablation_value
-from workbench.config import ExperimentConfig, identity_dict, run_id
-from workbench.record_checks import STATUSES, RecordError, metrics_last_step, parse_status
-from workbench.record_files import MetricsWriter, atomic_write_text
-from workbench.record_lock import make_record_dir
+from workbench.experiments.ablations import ablation_value
+from workbench.config.experiment_config import ExperimentConfig, identity_dict, run_id
+from workbench.records.checks import STATUSES, RecordError, metrics_last_step, parse_status
+from workbench.records.file_writes import MetricsWriter, atomic_write_text
+from workbench.records.lock import make_record_dir
 
 __all__ = [
     "STATUSES",
@@ -261,7 +261,7 @@ def _run_dirs(source: str | Path | RunRecord | Iterable[str | Path | RunRecord])
 def load_metrics(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> pd.DataFrame:
     """Every metric row of the runs of `source`, with `_param_columns` (run_id, algo, env_id,
     n_locations, noise, seed, lam, gamma, ..., env_kwargs as sorted-key JSON, and `variant`: the
-    value of an ablation's run, `workbench.ablations.ablation_value`, else None) first on every
+    value of an ablation's run, `workbench.experiments.ablations.ablation_value`, else None) first on every
     row.
 
     A `metrics.csv` that cannot be read is left out with a warning naming it (training names

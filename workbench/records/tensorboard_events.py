@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.runs import MetricsWriter
+from workbench.records.run_record import MetricsWriter
 
 __all__ = ["EVENT_GLOB", "RecordSinks", "TensorBoardWriter", "scalar_tag",
            "write_fidelity_events"]
@@ -144,7 +144,7 @@ class RecordSinks:
 
 
 def write_fidelity_events(rows: Iterable[Mapping[str, Any]], log_dir: str | Path) -> Path:
-    """The rows of `workbench.fidelity.run_fidelity` as TensorBoard runs under `log_dir`
+    """The rows of `workbench.fidelity.critic_grid.run_fidelity` as TensorBoard runs under `log_dir`
     (replaced): one run per setting, critic and seed,
     `N{n}-g{gamma}-noise{noise}/{algorithm}-{variant}[-{reference kind}]-s{seed}`, with
     `fidelity/<metric>` against critic updates. Returns `log_dir`."""

@@ -1,7 +1,7 @@
 """The paper's toy claim, judged from final returns: DSDPG matches the baselines at small N and
 leads at large N, the lead growing with N (paper-notes §4.1; issue 16).
 
-Every judgement is read off a 95% stratified bootstrap interval (`workbench.statistics`), and
+Every judgement is read off a 95% stratified bootstrap interval (`workbench.report.seed_statistics`), and
 says "undecided" whenever the interval does not settle it:
 
 * a DSDPG variant **leads** a baseline at one N when the lower bound of its probability of
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench import statistics
+from workbench.report import seed_statistics as statistics
 
 __all__ = ["BASELINES", "DSDPG_VARIANTS", "ClaimVerdict", "claim_verdict", "compare"]
 

@@ -1,7 +1,7 @@
 """Plotly figures of runs and experiments.
 
 Every function takes plain arrays or tidy data frames (the statistics come computed, from
-`workbench.statistics`) and returns a `go.Figure` with an explicit title; traces are named by
+`workbench.report.seed_statistics`) and returns a `go.Figure` with an explicit title; traces are named by
 algorithm (confidence bands `"<algo> 95% CI"`, seeds `"<algo> seed <k>"`), one colour per
 algorithm across figures, or by another `series` column (an ablation's values), coloured in turn
 from a second palette. Nothing here reads files or displays anything.

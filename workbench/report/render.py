@@ -3,7 +3,7 @@
 PATH may be one run record (a directory with `params.json`), an experiment directory (records
 one level down), or a run root (experiment directories two levels down). Each report is
 `notebooks/report.ipynb` executed on the directory and exported to `<directory>/report.html`
-(`workbench.batch.render_report`).
+(`workbench.grid.batch.render_report`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def report_targets(path: str | Path) -> list[Path]:
 
 def render_reports(path: str | Path, *, timeout_s: float | None = 600.0) -> list[Path]:
     """Render the report of every `report_targets(path)`; returns the HTML paths."""
-    from workbench.batch import render_report  # papermill & co. load only here
+    from workbench.grid.batch import render_report  # papermill & co. load only here
 
     return [render_report(target, timeout_s=timeout_s) for target in report_targets(path)]
 

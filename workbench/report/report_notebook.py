@@ -1,9 +1,9 @@
 """What `notebooks/report.ipynb` calls: an experiment's records loaded into tidy frames, and the
-figures and tables of the report. Its statistics are rliable's (`workbench.report_summaries`,
-`workbench.statistics`): IQMs over seeds with 95% stratified bootstrap intervals, and
-probabilities of improvement (`workbench.verdict`).
+figures and tables of the report. Its statistics are rliable's (`workbench.report.summaries`,
+`workbench.report.seed_statistics`): IQMs over seeds with 95% stratified bootstrap intervals, and
+probabilities of improvement (`workbench.report.claim_verdict`).
 
-An ablation's experiment (`workbench.ablations`) is reported per value of its varied setting
+An ablation's experiment (`workbench.experiments.ablations`) is reported per value of its varied setting
 instead of per algorithm (`ExperimentData.series`), its titles name that setting, and it gets no
 verdict: the toy claim compares DSDPG with the baselines, not one setting's values."""
 
@@ -21,12 +21,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import Markdown
 
-from workbench import plots, verdict
-from workbench import report_summaries as summaries
-from workbench.ablations import Ablation, ablation_for
-from workbench.notebook_api import INVALID_CELL_FILE
-from workbench.references import REFERENCE_LABELS
-from workbench.runs import RunRecord, load_metrics, load_statuses, metrics_problem
+from workbench.report import plots
+from workbench.report import claim_verdict as verdict
+from workbench.report import summaries
+from workbench.experiments.ablations import Ablation, ablation_for
+from workbench.notebook.train_notebook import INVALID_CELL_FILE
+from workbench.report.references import REFERENCE_LABELS
+from workbench.records.run_record import RunRecord, load_metrics, load_statuses, metrics_problem
 
 __all__ = [
     "ExperimentData", "claim_text", "claim_verdicts", "fidelity_figures", "final_return_figures",
@@ -43,14 +44,14 @@ class ExperimentData:
     path: Path
     """The experiment directory."""
     metrics: pd.DataFrame
-    """`workbench.runs.load_metrics` of it (every row of every run)."""
+    """`workbench.records.run_record.load_metrics` of it (every row of every run)."""
     statuses: pd.DataFrame
-    """`workbench.runs.load_statuses` of it, with a `setting` column."""
+    """`workbench.records.run_record.load_statuses` of it, with a `setting` column."""
     invalid: pd.DataFrame
     """Batch cells whose parameters failed validation: `name`, `status`, `message`,
     `parameters`."""
     ablation: Ablation | None = None
-    """The ablation whose grid this is (`workbench.ablations`), or None."""
+    """The ablation whose grid this is (`workbench.experiments.ablations`), or None."""
 
     @property
     def series(self) -> str:

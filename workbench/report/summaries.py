@@ -1,6 +1,6 @@
 """The statistics of an experiment report, as tidy frames: IQM learning curves and final returns
-with their stratified bootstrap intervals (`workbench.statistics`), and the toy's reference
-returns (`workbench.references`). Functions of the frames `workbench.report_api` loads; each
+with their stratified bootstrap intervals (`workbench.report.seed_statistics`), and the toy's reference
+returns (`workbench.report.references`). Functions of the frames `workbench.report.report_notebook` loads; each
 groups by algorithm, or by another `series` column (an ablation's `variant`)."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ import warnings
 
 import pandas as pd
 
-from workbench import statistics
-from workbench.references import REFERENCE_LABELS, setting_references
+from workbench.report import seed_statistics as statistics
+from workbench.report.references import REFERENCE_LABELS, setting_references
 
 __all__ = ["SETTING_COLUMNS", "curve_summary", "final_scores", "final_summary",
            "learning_scores", "reference_table"]
 
 SETTING_COLUMNS = ["setting", "env_id", "noise", "noise_scale", "env_kwargs", "n_locations"]
-"""The columns (of `workbench.runs.load_metrics` plus the report's `setting` label) that say
+"""The columns (of `workbench.records.run_record.load_metrics` plus the report's `setting` label) that say
 which environment a run trained on."""
 
 
@@ -103,7 +103,7 @@ def reference_table(runs: pd.DataFrame) -> pd.DataFrame:
     reference returns would be ambiguous.
 
     Args:
-      runs: one row per run with `SETTING_COLUMNS` (`workbench.runs.load_statuses` rows).
+      runs: one row per run with `SETTING_COLUMNS` (`workbench.records.run_record.load_statuses` rows).
 
     Returns:
       rows `setting`, `env_id`, `noise`, `n_locations`, `policy` (its report label), `mean`,

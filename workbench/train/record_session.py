@@ -1,6 +1,6 @@
 """What training does to a record around the trainer: verify before trusting, record failures.
 
-The record-level half of `workbench.training` (which holds the lock and drives the trainer):
+The record-level half of `workbench.train.training_run` (which holds the lock and drives the trainer):
 whether a `done` record is complete, loading a checkpoint with its failures named as
 `RecordError`, the status rewritten at every checkpoint, and failures recorded without ever
 raising from the error path.
@@ -12,14 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workbench.config import ExperimentConfig
-from workbench.provenance import end_session
-from workbench.record_checks import (
+from workbench.config.experiment_config import ExperimentConfig
+from workbench.records.provenance import end_session
+from workbench.records.checks import (
     RecordError, brief, describe_os_error, checkpoint_step, metrics_last_step, remedy, remove_temp_files,
     verify_done,
 )
-from workbench.runs import RunRecord
-from workbench.stops import stop_message
+from workbench.records.run_record import RunRecord
+from workbench.host.stops import stop_message
 
 __all__ = [
     "check_complete", "check_metrics_cover", "failure_message", "incomplete_done",

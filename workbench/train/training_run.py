@@ -5,16 +5,16 @@ in their seed (one record each, the directories a lone run would use) and trains
 through the one `dvg_core.training.Trainer` (S = 1: the plain eager agent; S > 1:
 seed-vectorised). It does everything that can reject the configs (the group, the device, the
 records' params, the builders) before it writes anything; `execute()` then trains, holding each
-record's lock (`workbench.record_lock`): a lone run meeting a locked record raises `RecordBusy`,
+record's lock (`workbench.records.lock`): a lone run meeting a locked record raises `RecordBusy`,
 a seed group skips that seed. `train(config)` is `train_seeds([config])[0]`.
 
 A record is never left saying something false. Before resuming, every file is checked
-(`workbench.record_checks`): an unreadable status, metrics file or checkpoint, a checkpoint that
+(`workbench.records.checks`): an unreadable status, metrics file or checkpoint, a checkpoint that
 does not fit the run, or metrics that stop before the checkpoint, mark the record `failed` with a
 `RecordError` naming the file and the remedy (`--restart`). A `done` record is verified before it
 is skipped, and a finished run before it is marked `done`. The status is rewritten at every
 checkpoint (`checkpoint_step`); each session's provenance goes to `provenance.json`. Metrics go
-to `metrics.csv` and TensorBoard event files (`workbench.tensorboard.RecordSinks`).
+to `metrics.csv` and TensorBoard event files (`workbench.records.tensorboard_events.RecordSinks`).
 """
 
 from __future__ import annotations
@@ -28,16 +28,16 @@ from typing import Any
 from dvg_core.training import Trainer
 from dvg_core.training.build import build_trainer
 from dvg_core.util.device import resolve_device
-from workbench.config import ExperimentConfig, identity_dict
-from workbench.provenance import end_session, start_session
-from workbench.record_checks import RecordError, remove_temp_files
-from workbench.record_lock import RecordBusy, record_lock
-from workbench.record_session import (
+from workbench.config.experiment_config import ExperimentConfig, identity_dict
+from workbench.records.provenance import end_session, start_session
+from workbench.records.checks import RecordError, remove_temp_files
+from workbench.records.lock import RecordBusy, record_lock
+from workbench.train.record_session import (
     check_complete, check_metrics_cover, incomplete_done, load_checkpoint_checked, record_failure,
     track_checkpoints,
 )
-from workbench.runs import RunRecord, create_or_open, record_path
-from workbench.tensorboard import RecordSinks  # metrics.csv and TensorBoard events
+from workbench.records.run_record import RunRecord, create_or_open, record_path
+from workbench.records.tensorboard_events import RecordSinks  # metrics.csv and TensorBoard events
 
 __all__ = ["TrainingRun", "train", "train_seeds"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench import names
-from workbench.cli import main
+from workbench.config import names
+from workbench.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 README = (ROOT / "README.md").read_text()
 
 
@@ -24,7 +24,7 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_help_imports_neither_torch_nor_the_dvg_core_layer():
-    code = ("import sys\nfrom workbench.cli import main\n"
+    code = ("import sys\nfrom workbench.cli.main import main\n"
             "for argv in (['--help'], ['train', '--help'], ['config', '--help']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -44,8 +44,8 @@ def test_the_parser_names_mirror_the_registries():
     from dvg_core.agents import ALGORITHMS, PAPER_ALGORITHMS
     from dvg_core.configs import ENV_IDS
     from dvg_core.envs.factory import NOISE_SETTINGS
-    from workbench.batch import EXPERIMENTS
-    from workbench.presets import PRESETS
+    from workbench.grid.batch import EXPERIMENTS
+    from workbench.config.presets import PRESETS
 
     assert names.ALGORITHMS == ALGORITHMS and names.ENV_IDS == ENV_IDS
     assert names.PAPER_ALGORITHMS == PAPER_ALGORITHMS
@@ -82,8 +82,8 @@ def test_no_suggestion_when_nothing_is_close():
 
 def test_config_list_covers_every_field_with_type_value_and_doc(capsys):
     from dvg_core.envs import PointMassSpec
-    from workbench.config import SECTIONS, ExperimentConfig
-    from workbench.config_keys import config_keys, field_docs
+    from workbench.config.experiment_config import SECTIONS, ExperimentConfig
+    from workbench.config.key_listing import config_keys, field_docs
 
     assert main(["config", "--list", "--preset", "toy-quick"]) == 0
     out = capsys.readouterr().out
@@ -152,8 +152,8 @@ def test_train_refuses_a_bad_or_missing_device_before_training(tmp_path, capsys,
 
 @pytest.mark.parametrize("device", ["auto", "cpu", "cuda", "cuda:3"])
 def test_the_train_device_flag_reaches_the_config(device):
-    from workbench.cli import _overrides, build_parser
-    from workbench.presets import preset
+    from workbench.cli.main import _overrides, build_parser
+    from workbench.config.presets import preset
 
     args = build_parser().parse_args(["train", "--device", device])
     assert preset(args.preset, _overrides(args)).device == device
@@ -171,7 +171,7 @@ def test_the_device_flag_lists_its_values_in_the_help(capsys):
 @pytest.mark.parametrize("flag, expected", [([], False), (["--compile"], True),
                                             (["--no-compile"], False)])
 def test_reproduce_compile_reaches_the_grid_options(monkeypatch, tmp_path, flag, expected):
-    import workbench.batch
+    import workbench.grid.batch
 
     seen = {}
 
@@ -179,6 +179,6 @@ def test_reproduce_compile_reaches_the_grid_options(monkeypatch, tmp_path, flag,
         seen["options"] = options
         raise ValueError("stop here")
 
-    monkeypatch.setattr(workbench.batch, "reproduce", fake_reproduce)
+    monkeypatch.setattr(workbench.grid.batch, "reproduce", fake_reproduce)
     assert main(["reproduce", "toy", "--run-root", str(tmp_path), *flag]) == 2
     assert seen["options"].compile is expected

@@ -1,4 +1,4 @@
-"""workbench.config: validation by field, JSON round trip, run ids, typed overrides, presets."""
+"""workbench.config.experiment_config: validation by field, JSON round trip, run ids, typed overrides, presets."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_V1_ID, PointMassSpec
-from workbench.config import _LATER_FIELDS, ALIASES, SECTIONS, ExperimentConfig, run_id
-from workbench.overrides import apply_overrides
-from workbench.presets import PRESETS, preset
+from workbench.config.experiment_config import _LATER_FIELDS, ALIASES, SECTIONS, ExperimentConfig, run_id
+from workbench.config.overrides import apply_overrides
+from workbench.config.presets import PRESETS, preset
 
 
 def base() -> ExperimentConfig:

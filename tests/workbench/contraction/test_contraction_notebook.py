@@ -10,9 +10,9 @@ import re
 import nbformat
 import papermill
 import pytest
-from test_notebooks import NOTEBOOKS, _unstripped
+from tests.workbench.notebook.test_notebooks import NOTEBOOKS, _unstripped
 
-from workbench.batch import IpcKernelManager
+from workbench.grid.batch import IpcKernelManager
 
 NOTEBOOK = NOTEBOOKS / "contraction.ipynb"
 TINY = {"interactive": False, "gammas": [0.3, 0.6, 0.9], "gains": [0.5, 2.0], "n_rows": 2,

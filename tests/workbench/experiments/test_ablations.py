@@ -1,6 +1,6 @@
 """`python -m workbench reproduce ablation NAME`: each ablation's grid varies exactly its named
 setting, `ablations --list` prints them all, bad input stops before anything trains, and a tiny
-ablation run's records and report carry the ablation value (`workbench.ablations`)."""
+ablation run's records and report carry the ablation value (`workbench.experiments.ablations`)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ import pytest
 
 from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.agents.strategies import STRATEGIES
-from tests.test_batch import TINY
-from workbench import plots, report_api
-from workbench.ablations import ABLATION_PREFIX, ABLATIONS, MODEL_BASED
-from workbench.batch import GridOptions, grid_cells
-from workbench.cli import main
-from workbench.notebook_api import config_from_parameters
-from workbench.runs import MetricsWriter, create_or_open, load_metrics
+from tests.workbench.grid.test_batch import TINY
+from workbench.report import plots
+from workbench.report import report_notebook as report_api
+from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS, MODEL_BASED
+from workbench.grid.batch import GridOptions, grid_cells
+from workbench.cli.main import main
+from workbench.notebook.train_notebook import config_from_parameters
+from workbench.records.run_record import MetricsWriter, create_or_open, load_metrics
 
 
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -31,7 +31,7 @@ pytest.importorskip("anywidget")
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 NOTEBOOK = REPO / "notebooks" / "explore_toy.ipynb"
 ARTIFACT = REPO / "runs" / "artifacts" / "explore_toy.png"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -1,5 +1,5 @@
-"""The toy explorer: one exploration (`workbench.explore`) on tiny budgets, its figures
-(`workbench.plots`), and the widgets (`workbench.widgets`) without a browser."""
+"""The toy explorer: one exploration (`workbench.explorer.exploration`) on tiny budgets, its figures
+(`workbench.report.plots`), and the widgets (`workbench.explorer.toy_explorer`) without a browser."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from workbench import explore_plots as plots
-from workbench.explore import (
+from workbench.explorer import figures as plots
+from workbench.explorer.exploration import (
     Exploration,
     ExploreSettings,
     explore,
@@ -180,7 +180,7 @@ def test_loss_curve_draws_the_losses_and_their_moving_average():
 # ----------------------------------------------------------------- widgets (no browser)
 def test_moving_a_control_retrains_and_updates_the_figures_in_place():
     pytest.importorskip("anywidget")
-    from workbench.widgets import ToyExplorer
+    from workbench.explorer.toy_explorer import ToyExplorer
 
     explorer = ToyExplorer(ExploreSettings(algorithm="dsdpg_mmd", **TINY))
     samples = explorer.figures["samples"]
@@ -198,7 +198,7 @@ def test_moving_a_control_retrains_and_updates_the_figures_in_place():
 
 def test_an_algorithm_change_or_an_unticked_warm_start_trains_a_fresh_critic():
     pytest.importorskip("anywidget")
-    from workbench.widgets import ToyExplorer
+    from workbench.explorer.toy_explorer import ToyExplorer
 
     explorer = ToyExplorer(ExploreSettings(algorithm="dsdpg_mmd", **TINY))
     assert not explorer.result.warm  # the first run has nothing to start from
@@ -214,7 +214,7 @@ def test_an_algorithm_change_or_an_unticked_warm_start_trains_a_fresh_critic():
 
 def test_a_click_on_the_plane_moves_the_probe_once_snapped_to_the_slider_step():
     pytest.importorskip("anywidget")
-    from workbench.widgets import ToyExplorer
+    from workbench.explorer.toy_explorer import ToyExplorer
 
     explorer = ToyExplorer(ExploreSettings(algorithm="mage", **TINY))
     runs = []

@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from workbench.batch import IpcKernelManager
-from workbench.explore import ExploreSettings
+from workbench.grid.batch import IpcKernelManager
+from workbench.explorer.exploration import ExploreSettings
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_toy.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "explore_toy.ipynb"
 TINY = {"interactive": False, "algorithm": "dsdpg_mmd", "lam": 0.5, "n_updates": 20,
         "batch_size": 16, "n_truth": 32, "grid": 4}
 

@@ -1,5 +1,5 @@
-"""Warm starts of the explorer (`workbench.explore_warm`, `explore(..., start=...)`,
-`workbench.explore.warm_start`)."""
+"""Warm starts of the explorer (`workbench.explorer.warm_start`, `explore(..., start=...)`,
+`workbench.explorer.exploration.warm_start`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dvg_core.envs import PointMassDynamics
-from workbench.explore import (
+from workbench.explorer.exploration import (
     Exploration,
     ExploreSettings,
     _agent,

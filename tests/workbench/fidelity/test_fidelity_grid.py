@@ -10,12 +10,12 @@ import math
 import nbformat
 import papermill
 import pytest
-from test_notebooks import NOTEBOOKS, _unstripped
+from tests.workbench.notebook.test_notebooks import NOTEBOOKS, _unstripped
 
-from workbench import cli
-from workbench.batch import IpcKernelManager
-from workbench.fidelity import FidelityOptions, load_rows
-from workbench.fidelity_report import criteria, format_criteria_summary, format_table
+from workbench.cli import main as cli
+from workbench.grid.batch import IpcKernelManager
+from workbench.fidelity.critic_grid import FidelityOptions, load_rows
+from workbench.fidelity.critic_tables import criteria, format_criteria_summary, format_table
 
 TINY = ["fidelity", "--n-locations", "3", "--gamma", "0.5", "--noise", "0.05", "--algos",
         "td3,iqn,dsdpg_msmmd", "--updates", "6", "--checkpoints", "2", "--seeds", "2",
@@ -147,9 +147,9 @@ def test_rows_of_another_config_are_not_resumed(grid, capsys):
 def test_config_fingerprints_are_those_of_the_committed_rows():
     """Nesting max-slicing's options (`AlgorithmConfig.slicing`) kept every fingerprint: the
     committed grid resumes instead of retraining."""
-    from workbench.fidelity import FidelityOptions, algorithm_config, config_fingerprint
+    from workbench.fidelity.critic_grid import FidelityOptions, algorithm_config, config_fingerprint
 
-    path = Path(__file__).resolve().parents[1] / "docs/results/fidelity.json.d"
+    path = Path(__file__).resolve().parents[3] / "docs/results/fidelity.json.d"
     rows = [json.loads(line) for line in (path / "n1_gamma0.5_noise0.0_seed0.jsonl").open()]
     stored = {(r["algorithm"], r["variant"]): r["config"] for r in rows if r["kind"] == "critic"}
     assert len(stored) == 6
@@ -160,8 +160,8 @@ def test_config_fingerprints_are_those_of_the_committed_rows():
 
 def test_grids_default_to_the_papers_six_and_take_the_complete_operator_when_named():
     from dvg_core.agents import PAPER_ALGORITHMS
-    from workbench.batch import grid_cells
-    from workbench.experiments import GridOptions
+    from workbench.grid.batch import grid_cells
+    from workbench.experiments.registry import GridOptions
 
     assert FidelityOptions().algos == PAPER_ALGORITHMS
     assert "dsdpg_complete" in FidelityOptions(algos=("dsdpg_complete",)).algos

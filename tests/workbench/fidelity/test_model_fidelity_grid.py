@@ -10,11 +10,11 @@ import nbformat
 import papermill
 import pytest
 
-from workbench import cli
-from workbench.batch import IpcKernelManager
-from workbench.model_fidelity import ModelFidelityOptions, TABLE_METRICS
+from workbench.cli import main as cli
+from workbench.grid.batch import IpcKernelManager
+from workbench.fidelity.world_model_grid import ModelFidelityOptions, TABLE_METRICS
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 TINY = ["model-fidelity", "--n-locations", "3", "--noise", "0.05", "--probes", "6",
         "--draws", "16", "--reference-steps", "600", "--no-progress", "--fit-steps", "20"]
 REQUIRED = {"model", "data", "n_locations", "noise", "fit_steps", "sample_mmd2", "joint_energy",
@@ -106,7 +106,7 @@ def test_the_default_learned_model_meets_its_gradient_bounds_at_a_cheap_setting(
     from dvg_core.analysis.model_fidelity_runs import fit_model, uniform_data
     from dvg_core.models.world_models import OracleWorldModel
     from dvg_core.training.build import build_world_model
-    from workbench.presets import preset
+    from workbench.config.presets import preset
 
     config = preset("toy-quick", ["n_locations=1", "model=cvae"])
     env = gymnasium.make(config.env.env_id, **config.env.kwargs)

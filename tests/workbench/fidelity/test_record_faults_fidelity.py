@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench import cli
-from workbench.fidelity import load_rows
-from workbench.row_files import RowsBusy, complete_series, read_rows, row_lock
+from workbench.cli import main as cli
+from workbench.fidelity.critic_grid import load_rows
+from workbench.records.row_files import RowsBusy, complete_series, read_rows, row_lock
 
 TINY = ["fidelity", "--n-locations", "3", "--gamma", "0.5", "--noise", "0.05", "--algos",
         "td3,iqn", "--updates", "4", "--checkpoints", "2", "--seeds", "1", "--exact-updates",

@@ -1,4 +1,4 @@
-"""workbench.batch and `python -m workbench reproduce`: a tiny grid executed as papermill notebooks
+"""workbench.grid.batch and `python -m workbench reproduce`: a tiny grid executed as papermill notebooks
 (4 at once), a failing cell that does not stop it, the re-run that executes only that cell, the
 same grid on a local Dask cluster, and the HTML report drawn from its records."""
 
@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench import batch, cells
-from workbench.batch import CellTask, GridOptions, IpcKernelManager, grid_cells, plan_cell
-from workbench.cli import main
-from workbench.notebook_api import config_from_parameters
-from workbench.runs import RunRecord, read_metrics
+from workbench.grid import batch
+from workbench.grid import grid_cells as cells
+from workbench.grid.batch import CellTask, GridOptions, IpcKernelManager, grid_cells, plan_cell
+from workbench.cli.main import main
+from workbench.notebook.train_notebook import config_from_parameters
+from workbench.records.run_record import RunRecord, read_metrics
 
 TINY = [
     "loop.total_steps=200", "loop.warmup_steps=100", "loop.utd=1", "loop.batch_size=32",
@@ -259,7 +260,7 @@ def test_the_placed_device_does_not_change_the_run_directory(tmp_path):
 
 def test_the_device_option_reaches_every_cell_and_a_missing_gpu_stops_the_grid(
         tmp_path, capsys, monkeypatch):
-    from workbench.cli import build_parser
+    from workbench.cli.main import build_parser
 
     args = build_parser().parse_args(["reproduce", "toy", "--device", "cuda:1"])
     assert args.device == "cuda:1"
@@ -275,7 +276,7 @@ def test_the_device_option_reaches_every_cell_and_a_missing_gpu_stops_the_grid(
 
 
 def test_seeds_option_takes_a_list_or_a_count():
-    from workbench.cli import build_parser
+    from workbench.cli.main import build_parser
     parse = build_parser().parse_args
     assert parse(["reproduce", "toy", "--seeds", "0,2"]).seeds == (0, 2)
     assert parse(["reproduce", "toy", "--seeds", "3"]).seeds == (0, 1, 2)

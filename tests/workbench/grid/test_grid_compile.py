@@ -1,13 +1,13 @@
-"""`reproduce --compile` (`GridOptions.compile`, `workbench.cells.compiled_where_it_pays`): the cells
+"""`reproduce --compile` (`GridOptions.compile`, `workbench.grid.grid_cells.compiled_where_it_pays`): the cells
 of the algorithms whose compiled update pays at the toy's sizes get `loop.compile=true`, last; the
 others are left exactly as without it."""
 
 from __future__ import annotations
 
 from dvg_core.agents import ALGORITHMS, STRATEGIES
-from workbench.cells import compiled_where_it_pays
-from workbench.experiments import GridOptions, grid_cells
-from workbench.notebook_api import config_from_parameters
+from workbench.grid.grid_cells import compiled_where_it_pays
+from workbench.experiments.registry import GridOptions, grid_cells
+from workbench.notebook.train_notebook import config_from_parameters
 
 
 def _compiled(cell) -> bool:
@@ -48,7 +48,7 @@ def test_only_compilable_algorithms_claim_that_compiling_pays():
 
 
 def test_reproduce_applies_compile_to_the_cells_it_plans(tmp_path, monkeypatch):
-    import workbench.batch as batch
+    import workbench.grid.batch as batch
 
     seen = []
 

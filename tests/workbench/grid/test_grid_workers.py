@@ -9,9 +9,9 @@ import time
 import pytest
 import torch
 
-from workbench import training
-from workbench.batch import GridOptions, grid_cells, make_executor, plan_cell
-from workbench.cells import execute_seed_group
+from workbench.train import training_run as training
+from workbench.grid.batch import GridOptions, grid_cells, make_executor, plan_cell
+from workbench.grid.grid_cells import execute_seed_group
 
 
 def test_an_interrupted_pool_terminates_its_busy_workers():
@@ -69,7 +69,7 @@ def test_a_seed_group_stacks_its_seeds_only_where_stacking_pays(tmp_path, monkey
 
 
 def test_a_sequential_seed_group_skips_a_seed_another_process_holds(tmp_path, monkeypatch):
-    from workbench.record_lock import RecordBusy
+    from workbench.records.lock import RecordBusy
 
     def busy_first(configs, progress):
         if configs[0].seed == 0:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from workbench.placement import job_device
+from workbench.grid.placement import job_device
 
 N_JOBS = 24
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench import orphans
-from workbench.batch import GridOptions, grid_cells, plan_cell
-from workbench.notebook_api import config_from_parameters
-from workbench.training import train
-from workbench.runs import RunRecord, read_metrics
+from workbench.host import orphans
+from workbench.grid.batch import GridOptions, grid_cells, plan_cell
+from workbench.notebook.train_notebook import config_from_parameters
+from workbench.train.training_run import train
+from workbench.records.run_record import RunRecord, read_metrics
 
 TINY = [
     "loop.total_steps=600", "loop.warmup_steps=100", "loop.utd=1", "loop.batch_size=32",
@@ -66,7 +66,7 @@ def test_a_dead_parent_ends_its_child_and_its_files(tmp_path):
     marker = tmp_path / "cleaned"
     code = ("import os, sys, time\n"
             "from pathlib import Path\n"
-            "from workbench.orphans import exit_with_parent\n"
+            "from workbench.host.orphans import exit_with_parent\n"
             "exit_with_parent(interval_s=0.05, before_exit=lambda: Path(sys.argv[1]).touch())\n"
             "print(os.getpid(), flush=True)\n"
             "time.sleep(60)\n")

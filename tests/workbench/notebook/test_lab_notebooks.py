@@ -11,8 +11,8 @@ import nbformat
 import papermill
 import pytest
 
-from workbench.lab import prepare_lab
-from workbench.paths import REPO_ROOT, display_path, repo_path
+from workbench.notebook.lab import prepare_lab
+from workbench.host.paths import REPO_ROOT, display_path, repo_path
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 TINY = [
@@ -82,6 +82,6 @@ def test_lab_copies_missing_templates_and_keeps_edited_copies(tmp_path):
 def test_make_lab_opens_the_copies_not_the_templates():
     dry = subprocess.run(["make", "-n", "lab"], cwd=REPO_ROOT, capture_output=True, text=True,
                          check=True).stdout
-    assert "-m workbench.lab lab" in dry and "jupyter lab lab/" in dry
+    assert "-m workbench.notebook.lab lab" in dry and "jupyter lab lab/" in dry
     assert "jupyter lab notebooks" not in dry
     assert "lab/" in (REPO_ROOT / ".gitignore").read_text().splitlines()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.presets import preset
-from workbench.notebook_api import load_agent
-from workbench.training import train
-from workbench.video import record_policy_video
+from workbench.config.presets import preset
+from workbench.notebook.train_notebook import load_agent
+from workbench.train.training_run import train
+from workbench.notebook.policy_video import record_policy_video
 
 imageio = pytest.importorskip("imageio.v3")
 
@@ -36,7 +36,7 @@ def test_the_toy_has_no_video():
 def test_train_notebook_shows_a_video_when_asked(tmp_path):
     import papermill
 
-    from workbench.batch import TRAIN_NOTEBOOK
+    from workbench.grid.batch import TRAIN_NOTEBOOK
 
     out = tmp_path / "out.ipynb"
     papermill.execute_notebook(

@@ -26,18 +26,21 @@ import torch
 from filelock import FileLock, Timeout
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench import batch, cells, record_files, runs
-from workbench.batch import GridOptions, grid_cells, plan_cell
-from workbench.cli import main
-from workbench.presets import preset
-from workbench.provenance import read_sessions
-from workbench.record_checks import RecordError, file_mode
-from workbench.record_lock import HELD_ENV, RecordBusy, record_lock
-from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
-from workbench.training import TrainingRun, train, train_seeds
-from tests.test_training import TINY as TRAINING_TINY
+from workbench.grid import batch
+from workbench.grid import grid_cells as cells
+from workbench.records import file_writes as record_files
+from workbench.records import run_record as runs
+from workbench.grid.batch import GridOptions, grid_cells, plan_cell
+from workbench.cli.main import main
+from workbench.config.presets import preset
+from workbench.records.provenance import read_sessions
+from workbench.records.checks import RecordError, file_mode
+from workbench.records.lock import HELD_ENV, RecordBusy, record_lock
+from workbench.records.run_record import MetricsWriter, RunRecord, read_metrics, record_path
+from workbench.train.training_run import TrainingRun, train, train_seeds
+from tests.workbench.train.test_training_run import TINY as TRAINING_TINY
 
-TINY = [*TRAINING_TINY, "loop.total_steps=200"]  # tests/test_training.py's, shorter
+TINY = [*TRAINING_TINY, "loop.total_steps=200"]  # tests/workbench/train/test_training_run.py's, shorter
 
 
 @pytest.fixture(autouse=True)
@@ -306,7 +309,7 @@ def test_a_locked_record_is_skipped_untouched(tmp_path, capsys):
 
 def test_a_child_process_trusts_the_lock_its_parent_holds_and_no_other(tmp_path):
     """A grid worker holds a cell's lock while its notebook kernel trains the record."""
-    code = ("import sys; from workbench.record_lock import record_lock, RecordBusy\n"
+    code = ("import sys; from workbench.records.lock import record_lock, RecordBusy\n"
             "try:\n    with record_lock(sys.argv[1]): print('trained')\n"
             "except RecordBusy: print('busy')")
     path = tmp_path / "record"
@@ -471,7 +474,7 @@ def test_record_files_are_created_with_the_umask_mode(baseline):
 
 def test_provenance_names_code_packages_host_device_and_times(baseline):
     (session,) = read_sessions(baseline.path)
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[3]
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                           text=True).stdout.strip() or None
     assert session["git_commit"] == head

@@ -20,15 +20,17 @@ import pytest
 import torch
 
 from dvg_core.envs import point_mass_spec
-from workbench import batch, budget, cells
-from workbench.cli import main
-from workbench.overrides import apply_overrides
-from workbench.provenance import read_sessions
-from workbench.record_checks import verify_done
-from workbench.record_session import failure_message
-from workbench.runs import MetricsWriter, RunRecord, record_path
-from workbench.training import train
-from tests.test_record_faults import (
+from workbench.grid import batch
+from workbench.config import memory_budget as budget
+from workbench.grid import grid_cells as cells
+from workbench.cli.main import main
+from workbench.config.overrides import apply_overrides
+from workbench.records.provenance import read_sessions
+from workbench.records.checks import verify_done
+from workbench.train.record_session import failure_message
+from workbench.records.run_record import MetricsWriter, RunRecord, record_path
+from workbench.train.training_run import train
+from tests.workbench.records.test_record_faults import (
     TINY, assert_failed_cleanly, assert_same_metrics, baseline, cli_train, done_copy, one_thread,
     tiny,
 )

@@ -1,4 +1,4 @@
-"""workbench.runs: record layout, atomic writes, status transitions, metrics writer and readers."""
+"""workbench.records.run_record: record layout, atomic writes, status transitions, metrics writer and readers."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import record_files
-from workbench.record_checks import RecordError, file_mode, metrics_last_step
-from workbench.config import run_id
-from workbench.overrides import apply_overrides
-from workbench.presets import preset
-from workbench.runs import (
+from workbench.records import file_writes as record_files
+from workbench.records.checks import RecordError, file_mode, metrics_last_step
+from workbench.config.experiment_config import run_id
+from workbench.config.overrides import apply_overrides
+from workbench.config.presets import preset
+from workbench.records.run_record import (
     MetricsWriter,
     RunRecord,
     atomic_write_text,

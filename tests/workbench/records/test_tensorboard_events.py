@@ -1,4 +1,4 @@
-"""workbench.tensorboard: every record gets TensorBoard event files with CleanRL-style tags, read
+"""workbench.records.tensorboard_events: every record gets TensorBoard event files with CleanRL-style tags, read
 back here through TensorBoard's own event reader."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from workbench.presets import preset
-from workbench.runs import read_metrics
-from workbench.tensorboard import (
+from workbench.config.presets import preset
+from workbench.records.run_record import read_metrics
+from workbench.records.tensorboard_events import (
     EVENT_GLOB, RecordSinks, TensorBoardWriter, scalar_tag, write_fidelity_events,
 )
-from workbench.training import train
+from workbench.train.training_run import train
 
 TINY = [
     "loop.total_steps=150", "loop.warmup_steps=50", "loop.utd=1", "loop.batch_size=16",

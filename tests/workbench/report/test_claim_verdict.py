@@ -1,4 +1,4 @@
-"""workbench.verdict: the toy claim is undecided on overlapping returns, supported when DSDPG
+"""workbench.report.claim_verdict: the toy claim is undecided on overlapping returns, supported when DSDPG
 clearly leads at large N only, contradicted when it trails."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.verdict import claim_verdict, compare
+from workbench.report.claim_verdict import claim_verdict, compare
 
 
 def _finals(lead_at: dict[int, float], *, seeds: int = 5) -> pd.DataFrame:

@@ -15,11 +15,13 @@ from IPython.display import Markdown
 from dvg_core.analysis.contraction import ContractionEstimate
 from dvg_core.envs import point_mass_spec
 from dvg_core.envs.reference_policies import reference_returns
-from workbench import contraction_plots, explore_plots, plots
-from workbench import report_api as report
-from workbench.presets import preset
-from workbench.report_api import ExperimentData, problem_runs_or_none, status_counts
-from workbench.runs import MetricsWriter, create_or_open
+from workbench.contraction import figures as contraction_plots
+from workbench.explorer import figures as explore_plots
+from workbench.report import plots
+from workbench.report import report_notebook as report
+from workbench.config.presets import preset
+from workbench.report.report_notebook import ExperimentData, problem_runs_or_none, status_counts
+from workbench.records.run_record import MetricsWriter, create_or_open
 
 
 def test_probe_titles_are_plain_coordinates_not_numpy_reprs():
@@ -164,7 +166,7 @@ def test_the_claim_judged_on_learning_speed_says_so(toy):
 
 @pytest.mark.slow
 def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
-    from workbench.batch import render_report
+    from workbench.grid.batch import render_report
 
     html = render_report(toy).read_text()
     assert "Traceback" not in html

@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from tests.test_training import tiny
-from workbench import report_api as report
-from workbench.training import train
+from tests.workbench.train.test_training_run import tiny
+from workbench.report import report_notebook as report
+from workbench.train.training_run import train
 
 
 @pytest.fixture(scope="module")

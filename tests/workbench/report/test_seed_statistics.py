@@ -1,4 +1,4 @@
-"""workbench.statistics: the IQM against its closed form and rliable's, bootstrap intervals that
+"""workbench.report.seed_statistics: the IQM against its closed form and rliable's, bootstrap intervals that
 hold the estimate, narrow with seeds and repeat for a seed, the probability of improvement."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rliable import metrics
 
-from workbench import statistics
+from workbench.report import seed_statistics as statistics
 
 
 def test_iqm_is_the_mean_of_the_middle_half():

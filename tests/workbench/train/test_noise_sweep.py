@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.presets import preset
-from workbench.robustness import noise_sweep
-from workbench.training import train
+from workbench.config.presets import preset
+from workbench.train.noise_sweep import noise_sweep
+from workbench.train.training_run import train
 
 
 @pytest.mark.slow
@@ -39,7 +39,7 @@ def test_the_dynamics_noise_scales_are_the_measured_velocity_changes(env_id):
         DYNAMICS_NOISE_FRACTION,
         VELOCITY_CHANGE_RMS,
     )
-    from workbench.robustness import velocity_change_rms
+    from workbench.train.noise_sweep import velocity_change_rms
 
     assert velocity_change_rms(env_id) == pytest.approx(VELOCITY_CHANGE_RMS[env_id], abs=1e-3)
     assert DEFAULT_DYNAMICS_NOISE[env_id] == pytest.approx(

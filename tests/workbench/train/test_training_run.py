@@ -1,4 +1,4 @@
-"""workbench.training and the `train` command: records end to end, exact resume, divergence."""
+"""workbench.train.training_run and the `train` command: records end to end, exact resume, divergence."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench import training
-from workbench.cli import main
-from workbench.overrides import apply_overrides
-from workbench.presets import preset
-from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
-from workbench.training import TrainingRun, train
+from workbench.train import training_run as training
+from workbench.cli.main import main
+from workbench.config.overrides import apply_overrides
+from workbench.config.presets import preset
+from workbench.records.run_record import MetricsWriter, RunRecord, read_metrics, record_path
+from workbench.train.training_run import TrainingRun, train
 
 TINY = [
     "loop.total_steps=300", "loop.warmup_steps=100", "loop.utd=1", "loop.batch_size=32",
