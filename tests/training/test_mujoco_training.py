@@ -38,7 +38,7 @@ def test_a_learned_model_on_a_terminating_task_uses_its_termination_function(tmp
                                      "device=cpu", "steps=1200"])
     record = train(config, progress=False)
     assert record.status == "done"
-    from workbench.notebook.train_notebook import load_agent
+    from workbench.train.trained_agent import load_agent
 
     agent = load_agent(record)
     fallen = torch.zeros(4, 11)  # torso height 0: unhealthy

@@ -223,7 +223,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.grid.batch import GridOptions, ReportError, reproduce  # papermill loads here
+    from workbench.grid.batch import GridOptions, reproduce  # papermill loads here
+    from workbench.report.render import ReportError
 
     options = GridOptions(preset=args.preset, seeds=args.seeds, algos=args.algos,
                           n_locations=args.n_locations, tasks=args.tasks, noises=args.noises,
@@ -260,7 +261,7 @@ def _report(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from workbench.grid.batch import ReportError, render_report  # papermill & co. load only here
+    from workbench.report.render import ReportError, render_report  # papermill loads here
 
     paths, failed = [], 0
     for target in targets:  # one report that fails never stops the others

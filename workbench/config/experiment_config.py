@@ -26,7 +26,7 @@ from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.util.device import check_device_name
 from dvg_core.util.validation import check_int_at_least
 from workbench.config.names import ALIASES, did_you_mean
-from workbench.records.checks import NAME_MAX, PATH_MAX
+from workbench.host.paths import NAME_MAX, PATH_MAX
 
 __all__ = [
     "ALIASES",

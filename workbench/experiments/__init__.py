@@ -1,3 +1,3 @@
-"""The experiment grids as data, free of torch: the named grids and the cells their options give
-(`registry`) and the paper's ablations, each a toy grid varying one setting (`ablations`). The
-command line lists and checks them at once; `workbench.grid` executes them."""
+"""The experiment grids as data: what the command line chooses about a grid (`grid_options`), the
+named grids and the cells their options give (`registry`), and the paper's ablations, each a toy
+grid varying one setting (`ablations`). `workbench.grid` executes them."""

@@ -5,7 +5,7 @@ An `Ablation` names the config key(s) it varies and the values it sets them to; 
 toy grid's (`workbench.experiments.registry`), one per value x algorithm x N x seed, the value's `--set`
 overrides last, so nothing else changes between values. Its records go to the experiment
 directory `ablation-<name>`, and the value of a run is read back from its config
-(`variant`, `workbench.records.run_record.load_metrics`), so the report draws one series per value.
+(`variant`, `workbench.report.record_frames.load_metrics`), so the report draws one series per value.
 
 Nothing here imports torch: the command line lists and checks ablations at once.
 """
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.config.names import ALGORITHMS, ALIASES, did_you_mean
-
-if TYPE_CHECKING:
-    from workbench.experiments.registry import GridOptions
+from workbench.experiments.grid_options import GridOptions
 
 __all__ = [
     "ABLATIONS", "ABLATION_PREFIX", "MODEL_BASED", "Ablation", "ablation_cells", "ablation_for",

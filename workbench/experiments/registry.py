@@ -11,6 +11,7 @@ from typing import Any
 from dvg_core.agents import PAPER_ALGORITHMS
 from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
 from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
+from workbench.experiments.grid_options import GridOptions
 from workbench.config.names import did_you_mean
 
 
@@ -18,34 +19,6 @@ __all__ = [
     "ABLATION_EXPERIMENTS", "EXPERIMENTS", "Experiment", "GridOptions", "get_experiment",
     "grid_cells",
 ]
-
-
-@dataclass(frozen=True)
-class GridOptions:
-    """What the command line chooses about a grid; None takes the experiment's default."""
-
-    preset: str | None = None
-    """Starting config of every cell."""
-    seeds: tuple[int, ...] | None = None
-    """Seeds of every setting."""
-    algos: tuple[str, ...] | None = None
-    """Algorithms (names are validated per cell, in its notebook)."""
-    n_locations: tuple[int, ...] | None = None
-    """Toy: numbers of reward locations N."""
-    tasks: tuple[str, ...] | None = None
-    """MuJoCo: env ids (names are validated per cell)."""
-    noises: tuple[str, ...] | None = None
-    """MuJoCo: noise settings."""
-    overrides: tuple[str, ...] = ()
-    """`key=value` overrides of every cell, applied after the cell's own."""
-    compile: bool = False
-    """Compile the cells of the algorithms whose compiled update pays at the toy's sizes
-    (`CriticStrategy.compile_pays`; `workbench.grid.grid_cells.compiled_where_it_pays`, applied by
-    `workbench.grid.batch.reproduce`): `loop.compile=true` comes last in their overrides; the others
-    stay eager (and a seed group of them may stack, which compiling would forbid)."""
-    device: str = "auto"
-    """Device of every cell: `auto`, `cpu`, `cuda` or `cuda:N` (`dvg_core.util.device`); with
-    several GPUs, `auto` and `cuda` cells go round-robin over them (`workbench.grid.placement`)."""
 
 
 @dataclass(frozen=True)

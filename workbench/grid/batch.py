@@ -2,7 +2,7 @@
 
 An *experiment* (`EXPERIMENTS`) turns `GridOptions` into cells, each a dict of
 `notebooks/train.ipynb` parameters. `run_grid` plans every cell in the parent (its config is
-built by `workbench.notebook.train_notebook.config_from_parameters`, the notebook's own path, so the parent
+built by `workbench.config.notebook_parameters.config_from_parameters`, the notebook's own path, so the parent
 knows the run directory `record_path(config)`), skips cells whose record is final (`done`, or
 `diverged`: deterministic on CPU, re-running it diverges again), and submits the rest to the
 executor; each executes the notebook into `<run dir>/output.ipynb` with the kernel's cwd there.
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -43,37 +42,25 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
-from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from dvg_core.util.device import gpu_count, resolve_device
 from workbench.host.orphans import exit_with_parent, remove_stale_sockets
-from workbench.host.paths import display_path
 from workbench.grid.placement import job_device
 from workbench.records.lock import make_record_dir
-from workbench.records.run_record import atomic_write_text
 from workbench.grid.grid_cells import (
-    FINAL_STATUSES, NOTEBOOKS, TRAIN_NOTEBOOK, CellResult, CellTask, IpcKernelManager, execute_cell,
-    compiled_where_it_pays, execute_seed_group, final_status, group_by_setting, notebook_error,
-    plan_cell,
+    FINAL_STATUSES, TRAIN_NOTEBOOK, CellResult, CellTask, compiled_where_it_pays, execute_cell,
+    execute_seed_group, final_status, group_by_setting, plan_cell,
 )
-from workbench.records.checks import describe_os_error
+from workbench.report.render import render_report
 from workbench.experiments.registry import EXPERIMENTS, Experiment, GridOptions, get_experiment, grid_cells
 
 
 __all__ = [
-    "EXPERIMENTS", "FINAL_STATUSES", "REPORT_NOTEBOOK", "TRAIN_NOTEBOOK", "CellResult",
-    "CellTask", "Experiment", "GridOptions", "GridResult", "IpcKernelManager", "ReportError",
-    "execute_cell",
-    "final_status", "get_experiment", "grid_cells", "make_executor", "plan_cell",
-    "render_report", "reproduce", "run_grid",
+    "EXPERIMENTS", "FINAL_STATUSES", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "Experiment",
+    "GridOptions", "GridResult", "execute_cell", "final_status", "get_experiment", "grid_cells",
+    "make_executor", "plan_cell", "reproduce", "run_grid",
 ]
-
-REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
-"""The notebook executed into the experiment directory after the grid."""
-
 
 # ----------------------------------------------------------------- the grid
 @dataclass
@@ -232,52 +219,6 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
 
 
 # ----------------------------------------------------------------- the report
-class ReportError(RuntimeError):
-    """A report that could not be rendered or written; the message names the directory, the
-    cause and, where one was written, the HTML showing the notebook's error."""
-
-
-def render_report(experiment_dir: str | Path, *, timeout_s: float | None = 600.0) -> Path:
-    """Execute report.ipynb on `experiment_dir` (an experiment directory or one record) and
-    write `<experiment_dir>/report.html` (plotly.js embedded once: viewable offline); returns
-    its path. Only the HTML is kept: the executed notebook (as large, the same figures) goes to
-    a temporary directory. The parameters cell shows the path relative to the repository
-    (`runs/toy`) when it is inside it.
-
-    Raises:
-      ReportError: the notebook failed (its HTML, with the error, is written first), timed out
-        or lost its kernel, or the HTML cannot be written (a full disk, a read-only directory).
-    """
-    experiment_dir = Path(experiment_dir).resolve()
-    html = experiment_dir / "report.html"
-    error = None
-    with tempfile.TemporaryDirectory(prefix="dvg-report-") as scratch:
-        output = Path(scratch) / "report.ipynb"
-        try:
-            papermill.execute_notebook(
-                REPORT_NOTEBOOK, output,
-                parameters={"experiment_dir": display_path(experiment_dir)},
-                kernel_name="python3", cwd=str(experiment_dir), progress_bar=False,
-                execution_timeout=timeout_s, start_timeout=120,
-                kernel_manager_class=IpcKernelManager)
-        except Exception as err:  # its error, a timeout, a dead kernel
-            error = notebook_error(err, timeout_s)
-        try:
-            body, _ = HTMLExporter().from_notebook_node(nbformat.read(output, as_version=4))
-        except (OSError, ValueError):  # the notebook never ran
-            raise ReportError(f"the report of {experiment_dir} failed: {error}") from None
-    try:
-        atomic_write_text(html, body)
-    except OSError as err:
-        raise ReportError(f"cannot write the report of {experiment_dir}: "
-                          f"{describe_os_error(err, html)}"
-                          + (f" (and its notebook failed: {error})" if error else "")) from None
-    if error is not None:
-        raise ReportError(f"the report of {experiment_dir} failed: {error}; its HTML, with the "
-                          f"traceback: {html}")
-    return html
-
-
 def reproduce(name: str, options: GridOptions = GridOptions(), *, run_root: str | Path = "runs",
               workers: int = 1, dask: str | None = None, timeout_s: float | None = None,
               report: bool = True, progress: bool = True,

@@ -15,56 +15,27 @@ from typing import Any
 
 import nbformat
 import papermill
-from jupyter_client import AsyncKernelManager
-from traitlets import default
 
-from workbench.notebook.train_notebook import (
-    INVALID_CELL_FILE, TRAIN_PARAMETERS, config_from_parameters, use_threads,
-)
-from workbench.host.orphans import socket_base
+from workbench.config.notebook_parameters import TRAIN_PARAMETERS, config_from_parameters
+from workbench.host.kernels import NOTEBOOKS, IpcKernelManager, notebook_error
 from workbench.records.checks import RecordError
 from workbench.records.lock import RecordBusy, record_lock
 from workbench.train.record_session import incomplete_done
-from workbench.records.run_record import RunRecord, atomic_write_text, create_or_open, record_path
+from workbench.records.run_record import (
+    INVALID_CELL_FILE, RunRecord, atomic_write_text, create_or_open, record_path,
+)
 
 
 __all__ = [
-    "FINAL_STATUSES", "NOTEBOOKS", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "IpcKernelManager",
-    "compiled_where_it_pays", "execute_cell", "execute_seed_group", "final_status",
-    "group_by_setting", "notebook_error", "plan_cell",
+    "FINAL_STATUSES", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "compiled_where_it_pays",
+    "execute_cell", "execute_seed_group", "final_status", "group_by_setting", "plan_cell",
 ]
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TRAIN_NOTEBOOK = NOTEBOOKS / "train.ipynb"
 """The notebook every grid cell executes."""
 FINAL_STATUSES = ("done", "diverged")
 """Record statuses a re-run skips."""
 _WHERE = ("run_root", "experiment", "interactive", "device")
-
-
-class IpcKernelManager(AsyncKernelManager):
-    """A kernel manager on the ipc transport, its sockets at a fresh absolute path in the temp
-    dir (`dvgk-<pid>-<id>-<n>`, `workbench.host.orphans.socket_base`, removed at shutdown): parallel
-    kernels never race for TCP ports (papermill/jupyter_client's "Address already in use" at
-    start). The kernel runs under `workbench.grid.kernel_guard`, which ends it (and removes its
-    sockets) when this process dies."""
-
-    @default("transport")
-    def _default_transport(self) -> str:
-        return "ipc"
-
-    @default("ip")
-    def _default_ip(self) -> str:
-        return socket_base()
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        """The kernel spec's command, `-m ipykernel_launcher` replaced by
-        `-m workbench.grid.kernel_guard` (the same kernel, with its watchdog)."""
-        cmd = super().format_kernel_cmd(extra_arguments)
-        for i in range(len(cmd) - 1):
-            if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
-                cmd[i + 1] = "workbench.grid.kernel_guard"
-        return cmd
 
 
 @dataclass(frozen=True)
@@ -157,20 +128,6 @@ def _started(output: Path) -> bool:
     except (OSError, ValueError):
         return False
     return any(c.cell_type == "code" and c.get("execution_count") for c in cells)
-
-
-def notebook_error(err: Exception, timeout_s: float | None) -> str:
-    """One line saying how a papermill execution failed: the notebook's own error, `timed out
-    after N s` (papermill's timeout interrupts the kernel, which reports a KeyboardInterrupt:
-    nothing else interrupts a grid's kernel), or the executor's error (a dead kernel)."""
-    timed_out = isinstance(err, TimeoutError) or (
-        isinstance(err, papermill.PapermillExecutionError) and err.ename == "KeyboardInterrupt")
-    if timed_out and timeout_s is not None:
-        return (f"timed out after {timeout_s:g} s (one notebook cell's limit: reproduce "
-                "--timeout)")
-    if isinstance(err, papermill.PapermillExecutionError):
-        return f"{err.ename}: {err.evalue}"
-    return f"{type(err).__name__}: {err}"
 
 
 def _execute(task: CellTask, output: Path) -> str | None:
@@ -278,6 +235,7 @@ def execute_seed_group(tasks: Sequence) -> list:
     (`loop.compile` trains one seed at a time), else one after another in this process (no
     notebook kernel per seed either way)."""
     from dvg_core.agents import STRATEGIES
+    from workbench.train.devices import use_threads
     from workbench.train.training_run import train_seeds
 
     start = time.perf_counter()

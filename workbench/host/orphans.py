@@ -5,7 +5,7 @@ A grid's pool workers and their notebook kernels must never outlive the grid: a 
 those cells as "locked by another process". Each such child runs `exit_with_parent`, a daemon
 thread that polls its parent's pid (`os.getppid()` changes when the parent dies, however it
 dies) and ends the child within `interval_s`, so its locks drop with it. A grid worker runs it
-as its pool initializer; a kernel runs it through `workbench.grid.kernel_guard`, removing its ipc
+as its pool initializer; a kernel runs it through `workbench.host.kernel_guard`, removing its ipc
 socket files first.
 
 Kernel sockets are `<tmp>/dvgk-<pid>-<id>-<port>` (`IpcKernelManager`), `<pid>` the process that

@@ -1,14 +1,20 @@
 """Paths from the repository root, wherever the process starts (JupyterLab's kernels start in
-`notebooks/`; papermill's in a record), without importing torch."""
+`notebooks/`; papermill's in a record), and the file system's limits on names and paths,
+without importing torch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "display_path", "repo_path"]
+__all__ = ["NAME_MAX", "PATH_MAX", "REPO_ROOT", "display_path", "repo_path"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout holding `workbench/` (an editable install, as `make` sets up)."""
+
+NAME_MAX = 255
+"""The longest file name (one path component) of Linux and macOS file systems, in bytes."""
+PATH_MAX = 4096
+"""The longest path Linux's system calls take, in bytes."""
 
 
 def repo_path(path: str | Path) -> Path:

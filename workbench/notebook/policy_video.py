@@ -29,7 +29,7 @@ def record_policy_video(
     """One deterministic episode of `agent` on `config`'s task and noise, as an mp4.
 
     Args:
-      agent: the trained agent (`workbench.notebook.train_notebook.load_agent`).
+      agent: the trained agent (`workbench.train.trained_agent.load_agent`).
       config: its experiment config (the env id, noise and scale are taken from it).
       video_dir: where the mp4 is written (created if needed).
       max_steps: the episode is cut after this many steps.

@@ -23,9 +23,9 @@ from typing import Any
 
 import torch
 
+from workbench.host.paths import NAME_MAX, PATH_MAX
+
 __all__ = [
-    "NAME_MAX",
-    "PATH_MAX",
     "STATUSES",
     "RecordError",
     "brief",
@@ -70,12 +70,6 @@ def describe_os_error(err: OSError, path: str | Path | None = None) -> str:
         return (f"file name too long{at} (this file system allows {NAME_MAX} characters per "
                 f"name and {PATH_MAX} per path)")
     return f"{err.strerror or err}{at}"
-
-
-NAME_MAX = 255
-"""The longest file name (one path component) of Linux and macOS file systems, in bytes."""
-PATH_MAX = 4096
-"""The longest path Linux's system calls take, in bytes."""
 
 
 def remedy(record_dir: str | Path) -> str:

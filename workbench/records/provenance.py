@@ -28,7 +28,7 @@ __all__ = ["PROVENANCE_NAME", "code_version", "end_session", "read_sessions", "s
 PROVENANCE_NAME = "provenance.json"
 """The provenance file inside a record."""
 _PACKAGES = ("torch", "gymnasium", "mujoco", "numpy")
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def _now() -> str:

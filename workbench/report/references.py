@@ -35,7 +35,7 @@ def setting_references(env_id: str, noise: str, noise_scale: float | None,
     Observation noise leaves them as they are: the reference policies see the true position.
 
     Args:
-      env_id, noise, noise_scale: the run's environment (`workbench.records.run_record.load_metrics` columns).
+      env_id, noise, noise_scale: the run's environment (`workbench.report.record_frames.load_metrics` columns).
       env_kwargs: the run's env kwargs as JSON (the `env_kwargs` column), `n_locations` included.
     """
     if env_id not in POINT_MASS_IDS:

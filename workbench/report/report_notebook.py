@@ -25,9 +25,10 @@ from workbench.report import plots
 from workbench.report import claim_verdict as verdict
 from workbench.report import summaries
 from workbench.experiments.ablations import Ablation, ablation_for
-from workbench.notebook.train_notebook import INVALID_CELL_FILE
+from workbench.records.run_record import INVALID_CELL_FILE
 from workbench.report.references import REFERENCE_LABELS
-from workbench.records.run_record import RunRecord, load_metrics, load_statuses, metrics_problem
+from workbench.records.run_record import RunRecord, metrics_problem
+from workbench.report.record_frames import load_metrics, load_statuses
 
 __all__ = [
     "ExperimentData", "claim_text", "claim_verdicts", "fidelity_figures", "final_return_figures",
@@ -44,9 +45,9 @@ class ExperimentData:
     path: Path
     """The experiment directory."""
     metrics: pd.DataFrame
-    """`workbench.records.run_record.load_metrics` of it (every row of every run)."""
+    """`workbench.report.record_frames.load_metrics` of it (every row of every run)."""
     statuses: pd.DataFrame
-    """`workbench.records.run_record.load_statuses` of it, with a `setting` column."""
+    """`workbench.report.record_frames.load_statuses` of it, with a `setting` column."""
     invalid: pd.DataFrame
     """Batch cells whose parameters failed validation: `name`, `status`, `message`,
     `parameters`."""
@@ -278,7 +279,7 @@ def final_return_table(data: ExperimentData) -> pd.DataFrame:
     return table.fillna("")
 
 
-ORACLE_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "results" / "toy-oracle-reference.json"
+ORACLE_REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "results" / "toy-oracle-reference.json"
 """Committed returns of the model-based learners with the toy's own simulator as their model
 (`toy-quick`, IQM over seeds per algorithm and N, final and mean over evaluations), the
 reference a learned-model grid is read against (`world_model_table`)."""

@@ -16,7 +16,7 @@ __all__ = ["SETTING_COLUMNS", "curve_summary", "final_scores", "final_summary",
            "learning_scores", "reference_table"]
 
 SETTING_COLUMNS = ["setting", "env_id", "noise", "noise_scale", "env_kwargs", "n_locations"]
-"""The columns (of `workbench.records.run_record.load_metrics` plus the report's `setting` label) that say
+"""The columns (of `workbench.report.record_frames.load_metrics` plus the report's `setting` label) that say
 which environment a run trained on."""
 
 
@@ -103,7 +103,7 @@ def reference_table(runs: pd.DataFrame) -> pd.DataFrame:
     reference returns would be ambiguous.
 
     Args:
-      runs: one row per run with `SETTING_COLUMNS` (`workbench.records.run_record.load_statuses` rows).
+      runs: one row per run with `SETTING_COLUMNS` (`workbench.report.record_frames.load_statuses` rows).
 
     Returns:
       rows `setting`, `env_id`, `noise`, `n_locations`, `policy` (its report label), `mean`,

@@ -16,7 +16,7 @@ import torch
 
 from dvg_core.envs.factory import NOISE_SETTINGS, make_env
 from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative
-from workbench.notebook.train_notebook import load_agent
+from workbench.train.trained_agent import load_agent
 from workbench.records.run_record import RunRecord
 
 __all__ = ["evaluate_policy", "noise_sweep", "velocity_change_rms"]

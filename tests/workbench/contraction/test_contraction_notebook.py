@@ -12,7 +12,7 @@ import papermill
 import pytest
 from tests.workbench.notebook.test_notebooks import NOTEBOOKS, _unstripped
 
-from workbench.grid.batch import IpcKernelManager
+from workbench.host.kernels import IpcKernelManager
 
 NOTEBOOK = NOTEBOOKS / "contraction.ipynb"
 TINY = {"interactive": False, "gammas": [0.3, 0.6, 0.9], "gains": [0.5, 2.0], "n_rows": 2,

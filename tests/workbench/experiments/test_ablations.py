@@ -19,8 +19,9 @@ from workbench.report import report_notebook as report_api
 from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS, MODEL_BASED
 from workbench.grid.batch import GridOptions, grid_cells
 from workbench.cli.main import main
-from workbench.notebook.train_notebook import config_from_parameters
-from workbench.records.run_record import MetricsWriter, create_or_open, load_metrics
+from workbench.config.notebook_parameters import config_from_parameters
+from workbench.records.run_record import MetricsWriter, create_or_open
+from workbench.report.record_frames import load_metrics
 
 
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

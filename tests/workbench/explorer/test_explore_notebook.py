@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from workbench.grid.batch import IpcKernelManager
+from workbench.host.kernels import IpcKernelManager
 from workbench.explorer.exploration import ExploreSettings
 
 NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "explore_toy.ipynb"

@@ -13,7 +13,7 @@ import pytest
 from tests.workbench.notebook.test_notebooks import NOTEBOOKS, _unstripped
 
 from workbench.cli import main as cli
-from workbench.grid.batch import IpcKernelManager
+from workbench.host.kernels import IpcKernelManager
 from workbench.fidelity.critic_grid import FidelityOptions, load_rows
 from workbench.fidelity.critic_tables import criteria, format_criteria_summary, format_table
 

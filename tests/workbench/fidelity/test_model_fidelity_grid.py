@@ -11,7 +11,7 @@ import papermill
 import pytest
 
 from workbench.cli import main as cli
-from workbench.grid.batch import IpcKernelManager
+from workbench.host.kernels import IpcKernelManager
 from workbench.fidelity.world_model_grid import ModelFidelityOptions, TABLE_METRICS
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"

@@ -18,9 +18,10 @@ import pytest
 from dvg_core.training.trainer import TIMING_METRICS
 from workbench.grid import batch
 from workbench.grid import grid_cells as cells
-from workbench.grid.batch import CellTask, GridOptions, IpcKernelManager, grid_cells, plan_cell
+from workbench.grid.batch import CellTask, GridOptions, grid_cells, plan_cell
+from workbench.host.kernels import IpcKernelManager
 from workbench.cli.main import main
-from workbench.notebook.train_notebook import config_from_parameters
+from workbench.config.notebook_parameters import config_from_parameters
 from workbench.records.run_record import RunRecord, read_metrics
 
 TINY = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dvg_core.agents import ALGORITHMS, STRATEGIES
 from workbench.grid.grid_cells import compiled_where_it_pays
 from workbench.experiments.registry import GridOptions, grid_cells
-from workbench.notebook.train_notebook import config_from_parameters
+from workbench.config.notebook_parameters import config_from_parameters
 
 
 def _compiled(cell) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from dvg_core.training.trainer import TIMING_METRICS
 from workbench.host import orphans
 from workbench.grid.batch import GridOptions, grid_cells, plan_cell
-from workbench.notebook.train_notebook import config_from_parameters
+from workbench.config.notebook_parameters import config_from_parameters
 from workbench.train.training_run import train
 from workbench.records.run_record import RunRecord, read_metrics
 

@@ -16,7 +16,7 @@ import torch
 
 from workbench.report import plots
 from workbench.config.presets import preset
-from workbench.notebook.train_notebook import TRAIN_PARAMETERS, config_from_parameters
+from workbench.config.notebook_parameters import TRAIN_PARAMETERS, config_from_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 BOTH = ["train.ipynb", "report.ipynb"]
@@ -70,7 +70,7 @@ def test_the_device_parameter_becomes_the_configs_device():
 @pytest.mark.parametrize("name", ["report.ipynb", "fidelity.ipynb", "contraction.ipynb"])
 def test_a_bad_device_stops_a_notebook_at_its_first_step(tmp_path, name, monkeypatch):
     """The notebooks that train nothing through a config still check `device` up front."""
-    from workbench.grid.grid_cells import IpcKernelManager
+    from workbench.host.kernels import IpcKernelManager
 
     output = tmp_path / name
     with pytest.raises(papermill.PapermillExecutionError, match="device must be") as err:
@@ -86,7 +86,7 @@ def test_a_bad_device_stops_a_notebook_at_its_first_step(tmp_path, name, monkeyp
 
 
 def test_a_cpu_only_notebook_refuses_a_gpu_rather_than_ignoring_it():
-    from workbench.notebook.train_notebook import use_cpu_device, use_device
+    from workbench.train.devices import use_cpu_device, use_device
 
     assert use_cpu_device("auto", why="x") == use_cpu_device("cpu", why="x") == torch.device("cpu")
     with pytest.raises(ValueError, match=r"device must be 'auto' or 'cpu' in this notebook "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.config.presets import preset
-from workbench.notebook.train_notebook import load_agent
+from workbench.train.trained_agent import load_agent
 from workbench.train.training_run import train
 from workbench.notebook.policy_video import record_policy_video
 

@@ -22,7 +22,7 @@ import torch
 from dvg_core.envs import point_mass_spec
 from workbench.grid import batch
 from workbench.config import memory_budget as budget
-from workbench.grid import grid_cells as cells
+from workbench.host import kernels
 from workbench.cli.main import main
 from workbench.config.overrides import apply_overrides
 from workbench.records.provenance import read_sessions
@@ -154,11 +154,11 @@ def test_sigterm_stops_train_like_ctrl_c_and_the_rerun_resumes(baseline, tmp_pat
 
 def test_a_papermill_timeout_says_timed_out_after_n_seconds():
     interrupted = papermill.PapermillExecutionError(0, 1, "", "KeyboardInterrupt", "", [])
-    assert cells.notebook_error(interrupted, 8.0).startswith("timed out after 8 s")
-    assert cells.notebook_error(TimeoutError("Cell execution timed out"), 8.0).startswith(
+    assert kernels.notebook_error(interrupted, 8.0).startswith("timed out after 8 s")
+    assert kernels.notebook_error(TimeoutError("Cell execution timed out"), 8.0).startswith(
         "timed out after 8 s")
     failed = papermill.PapermillExecutionError(0, 1, "", "ValueError", "bad", [])
-    assert cells.notebook_error(failed, 8.0) == "ValueError: bad"
+    assert kernels.notebook_error(failed, 8.0) == "ValueError: bad"
 
 
 # ----------------------------------------------------------------- names and roots

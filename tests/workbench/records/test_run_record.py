@@ -1,4 +1,5 @@
-"""workbench.records.run_record: record layout, atomic writes, status transitions, metrics writer and readers."""
+"""workbench.records.run_record: record layout, atomic writes, status transitions, the metrics
+writer and reader (the `config` fixture: tests/workbench/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,14 @@ from workbench.records import file_writes as record_files
 from workbench.records.checks import RecordError, file_mode, metrics_last_step
 from workbench.config.experiment_config import run_id
 from workbench.config.overrides import apply_overrides
-from workbench.config.presets import preset
 from workbench.records.run_record import (
     MetricsWriter,
-    RunRecord,
     atomic_write_text,
     create_or_open,
-    load_metrics,
-    load_statuses,
     read_metrics,
     record_path,
 )
-
-
-@pytest.fixture
-def config(tmp_path):
-    return preset("toy-quick", [f"run_root={tmp_path / 'runs'}", "experiment=exp"])
+from workbench.report.record_frames import load_statuses
 
 
 def test_atomic_write_replaces_content_and_leaves_no_temp_file(tmp_path):
@@ -196,42 +189,6 @@ def test_truncate_after_drops_later_rows_only(tmp_path):
     assert not (tmp_path / "metrics.csv").exists()
 
 
-def test_load_metrics_and_statuses_join_params_across_runs(config):
-    configs = [config, apply_overrides(config, ["seed=1", "lam=0.5", "n_locations=5"])]
-    for k, c in enumerate(configs):
-        record = create_or_open(c)
-        writer = MetricsWriter(record.metrics_path)
-        writer.write({"step": 10, "kind": "eval", "eval_return_mean": float(k)})
-        writer.write({"step": 20, "kind": "train", "critic_loss": 1.0})
-        record.set_status("running", "started", 0)
-    record.set_status("failed", "boom", 12)
-    experiment_dir = record.path.parent
-
-    frame = load_metrics(experiment_dir)
-    assert len(frame) == 4
-    assert list(frame.columns[:3]) == ["run_id", "experiment", "algo"]
-    by_run = frame.groupby("run_id").first()
-    second = by_run.loc[run_id(configs[1])]
-    assert (second["seed"], second["lam"], second["n_locations"]) == (1, 0.5, 5)
-    assert (second["algo"], second["env_id"], second["noise"]) == (
-        "dsdpg_msmmd", "dvg/PointMass-v1", "none")
-    assert by_run.loc[run_id(configs[0]), "gamma"] == configs[0].algorithm.gamma
-    assert len(load_metrics([record.path])) == 2
-    assert len(load_metrics(RunRecord(record.path))) == 2
-
-    statuses = load_statuses(experiment_dir).set_index("run_id")
-    assert statuses.loc[record.run_id, "status"] == "failed"
-    assert statuses.loc[record.run_id, "message"] == "boom"
-    assert statuses.loc[record.run_id, "step"] == 12
-    assert statuses.loc[run_id(configs[0]), "status"] == "running"
-    assert not statuses["checkpoint"].any()
-
-
-def test_loaders_of_an_empty_experiment_are_empty(tmp_path):
-    assert load_metrics(tmp_path).empty
-    assert load_statuses(tmp_path).empty
-
-
 def test_no_temp_files_survive_metrics_rewrites(tmp_path):
     writer = MetricsWriter(tmp_path / "metrics.csv")
     for row in ROWS:
@@ -289,14 +246,3 @@ def test_set_status_keeps_the_checkpoint_step_unless_given(config):
     record.set_status("running", "checkpoint", 100, checkpoint_step=100)
     record.set_status("failed", "boom", 130)
     assert record.read_status()["checkpoint_step"] == 100
-
-
-def test_load_metrics_leaves_out_an_unreadable_file_with_a_warning(config):
-    configs = [config, apply_overrides(config, ["seed=1"])]
-    for c in configs:
-        MetricsWriter(create_or_open(c).metrics_path).write(ROWS[0])
-    torn = RunRecord(record_path(configs[1])).metrics_path
-    torn.write_bytes(b"\x00\xff garbage")
-    with pytest.warns(UserWarning, match="metrics.csv is unreadable"):
-        frame = load_metrics(record_path(config).parent)
-    assert list(frame["run_id"]) == [run_id(config)]

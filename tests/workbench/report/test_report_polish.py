@@ -166,7 +166,7 @@ def test_the_claim_judged_on_learning_speed_says_so(toy):
 
 @pytest.mark.slow
 def test_the_rendered_report_holds_intervals_references_and_the_verdict(toy):
-    from workbench.grid.batch import render_report
+    from workbench.report.render import render_report
 
     html = render_report(toy).read_text()
     assert "Traceback" not in html

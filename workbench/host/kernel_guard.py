@@ -1,7 +1,7 @@
-"""`python -m workbench.grid.kernel_guard -f CONNECTION_FILE`: an IPython kernel (as
+"""`python -m workbench.host.kernel_guard -f CONNECTION_FILE`: an IPython kernel (as
 `ipykernel_launcher` starts it) that exits, removing its ipc socket files and connection file,
 within half a second of the death of the process that started it (`workbench.host.orphans`). The grid's
-kernels run this (`workbench.grid.grid_cells.IpcKernelManager`), so a killed grid leaves no kernel training.
+kernels run this (`workbench.host.kernels.IpcKernelManager`), so a killed grid leaves no kernel training.
 """
 
 from __future__ import annotations
