@@ -20,10 +20,9 @@ with the cVAE (`toy-cvae`).
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -38,8 +37,9 @@ from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
 from dvg_core.util.validation import check_choice, check_int_at_least
 
+from workbench.bench.bench_results import BenchResult, UpdateResult, jsonable
 from workbench.bench.loop_bench import env_throughput, loop_throughput, seed_loop_seconds
-__all__ = ["BenchConfig", "PROBLEMS", "matmul_peak", "run_benchmark", "format_report"]
+__all__ = ["BenchConfig", "PROBLEMS", "bench_config_from_args", "matmul_peak", "run_benchmark", "time_updates"]
 
 PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2), "toy-cvae": (2, 2)}
 """Problem name -> (state dim, action dim). `toy` runs on the oracle model, the others on the
@@ -96,39 +96,6 @@ class BenchConfig:
             check_int_at_least("n_target_samples", self.n_target_samples, 1)
         if self.threads is not None:
             check_int_at_least("threads", self.threads, 1)
-
-
-@dataclass
-class UpdateResult:
-    """One algorithm on one problem."""
-
-    algorithm: str
-    problem: str
-    updates_per_s: float
-    ms_per_update: float
-    gflop_per_update: float
-    ratio_to_td3: float = float("nan")
-    peak_fraction: float = float("nan")
-    compiled: bool = False
-    """Whether the update ran with its losses compiled (`BenchConfig.compile`)."""
-    stacked_ms_per_update: float = float("nan")
-    """With `seeds` S: ms of one update of S stacked seeds (`dvg_core.agents.seed_stack.SeedStack`)."""
-
-
-@dataclass
-class BenchResult:
-    """Everything one benchmark run measured."""
-
-    device: str
-    threads: int
-    torch_version: str
-    matmul_peak_gflops: float
-    updates: list[UpdateResult] = field(default_factory=list)
-    env_steps_per_s: dict[str, float] = field(default_factory=dict)
-    loop_env_steps_per_s: dict[str, float] = field(default_factory=dict)
-    seed_loops: dict[str, dict[str, float]] = field(default_factory=dict)
-    """Algorithm -> wall seconds of `seeds` toy-quick loops: `vectorised`, `one_by_one`."""
-    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _sync(device: torch.device) -> None:
@@ -242,7 +209,7 @@ def run_benchmark(config: BenchConfig, *, progress: bool = True) -> BenchResult:
     result = BenchResult(device=_device_name(device), threads=torch.get_num_threads(),
                          torch_version=torch.__version__,
                          matmul_peak_gflops=matmul_peak(device) / 1e9,
-                         config=_jsonable(asdict(config)))
+                         config=jsonable(asdict(config)))
     for problem in config.problems:
         rows = []
         for name in config.algorithms:
@@ -280,55 +247,6 @@ def _device_name(device: torch.device) -> str:
     import platform
 
     return f"cpu ({platform.processor() or platform.machine()})"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def format_report(result: BenchResult) -> str:
-    """The result as Markdown tables."""
-    lines = [f"device: {result.device}, torch {result.torch_version}, {result.threads} threads, "
-             f"matmul peak {result.matmul_peak_gflops:.1f} GFLOP/s", "",
-             "| problem | algorithm | compiled | ms/update | updates/s | × td3 | GFLOP/update "
-             "| % of peak |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for r in result.updates:
-        lines.append(f"| {r.problem} | {r.algorithm} | {'yes' if r.compiled else 'no'} | "
-                     f"{r.ms_per_update:.2f} | "
-                     f"{r.updates_per_s:.0f} | {r.ratio_to_td3:.1f} | {r.gflop_per_update:.3f} | "
-                     f"{100 * r.peak_fraction:.0f} |")
-    n_seeds = result.config.get("seeds")
-    if n_seeds:
-        lines += ["", f"| problem | algorithm | {n_seeds} seeds stacked: ms/update | ms per seed "
-                  f"| single ms | speed-up |", "|---|---|---:|---:|---:|---:|"]
-        lines += [f"| {r.problem} | {r.algorithm} | {r.stacked_ms_per_update:.2f} | "
-                  f"{r.stacked_ms_per_update / n_seeds:.2f} | {r.ms_per_update:.2f} | "
-                  f"{n_seeds * r.ms_per_update / r.stacked_ms_per_update:.2f}× |"
-                  for r in result.updates if not r.compiled]
-    if result.env_steps_per_s:
-        lines += ["", "| environment | steps/s |", "|---|---:|"]
-        lines += [f"| {k} | {v:,.0f} |" for k, v in result.env_steps_per_s.items()]
-    if result.loop_env_steps_per_s:
-        lines += ["", "| toy-quick loop | env steps/s |", "|---|---:|"]
-        lines += [f"| {k} | {v:.1f} |" for k, v in result.loop_env_steps_per_s.items()]
-    if result.seed_loops:
-        lines += ["", f"| toy-quick loop, {n_seeds} seeds | vectorised s | one by one s | "
-                  "speed-up |",
-                  "|---|---:|---:|---:|"]
-        lines += [f"| {k} | {v['vectorised']:.1f} | {v['one_by_one']:.1f} | "
-                  f"{v['one_by_one'] / v['vectorised']:.2f}× |"
-                  for k, v in result.seed_loops.items()]
-    return "\n".join(lines)
-
-
-def to_json(result: BenchResult) -> str:
-    """The result as JSON."""
-    return json.dumps(asdict(result), indent=2)
 
 
 def bench_config_from_args(**kwargs: Any) -> BenchConfig:

@@ -1,4 +1,6 @@
-"""The workbench's command line: `python -m workbench COMMAND ...`.
+"""The workbench's command line: `python -m workbench COMMAND ...`: `train`, `reproduce`,
+`report` and `config` here, the measurements (`bench`, `fidelity`, `model-fidelity`) in
+`workbench.cli.measure_commands`.
 
 The parser (`workbench.cli.parser`) imports no torch; each handler imports what its command
 needs when it runs, so `--help`, a typo and `config --list`'s parse answer at once.
@@ -11,6 +13,7 @@ import sys
 import traceback
 from typing import Any, TextIO
 
+from workbench.cli.measure_commands import bench, fidelity, model_fidelity
 from workbench.cli.parser import build_parser
 from workbench.config.names import (
     ALGORITHMS, ALIASES, COMMANDS, ENV_IDS, NOISE_SETTINGS, PRESETS, check_choice, did_you_mean,
@@ -31,88 +34,6 @@ def _check_names(preset: str | None, overrides: list[str]) -> None:
         key = ALIASES.get(key.strip(), key.strip())
         if sep and key in _CHOICES:
             check_choice(key, value.strip(), _CHOICES[key])
-
-
-def _fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity.critic_grid import FidelityOptions, incomplete_series, run_fidelity
-    from workbench.fidelity.critic_tables import (
-        criteria, format_criteria, format_criteria_summary, format_table,
-    )
-
-    try:
-        if args.workers < 1:
-            raise ValueError(f"--workers must be >= 1, got {args.workers}")
-        options = FidelityOptions(
-            n_locations=args.n_locations, gammas=args.gamma, noises=args.noise,
-            algos=args.algos, variants=args.variants, seeds=args.seeds, updates=args.updates,
-            n_checkpoints=args.checkpoints, references=args.references,
-            exact_updates=args.exact_updates, n_probes=args.probes,
-            n_truth=args.truth_samples, n_regression=args.regression_pairs,
-        )
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    from workbench.records.tensorboard_events import write_fidelity_events
-
-    rows = run_fidelity(options, args.json, workers=args.workers, progress=args.progress)
-    board = write_fidelity_events(rows, f"{args.json}.tb")
-    results = criteria(rows)
-    print(format_table(rows))
-    print()
-    print(format_criteria(results))
-    print()
-    print(format_criteria_summary(results))
-    print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
-    missing = incomplete_series(options, args.json)
-    if missing:  # a part file another run holds: its series are in neither table nor JSON
-        print(f"incomplete: {len(missing)} series have rows missing (another run writes them, "
-              f"or was stopped); re-run to complete them: {'; '.join(missing[:3])}"
-              + ("; ..." if len(missing) > 3 else ""), file=sys.stderr)
-        return 3
-    return 0
-
-
-def _model_fidelity(args: argparse.Namespace) -> int:
-    from workbench.fidelity.world_model_grid import (
-        MODEL_VARIANTS, ModelFidelityOptions, format_model_table, run_model_fidelity,
-        write_model_fidelity_events,
-    )
-
-    try:
-        options = ModelFidelityOptions(
-            models=args.models or tuple(MODEL_VARIANTS), n_locations=args.n_locations,
-            noises=args.noise, data=args.data, fit_steps=args.fit_steps, seeds=args.seeds,
-            n_probes=args.probes, n_draws=args.draws, reference_steps=args.reference_steps)
-        rows = run_model_fidelity(options, args.json, progress=args.progress)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    board = write_model_fidelity_events(rows, f"{args.json}.tb")
-    print(format_model_table(rows))
-    print(f"\nrows: {args.json}\ntensorboard: tensorboard --logdir {board}")
-    return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from workbench.bench.update_bench import bench_config_from_args, format_report, run_benchmark, to_json
-
-    names = ("algos", "problems", "batch_size", "n_samples", "n_target_samples", "hidden",
-             "warmup", "block",
-             "repeats", "env_steps", "loop_steps", "seeds", "threads", "device", "compile",
-             "critic_noise", "shared_target_draws")
-    values = {name: getattr(args, name) for name in names}
-    values["algorithms"] = values.pop("algos")
-    try:
-        config = bench_config_from_args(**values)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    result = run_benchmark(config)
-    print(format_report(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(to_json(result))
-    return 0
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -299,7 +220,7 @@ def _config(args: argparse.Namespace) -> int:
 
 
 _HANDLERS = {"train": _train, "reproduce": _reproduce, "report": _report, "config": _config,
-             "bench": _bench, "fidelity": _fidelity, "model-fidelity": _model_fidelity}
+             "bench": bench, "fidelity": fidelity, "model-fidelity": model_fidelity}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from workbench.cli import main as cli
-from workbench.bench.update_bench import BenchConfig, format_report, run_benchmark
+from workbench.bench.bench_results import format_report
+from workbench.bench.update_bench import BenchConfig, run_benchmark
 
 
 def test_benchmark_reports_every_algorithm_with_flops_and_ratios():

@@ -14,7 +14,8 @@ from tests.workbench.notebook.test_notebooks import NOTEBOOKS, _unstripped
 
 from workbench.cli import main as cli
 from workbench.host.kernels import IpcKernelManager
-from workbench.fidelity.critic_grid import FidelityOptions, load_rows
+from workbench.fidelity.critic_grid import load_rows
+from workbench.fidelity.critic_options import FidelityOptions
 from workbench.fidelity.critic_tables import criteria, format_criteria_summary, format_table
 
 TINY = ["fidelity", "--n-locations", "3", "--gamma", "0.5", "--noise", "0.05", "--algos",
@@ -147,7 +148,8 @@ def test_rows_of_another_config_are_not_resumed(grid, capsys):
 def test_config_fingerprints_are_those_of_the_committed_rows():
     """Nesting max-slicing's options (`AlgorithmConfig.slicing`) kept every fingerprint: the
     committed grid resumes instead of retraining."""
-    from workbench.fidelity.critic_grid import FidelityOptions, algorithm_config, config_fingerprint
+    from workbench.fidelity.critic_grid import config_fingerprint
+    from workbench.fidelity.critic_options import FidelityOptions, algorithm_config
 
     path = Path(__file__).resolve().parents[3] / "docs/results/fidelity.json.d"
     rows = [json.loads(line) for line in (path / "n1_gamma0.5_noise0.0_seed0.jsonl").open()]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+import papermill
 import pytest
 
 from dvg_core.training.trainer import TIMING_METRICS
@@ -302,7 +303,7 @@ def test_a_kernel_that_never_ran_a_cell_is_retried(tmp_path, monkeypatch):
         if len(calls) < 3:
             raise RuntimeError("Kernel died before replying to kernel_info")
 
-    monkeypatch.setattr(batch.papermill, "execute_notebook", flaky)
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
     monkeypatch.setattr(batch.time, "sleep", lambda s: None)
     assert cells._execute(_task(tmp_path), tmp_path / "output.ipynb") is None
     assert len(calls) == 3
@@ -318,7 +319,7 @@ def test_a_kernel_that_died_mid_notebook_is_not_retried(tmp_path, monkeypatch):
         nbformat.write(nb, output)
         raise RuntimeError("Kernel died")
 
-    monkeypatch.setattr(batch.papermill, "execute_notebook", dies)
+    monkeypatch.setattr(papermill, "execute_notebook", dies)
     assert cells._execute(_task(tmp_path), output) == "RuntimeError: Kernel died"
     assert len(calls) == 1
 

@@ -21,12 +21,12 @@ import sys
 import time
 from pathlib import Path
 
+import papermill
 import pytest
 import torch
 from filelock import FileLock, Timeout
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench.grid import batch
 from workbench.grid import grid_cells as cells
 from workbench.records import file_writes as record_files
 from workbench.records import run_record as runs
@@ -332,7 +332,7 @@ def test_a_grid_cell_whose_record_is_locked_is_skipped_without_running(tmp_path,
     def must_not_run(*args, **kwargs):
         raise AssertionError("a locked cell must not execute")
 
-    monkeypatch.setattr(batch.papermill, "execute_notebook", must_not_run)
+    monkeypatch.setattr(papermill, "execute_notebook", must_not_run)
     with FileLock(Path(task.run_dir) / ".lock"):
         result = cells.execute_cell(task)
     assert (result.status, result.skipped) == ("locked", True)

@@ -121,7 +121,7 @@ def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(done_copy, 
         shutil.copy(template, output)
 
     monkeypatch.setattr(batch, "atomic_write_text", full)
-    monkeypatch.setattr(batch.papermill, "execute_notebook", executed)
+    monkeypatch.setattr(papermill, "execute_notebook", executed)
     code = main(["report", str(done_copy.path)])
     out, err = capsys.readouterr()
     assert code == 1 and "Traceback" not in out + err
