@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from dvg_core.envs import point_mass_spec
-from workbench.grid import batch
+from workbench.report import render
 from workbench.config import memory_budget as budget
 from workbench.host import kernels
 from workbench.cli.main import main
@@ -120,7 +120,7 @@ def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(done_copy, 
     def executed(template, output, **kwargs):  # the notebook as if run (fast)
         shutil.copy(template, output)
 
-    monkeypatch.setattr(batch, "atomic_write_text", full)
+    monkeypatch.setattr(render, "atomic_write_text", full)
     monkeypatch.setattr(papermill, "execute_notebook", executed)
     code = main(["report", str(done_copy.path)])
     out, err = capsys.readouterr()
