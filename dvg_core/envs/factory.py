@@ -11,7 +11,7 @@ from typing import Any
 
 import gymnasium
 
-from dvg_core.envs import POINT_MASS_IDS
+from dvg_core.names import ENV_IDS, MUJOCO_TASKS, NOISE_SETTINGS, POINT_MASS_IDS
 from dvg_core.envs.noise import AdditiveDynamicsNoise, MultiplicativeObservationNoise
 from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative, check_range
 
@@ -27,21 +27,8 @@ __all__ = [
     "make_env",
 ]
 
-NOISE_SETTINGS = ("none", "obs", "dynamics")
-"""The paper's three settings: noise-free, multiplicative observation noise, dynamics noise."""
-
-MUJOCO_TASKS = (
-    "Ant-v5",
-    "Humanoid-v5",
-    "Walker2d-v5",
-    "Hopper-v5",
-    "HalfCheetah-v5",
-    "InvertedDoublePendulum-v5",
-)
-"""The six MuJoCo tasks (paper-notes §4.2; the paper's v2 tasks, as gymnasium v5 envs)."""
-
-WORKBENCH_ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
-"""Every env id `make_env` accepts: the toy and the six MuJoCo tasks."""
+WORKBENCH_ENV_IDS = ENV_IDS
+"""Every env id `make_env` accepts: the toy and the six MuJoCo tasks (`dvg_core.names.ENV_IDS`)."""
 
 DEFAULT_OBS_NOISE = 0.2
 """Half-width `h` of the observation-noise factor `U[1-h, 1+h]`; 0.2 is the paper's U[0.8, 1.2]."""

@@ -9,7 +9,7 @@ import time
 import gymnasium
 import torch
 
-import dvg_core  # noqa: F401  (registers the toy)
+import dvg_core.envs  # noqa: F401  (registers the toy)
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 
 

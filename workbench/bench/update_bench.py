@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-import dvg_core  # noqa: F401  (registers the toy)
+import dvg_core.envs  # noqa: F401  (registers the toy)
 from dvg_core.agents import (
     ALGORITHMS, PAPER_ALGORITHMS, SHARED_DRAW_ALGORITHMS, Agent, AlgorithmConfig, Batch,
     make_learner,

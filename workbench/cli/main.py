@@ -15,9 +15,8 @@ from typing import Any, TextIO
 
 from workbench.cli.measure_commands import bench, fidelity, model_fidelity
 from workbench.cli.parser import build_parser
-from workbench.config.names import (
-    ALGORITHMS, ALIASES, COMMANDS, ENV_IDS, NOISE_SETTINGS, PRESETS, check_choice, did_you_mean,
-)
+from dvg_core.names import ALGORITHMS, ENV_IDS, NOISE_SETTINGS
+from workbench.config.names import ALIASES, COMMANDS, PRESET_NAMES, check_choice, did_you_mean
 
 __all__ = ["build_parser", "main"]
 
@@ -28,7 +27,7 @@ def _check_names(preset: str | None, overrides: list[str]) -> None:
     """Named values that have a fixed set of choices, checked before torch loads, so a typo is
     answered with a suggestion (`ValueError`)."""
     if preset is not None:
-        check_choice("preset", preset, PRESETS)
+        check_choice("preset", preset, PRESET_NAMES)
     for item in overrides:
         key, sep, value = item.partition("=")
         key = ALIASES.get(key.strip(), key.strip())

@@ -7,7 +7,7 @@ import argparse
 import os
 
 from workbench.cli.arg_types import float_list, int_list, names, seeds
-from workbench.config.names import ALGORITHMS, PAPER_ALGORITHMS
+from dvg_core.names import ALGORITHMS, PAPER_ALGORITHMS
 
 __all__ = ["add_bench", "add_fidelity", "add_model_fidelity"]
 

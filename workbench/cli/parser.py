@@ -1,6 +1,7 @@
 """The argument parser of `python -m workbench`, built from plain names only.
 
-Nothing here imports torch (`workbench.config.names` holds the choices), so `--help` and a parse error
+Nothing here imports torch (`dvg_core.names`, `workbench.config.names` and the torch-free
+`workbench.experiments` hold the choices), so `--help` and a parse error
 answer at once; the command handlers in `workbench.cli.main` import the heavy layers when they run.
 """
 
@@ -12,7 +13,9 @@ import os
 from workbench.cli.arg_types import int_list, names, seeds
 from workbench.cli.measure_parsers import add_bench, add_fidelity, add_model_fidelity
 from workbench.experiments.ablations import ABLATIONS
-from workbench.config.names import ALGORITHMS, ALIASES, ENV_IDS, EXPERIMENTS, PAPER_ALGORITHMS, PRESETS
+from dvg_core.names import ALGORITHMS, ENV_IDS, PAPER_ALGORITHMS
+from workbench.config.names import ALIASES, PRESET_NAMES
+from workbench.experiments.registry import EXPERIMENTS
 
 __all__ = ["build_parser"]
 
@@ -42,7 +45,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                            help="with `ablations`: print every ablation (what changes, the "
                                 "values, the algorithms) and exit")
     reproduce.add_argument("--preset", type=str, default=None,
-                           help=f"starting config of every cell, one of {list(PRESETS)} "
+                           help=f"starting config of every cell, one of {list(PRESET_NAMES)} "
                                 "(default: the experiment's: toy-quick, mujoco-100k)")
     reproduce.add_argument("--seeds", type=seeds, default=None,
                            help="seeds: a list like 0,1,2, or a count like 3 (= 0,1,2); "
@@ -99,7 +102,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                     "(skipped, nothing written).",
     )
     train.add_argument("--preset", default="toy-quick", type=str,
-                       help=f"starting config, one of {list(PRESETS)} (default: toy-quick)")
+                       help=f"starting config, one of {list(PRESET_NAMES)} (default: toy-quick)")
     train.add_argument("--algo", type=str, help=f"algorithm, one of {list(ALGORITHMS)}")
     train.add_argument("--env", type=str, help=f"env id, one of {list(ENV_IDS)}")
     train.add_argument("--seed", type=int, help="seed (integer >= 0)")
@@ -146,7 +149,7 @@ def _add_config(sub: argparse._SubParsersAction) -> None:
                     "and its doc line, then the aliases.",
     )
     config.add_argument("--preset", default="toy-quick", type=str,
-                        help=f"starting config, one of {list(PRESETS)} (default: toy-quick)")
+                        help=f"starting config, one of {list(PRESET_NAMES)} (default: toy-quick)")
     config.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a field (as in `train --set`)")
     config.add_argument("--list", dest="list_keys", action="store_true",

@@ -1,9 +1,11 @@
-"""The names the command line offers, importable without torch, and "did you mean" suggestions.
+"""The workbench's own names that the command line offers, importable without torch, and "did you
+mean" suggestions.
 
-`python -m workbench --help` must not wait for torch (about 5 s), so the parser's choices live
-here as plain tuples; `tests/workbench/cli/test_cli.py` checks that each equals the registry it mirrors
-(`dvg_core.agents.ALGORITHMS`, `workbench.config.presets.PRESETS`, `dvg_core.configs.ENV_IDS`,
-`workbench.grid.batch.EXPERIMENTS`, ...). Nothing here imports torch, numpy or the `dvg_core` layer.
+`python -m workbench --help` must not wait for torch (about 5 s), so the parser's choices are
+plain tuples, each kept once: the presets' names here (`workbench.config.presets.PRESETS` maps
+each to its config), the sub-commands and the override aliases here; the core's algorithms,
+environments and noise settings in `dvg_core.names`, the grids in
+`workbench.experiments.registry`. Nothing here imports anything of torch, numpy or `dvg_core`.
 """
 
 from __future__ import annotations
@@ -12,23 +14,11 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
-    "ALGORITHMS", "ALIASES", "COMMANDS", "ENV_IDS", "EXPERIMENTS", "NOISE_SETTINGS",
-    "PAPER_ALGORITHMS", "PRESETS", "check_choice", "did_you_mean",
+    "ALIASES", "COMMANDS", "PRESET_NAMES", "check_choice", "did_you_mean",
 ]
 
-PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
-"""The paper's six, the grids' default (mirrors `dvg_core.agents.PAPER_ALGORITHMS`)."""
-ALGORITHMS = (*PAPER_ALGORITHMS, "dsdpg_complete")
-"""Every algorithm, the six and `dsdpg_complete` (mirrors `dvg_core.agents.ALGORITHMS`)."""
-PRESETS = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
-"""The named starting configs (mirrors `workbench.config.presets.PRESETS`)."""
-ENV_IDS = ("dvg/PointMass-v0", "dvg/PointMass-v1", "Ant-v5", "Humanoid-v5", "Walker2d-v5", "Hopper-v5",
-           "HalfCheetah-v5", "InvertedDoublePendulum-v5")
-"""The toy's two versions and the six MuJoCo tasks (mirrors `dvg_core.configs.ENV_IDS`)."""
-NOISE_SETTINGS = ("none", "obs", "dynamics")
-"""The paper's noise settings (mirrors `dvg_core.envs.factory.NOISE_SETTINGS`)."""
-EXPERIMENTS = ("toy", "mujoco")
-"""The registered grids (mirrors `workbench.grid.batch.EXPERIMENTS`)."""
+PRESET_NAMES = ("toy-quick", "toy-paper", "mujoco-smoke", "mujoco-100k", "mujoco-paper")
+"""The named starting configs, in the order `workbench.config.presets.PRESETS` builds them."""
 COMMANDS = ("train", "reproduce", "report", "config", "bench", "fidelity", "model-fidelity")
 """The sub-commands of `python -m workbench`."""
 

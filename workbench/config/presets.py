@@ -11,7 +11,7 @@ from dvg_core.envs import POINT_MASS_V1_ID
 from workbench.config.experiment_config import ExperimentConfig
 from workbench.config.memory_budget import check_budget, run_device
 from workbench.config.overrides import apply_overrides, set_keys
-from workbench.config.names import did_you_mean
+from workbench.config.names import PRESET_NAMES, did_you_mean
 
 __all__ = ["PRESETS", "preset"]
 
@@ -112,14 +112,12 @@ def _mujoco_smoke() -> ExperimentConfig:
     )
 
 
-PRESETS: dict[str, Callable[[], ExperimentConfig]] = {
-    "toy-quick": _toy_quick,
-    "toy-paper": _toy_paper,
-    "mujoco-smoke": _mujoco_smoke,
-    "mujoco-100k": _mujoco_100k,
-    "mujoco-paper": _mujoco_paper,
-}
-"""Named starting points; every budget of the workbench's presets is set here and nowhere else."""
+PRESETS: dict[str, Callable[[], ExperimentConfig]] = dict(zip(
+    PRESET_NAMES, (_toy_quick, _toy_paper, _mujoco_smoke, _mujoco_100k, _mujoco_paper),
+    strict=True))
+"""Named starting points (their names: `workbench.config.names.PRESET_NAMES`, which the command
+line reads without torch); every budget of the workbench's presets is set here and nowhere
+else."""
 
 
 def preset(name: str, overrides: Iterable[str] = ()) -> ExperimentConfig:

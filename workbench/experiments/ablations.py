@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.config.names import ALGORITHMS, ALIASES, did_you_mean
+from dvg_core.names import ALGORITHMS
+from workbench.config.names import ALIASES, did_you_mean
 from workbench.experiments.grid_options import GridOptions
 
 __all__ = [

@@ -8,8 +8,7 @@ from functools import partial
 from typing import Any
 
 
-from dvg_core.agents import PAPER_ALGORITHMS
-from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
+from dvg_core.names import MUJOCO_TASKS, NOISE_SETTINGS, PAPER_ALGORITHMS
 from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS, ablation_cells
 from workbench.experiments.grid_options import GridOptions
 from workbench.config.names import did_you_mean
