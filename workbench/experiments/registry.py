@@ -15,8 +15,8 @@ from workbench.config.names import did_you_mean
 
 
 __all__ = [
-    "ABLATION_EXPERIMENTS", "EXPERIMENTS", "Experiment", "GridOptions", "get_experiment",
-    "grid_cells",
+    "ABLATION_EXPERIMENTS", "EXPERIMENTS", "Experiment", "GridOptions", "experiment_grid",
+    "get_experiment", "grid_cells",
 ]
 
 
@@ -91,9 +91,15 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str, Any]]:
-    """The cells of experiment `name` under `options`."""
+def experiment_grid(name: str, options: GridOptions = GridOptions()
+                    ) -> tuple[Experiment, list[dict[str, Any]]]:
+    """Experiment `name` (`get_experiment`) and its cells under `options`."""
     experiment = get_experiment(name)
     seeds = options.seeds if options.seeds is not None else tuple(range(experiment.n_seeds))
     cells = experiment.cells(options, options.preset or experiment.preset, seeds)
-    return [{**cell, "device": options.device} for cell in cells]
+    return experiment, [{**cell, "device": options.device} for cell in cells]
+
+
+def grid_cells(name: str, options: GridOptions = GridOptions()) -> list[dict[str, Any]]:
+    """The cells of experiment `name` under `options`."""
+    return experiment_grid(name, options)[1]

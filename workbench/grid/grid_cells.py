@@ -29,6 +29,7 @@ from workbench.records.run_record import (
 __all__ = [
     "FINAL_STATUSES", "TRAIN_NOTEBOOK", "CellResult", "CellTask", "compiled_where_it_pays",
     "execute_cell", "execute_seed_group", "final_status", "group_by_setting", "plan_cell",
+    "plan_grid",
 ]
 
 TRAIN_NOTEBOOK = NOTEBOOKS / "train.ipynb"
@@ -119,6 +120,17 @@ def plan_cell(cell: dict[str, Any], *, run_root: Path, experiment: str,
     except ValueError as err:
         run_dir, error = _invalid_dir(parameters, run_root / experiment), f"ValueError: {err}"
     return CellTask(parameters, str(run_dir), error, timeout_s, retries)
+
+
+def plan_grid(cells: Sequence[dict[str, Any]], *, run_root: Path, experiment: str,
+              timeout_s: float | None = 3600.0, retries: int = 2) -> list[CellTask]:
+    """`plan_cell` of every cell, in order; duplicate cells (the same run directory) once."""
+    tasks: dict[str, CellTask] = {}
+    for cell in cells:
+        task = plan_cell(cell, run_root=run_root, experiment=experiment, timeout_s=timeout_s,
+                         retries=retries)
+        tasks.setdefault(task.run_dir, task)
+    return list(tasks.values())
 
 
 def _started(output: Path) -> bool:

@@ -1,6 +1,6 @@
 """Which GPU each job of a parallel batch runs on: a pure function of the GPU count.
 
-The grid runner (`workbench.grid.batch.run_grid`) calls `job_device` for the k-th job it submits,
+The grid runner (`workbench.grid.grid_runner.run_grid`) calls `job_device` for the k-th job it submits,
 so on a machine with several GPUs its cells go round-robin over them: the `workers` jobs that
 run at once (the first `workers`, and roughly so later on as jobs finish) are spread evenly,
 no GPU holding more than one job more than another. A job gets a device *name*

@@ -231,8 +231,9 @@ def _placed_devices(tmp_path: Path, device: str, n_gpus: int, *,
     grid = grid_cells("toy", GridOptions(seeds=(0, 1), algos=("td3", "iqn", "mmd"),
                                          n_locations=(1,), device=device))
     recorder = _Recorder()
-    batch.run_grid(grid, run_root=tmp_path, experiment="toy", executor=recorder,
-                   progress=False, n_gpus=n_gpus, vectorize_seeds=vectorize_seeds)
+    tasks = batch.plan_grid(grid, run_root=tmp_path, experiment="toy")
+    batch.run_grid(tasks, experiment="toy", executor=recorder, progress=False, n_gpus=n_gpus,
+                   vectorize_seeds=vectorize_seeds)
     return [[t.parameters["device"] for t in job] for job in recorder.jobs]
 
 

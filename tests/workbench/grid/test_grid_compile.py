@@ -52,8 +52,8 @@ def test_reproduce_applies_compile_to_the_cells_it_plans(tmp_path, monkeypatch):
 
     seen = []
 
-    def fake_run_grid(cells, **kwargs):
-        seen.extend(cells)
+    def fake_run_grid(tasks, **kwargs):
+        seen.extend(task.parameters for task in tasks)
         raise KeyboardInterrupt  # stop before anything trains
 
     monkeypatch.setattr(batch, "run_grid", fake_run_grid)
