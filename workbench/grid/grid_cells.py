@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 import papermill
 
+from workbench.config.experiment_config import identity_dict
 from workbench.config.notebook_parameters import TRAIN_PARAMETERS, config_from_parameters
 from workbench.host.kernels import NOTEBOOKS, IpcKernelManager, notebook_error
 from workbench.records.checks import RecordError
@@ -115,7 +116,7 @@ def plan_cell(cell: dict[str, Any], *, run_root: Path, experiment: str,
                   "experiment": experiment, "interactive": False}
     try:
         config = config_from_parameters(**parameters)
-        RunRecord(record_path(config)).check_matches(config)
+        RunRecord(record_path(config)).check_matches(identity_dict(config))
         run_dir, error = record_path(config), None
     except ValueError as err:
         run_dir, error = _invalid_dir(parameters, run_root / experiment), f"ValueError: {err}"

@@ -25,6 +25,7 @@ A file that cannot be read raises `RecordError` naming it and the remedy
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,14 @@ class RunRecord:
                               f"--restart (resume=False) to write it afresh, or delete "
                               f"{self.path}") from None
 
-    def check_matches(self, config: ExperimentConfig) -> None:
-        """Raise `ValueError` if the record holds params of a run other than `config`'s."""
+    def check_matches(self, identity: Mapping[str, Any]) -> None:
+        """Raise `ValueError` if the record holds params of a run other than the one whose
+        `identity_dict` is `identity`."""
         if not self.params_path.exists():
             return
         params = self.read_params()
         stored = identity_dict(self.config())
-        if params.get("run_id") != self.run_id or stored != identity_dict(config):
+        if params.get("run_id") != self.run_id or stored != identity:
             raise ValueError(f"{self.path} holds a run with other parameters; refusing to "
                              "overwrite it (choose another run_root or experiment)")
 
@@ -186,7 +188,7 @@ def create_or_open(config: ExperimentConfig, *, replace_unreadable: bool = False
     make_record_dir(record.path)
     if record.params_path.exists():
         try:
-            record.check_matches(config)
+            record.check_matches(identity_dict(config))
             return record
         except RecordError:
             if not replace_unreadable:

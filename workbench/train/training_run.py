@@ -22,11 +22,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import replace
 from typing import Any
 
 from dvg_core.training import Trainer
-from dvg_core.training.build import build_trainer
 from dvg_core.util.device import resolve_device
 from workbench.config.experiment_config import ExperimentConfig, identity_dict
 from workbench.records.provenance import end_session, start_session
@@ -38,22 +36,27 @@ from workbench.train.record_session import (
 )
 from workbench.records.run_record import RunRecord, create_or_open, record_path
 from workbench.records.tensorboard_events import RecordSinks  # metrics.csv and TensorBoard events
+from workbench.train.records_trainer import build_records_trainer
 
 __all__ = ["TrainingRun", "train", "train_seeds"]
 
 
-def _check_seed_group(configs: Sequence[ExperimentConfig]) -> None:
+def _seed_group_identities(configs: Sequence[ExperimentConfig]) -> list[dict[str, Any]]:
+    """Each config's run identity (`identity_dict`), once `ValueError` has ruled out an empty
+    group, configs that differ in more than the seed (or the device) and repeated seeds."""
     if not configs:
         raise ValueError("configs must hold at least one config")
+    identities = [identity_dict(config) for config in configs]
     first = configs[0]
-    base = identity_dict(replace(first, seed=0)) | {"device": first.device}
-    for config in configs[1:]:
-        if identity_dict(replace(config, seed=0)) | {"device": config.device} != base:
+    base = {**identities[0], "seed": 0, "device": first.device}
+    for config, identity in zip(configs[1:], identities[1:]):
+        if {**identity, "seed": 0, "device": config.device} != base:
             raise ValueError("a seed group needs configs that differ only in their seed; "
                              f"{config.seed} differs from {first.seed} in more")
     seeds = [c.seed for c in configs]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
+    return identities
 
 
 class TrainingRun:
@@ -82,32 +85,22 @@ class TrainingRun:
 
     def __init__(self, configs: Sequence[ExperimentConfig], *, resume: bool = True,
                  progress: bool = True) -> None:
-        _check_seed_group(configs)
+        identities = _seed_group_identities(configs)
         self.configs, self.resume, self.progress = list(configs), resume, progress
         self.device = resolve_device(configs[0].device)
         self.records = [RunRecord(record_path(c)) for c in configs]
-        for record, config in zip(self.records, configs):
+        for record, identity in zip(self.records, identities):
             try:
-                record.check_matches(config)
+                record.check_matches(identity)
             except RecordError:
                 if resume:
                     raise
         self.todo = [i for i, (r, c) in enumerate(zip(self.records, configs))
                      if not (resume and incomplete_done(r, c) == [])]
-        self.trainer: Trainer | None = self._build(self.todo) if self.todo else None
-
-    def _build(self, todo: list[int]) -> Trainer:
-        self.writers = [RecordSinks(self.records[i].metrics_path, self.configs[i].to_json())
-                        for i in todo]
-        first = self.configs[todo[0]]
-        try:
-            return build_trainer(
-                first.algorithm, first.model, first.env, first.loop,
-                seeds=[self.configs[i].seed for i in todo], device=self.device,
-                run_dirs=[self.records[i].path for i in todo],
-                logs=[w.write for w in self.writers], progress=self.progress)
-        except TypeError as err:  # e.g. a kwarg the env constructor does not take
-            raise ValueError(f"the builders reject this config: {err}") from err
+        self.trainer: Trainer | None = None
+        if self.todo:
+            self.trainer, self.writers = build_records_trainer(
+                self.configs, self.records, self.todo, device=self.device, progress=progress)
 
     def execute(self) -> list[RunRecord]:
         """Train to the end, holding the records' locks; the records, whose statuses say how
@@ -127,7 +120,10 @@ class TrainingRun:
             held = [i for i in range(len(self.records)) if self._lock(i, locks)]
             if held:
                 if held != self.todo or self.trainer is None:
-                    self.todo, self.trainer = held, self._build(held)
+                    self.todo = held
+                    self.trainer, self.writers = build_records_trainer(
+                        self.configs, self.records, held, device=self.device,
+                        progress=self.progress)
                 label = "" if len(held) == 1 else f" (seed-vectorised, {len(held)} seeds)"
                 _train_records(self.trainer, [self.configs[i] for i in held],
                                [self.records[i] for i in held], self.writers,
