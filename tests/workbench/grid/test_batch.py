@@ -305,7 +305,7 @@ def test_a_kernel_that_never_ran_a_cell_is_retried(tmp_path, monkeypatch):
             raise RuntimeError("Kernel died before replying to kernel_info")
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
-    monkeypatch.setattr(batch.time, "sleep", lambda s: None)
+    monkeypatch.setattr(cells.time, "sleep", lambda s: None)
     assert cells._execute(_task(tmp_path), tmp_path / "output.ipynb") is None
     assert len(calls) == 3
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench.train import training_run as training
+from workbench.train import records_trainer
 from workbench.cli.main import main
 from workbench.config.overrides import apply_overrides
 from workbench.config.presets import preset
@@ -53,7 +53,7 @@ def test_train_writes_a_done_record_and_a_rerun_returns_it_untouched(tmp_path, m
     def no_build(*args, **kwargs):
         raise AssertionError("a done run must not be rebuilt")
 
-    monkeypatch.setattr(training, "build_trainer", no_build)
+    monkeypatch.setattr(records_trainer, "build_trainer", no_build)
     again = train(config, progress=False)
     assert again.path == record.path
     assert (record.metrics_path.read_bytes(), record.status_path.read_bytes()) == before
