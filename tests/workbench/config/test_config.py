@@ -1,20 +1,19 @@
-"""workbench.config.experiment_config: validation by field, JSON round trip, run ids, typed overrides, presets."""
+"""workbench.config.experiment_config: validation by field, unknown keys named (the JSON round trip
+and run ids: test_run_ids.py; overrides and presets: test_overrides_and_presets.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import re
 
 import pytest
 
 from dvg_core.agents import AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
-from dvg_core.envs import POINT_MASS_V1_ID, PointMassSpec
-from workbench.config.experiment_config import _LATER_FIELDS, ALIASES, SECTIONS, ExperimentConfig, run_id
+from dvg_core.envs import PointMassSpec
+from workbench.config.experiment_config import SECTIONS, ExperimentConfig
 from workbench.config.overrides import apply_overrides
-from workbench.config.presets import PRESETS, preset
+from workbench.config.presets import preset
 
 
 def base() -> ExperimentConfig:
@@ -157,168 +156,3 @@ def test_unknown_key_is_named_with_the_valid_keys_of_its_section():
         apply_overrides(base(), ["optim.lr=1"])
     with pytest.raises(ValueError, match="key=value"):
         apply_overrides(base(), ["lam"])
-
-
-def test_overrides_parse_by_field_type_and_aliases():
-    config = apply_overrides(base(), [
-        "algo=mage", "lam=0.5", "gamma=0.8", "samples=4", "steps=2000", "n_locations=5",
-        "noise=dynamics", "noise_scale=0.02", "model=oracle", "seed=3",
-        "algorithm.hidden=32, 16", "algorithm.target_policy_noise=none", "algorithm.critic_lr=1",
-        "env.kwargs.width=0.5", "device=cuda:1", "algorithm.slicing_axes=true",
-    ])
-    assert config.algorithm == dataclasses.replace(
-        base().algorithm, name="mage", lam=0.5, gamma=0.8, n_samples=4, hidden=(32, 16),
-        target_policy_noise=None, critic_lr=1.0,
-        slicing=dataclasses.replace(base().algorithm.slicing, axes=True))
-    assert isinstance(config.algorithm.critic_lr, float)
-    assert config.loop.total_steps == 2000
-    assert config.env == EnvConfig(noise="dynamics", noise_scale=0.02,
-                                   kwargs={"n_locations": 5, "width": 0.5})
-    assert (config.model.kind, config.seed, config.device) == ("oracle", 3, "cuda:1")
-    assert set(ALIASES) >= {"algo", "lam", "gamma", "samples", "steps", "n_locations", "noise",
-                            "noise_scale", "model"}
-
-
-def test_later_override_wins_and_input_config_is_unchanged():
-    original = base()
-    config = apply_overrides(original, ["lam=0.5", "algorithm.lam=0.25"])
-    assert config.algorithm.lam == 0.25
-    assert original == base()
-
-
-def test_changing_env_id_drops_the_old_envs_kwargs():
-    config = apply_overrides(base(), ["env=HalfCheetah-v5"])
-    assert config.env.kwargs == {}
-    kept = apply_overrides(base(), ["env=dvg/PointMass-v0"])
-    assert kept.env.kwargs == base().env.kwargs  # the toy's versions share their kwargs
-    assert apply_overrides(config, ["env=dvg/PointMass-v1"]).env.kwargs == {}
-
-
-def _custom() -> ExperimentConfig:
-    return apply_overrides(base(), [
-        "algorithm.hidden=32,16", "algorithm.target_policy_noise=none", "noise=dynamics",
-        "noise_scale=0.05", "env.kwargs.horizon=20", "seed=7", "experiment=exp.1",
-        "run_root=/tmp/somewhere",
-    ])
-
-
-def test_json_round_trip_gives_an_equal_config_and_run_id():
-    config = _custom()
-    back = ExperimentConfig.from_json(config.to_json())
-    assert back == config
-    assert back.algorithm.hidden == (32, 16) and isinstance(back.algorithm.hidden, tuple)
-    assert back.algorithm.target_policy_noise is None
-    assert back.env.kwargs == {"n_locations": 3, "horizon": 20}
-    assert run_id(back) == run_id(config)
-    assert json.loads(config.to_json()) == config.to_dict()
-
-
-def test_from_dict_rejects_unknown_keys_by_name():
-    data = base().to_dict()
-    with pytest.raises(ValueError, match="'colour'"):
-        ExperimentConfig.from_dict({**data, "colour": "red"})
-    with pytest.raises(ValueError, match="'lamda'"):
-        ExperimentConfig.from_dict({**data, "algorithm": {**data["algorithm"], "lamda": 1.0}})
-
-
-def test_from_dict_fills_missing_keys_with_defaults():
-    config = ExperimentConfig.from_dict({"algorithm": {"name": "td3"}})
-    assert config.algorithm == AlgorithmConfig(name="td3")
-    assert config.loop == LoopConfig() and config.seed == 0
-
-
-def test_int_in_a_float_field_does_not_change_the_run_id():
-    as_int = _top(algorithm=dataclasses.replace(base().algorithm, lam=1))
-    as_float = _top(algorithm=dataclasses.replace(base().algorithm, lam=1.0))
-    assert run_id(as_int) == run_id(as_float)
-    assert isinstance(as_int.to_dict()["algorithm"]["lam"], float)
-
-
-@pytest.mark.parametrize("section, field, on", [
-    ("loop", "compile", "loop.compile=true"),
-    ("algorithm", "shared_target_draws", "algorithm.variant=shared-draws"),
-    ("model", "prior_components", "model.prior_components=4"),
-])
-def test_a_later_field_at_its_default_keeps_the_run_id_of_a_record_written_before_it(
-    section, field, on
-):
-    config = apply_overrides(base(), ["model.prior_components=1"])  # every later field neutral
-    config = config if section != "algorithm" else apply_overrides(config, ["algo=mmd"])
-    before = config.to_dict()
-    del before[section][field]  # a params.json from before the field (and the later ones)
-    for later_section, later_field in _LATER_FIELDS:
-        before[later_section].pop(later_field, None)
-    old_text = json.dumps({k: v for k, v in before.items()
-                           if k not in ("run_root", "device", "experiment")},
-                          sort_keys=True, separators=(",", ":"))
-    old_digest = hashlib.sha256(old_text.encode()).hexdigest()[:12]
-    assert run_id(config).endswith(old_digest)
-    assert run_id(ExperimentConfig.from_dict(before)) == run_id(config)
-    assert run_id(apply_overrides(config, [on])) != run_id(config)
-
-
-@pytest.mark.parametrize("override", [
-    "lam=0.5", "seed=1", "algo=td3", "n_locations=4", "loop.total_steps=3001", "model=ensemble",
-    "algorithm.hidden=64,65", "env.kwargs.horizon=51",
-])
-def test_run_id_changes_with_a_training_relevant_field(override):
-    assert run_id(apply_overrides(base(), [override])) != run_id(base())
-
-
-@pytest.mark.parametrize("override", ["run_root=/elsewhere", "device=cpu", "experiment=other"])
-def test_run_id_ignores_where_and_on_what_a_run_is_stored(override):
-    assert run_id(apply_overrides(base(), [override])) == run_id(base())
-
-
-def test_run_id_is_readable_and_stable():
-    rid = run_id(base())
-    assert re.fullmatch(r"dsdpg_msmmd-PointMass-s0-[0-9a-f]{12}", rid)
-    assert run_id(preset("toy-quick")) == rid
-
-
-def test_toy_quick_is_the_small_preset():
-    quick, paper = preset("toy-quick"), preset("toy-paper")
-    assert quick.env.env_id == paper.env.env_id == POINT_MASS_V1_ID
-    assert quick.model.kind == paper.model.kind == "cvae"  # a learned model, the paper's setting
-    assert quick.loop.total_steps < paper.loop.total_steps
-    assert quick.algorithm.hidden == (64, 64) and paper.algorithm.hidden == (256, 256)
-    assert (paper.loop.utd, paper.algorithm.n_samples, paper.algorithm.gamma) == (10, 10, 0.95)
-
-
-@pytest.mark.parametrize("name", list(PRESETS))
-def test_every_preset_round_trips(name):
-    config = preset(name)
-    assert ExperimentConfig.from_json(config.to_json()) == config
-
-
-def test_preset_applies_overrides_and_rejects_unknown_names():
-    assert preset("toy-paper", ["seed=4"]).seed == 4
-    with pytest.raises(ValueError, match="toy-quick"):
-        preset("toy-slow")
-
-
-def test_variant_override_sets_the_papers_critic_fields_and_later_overrides_win():
-    paper = preset("toy-quick", ["variant=paper"]).algorithm
-    assert (paper.truncate, paper.unbiased, paper.critic_noise, paper.bandwidth) == (
-        0.1, False, "input", 100.0)
-    later = preset("toy-quick", ["algorithm.variant=paper", "algorithm.truncate=0.2"]).algorithm
-    assert later.truncate == 0.2 and later.unbiased is False
-    default = preset("toy-quick").algorithm
-    assert (default.truncate, default.unbiased, default.critic_noise) == (0.0, True, "quantile")
-    with pytest.raises(ValueError, match="algorithm.variant must be one of"):
-        preset("toy-quick", ["variant=papr"])
-
-
-def test_max_slicing_options_nest_and_the_older_flat_names_still_work():
-    nested = apply_overrides(base(), ["algorithm.slicing.steps=7", "algorithm.slicing.axes=true"])
-    flat = apply_overrides(base(), ["algorithm.slicing_steps=7", "algorithm.slicing_axes=true"])
-    assert nested == flat
-    assert nested.algorithm.slicing == SlicingConfig(steps=7, step_size=0.5, restarts=0, axes=True)
-    assert ExperimentConfig.from_dict(nested.to_dict()) == nested  # JSON round trip, nested
-    old = nested.to_dict()  # a record written before the nesting: flat keys in params.json
-    slicing = old["algorithm"].pop("slicing")
-    old["algorithm"] |= {f"slicing_{k}": v for k, v in slicing.items()
-                         if k != "fresh_search"}  # added after the nesting: never flat
-    assert ExperimentConfig.from_dict(old) == nested
-    with pytest.raises(ValueError, match="algorithm.slicing.*'stepz'"):
-        apply_overrides(base(), ["algorithm.slicing.stepz=1"])

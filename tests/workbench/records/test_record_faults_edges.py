@@ -30,12 +30,9 @@ from workbench.records.checks import verify_done
 from workbench.train.record_session import failure_message
 from workbench.records.run_record import MetricsWriter, RunRecord, record_path
 from workbench.train.training_run import train
-from tests.workbench.records.test_record_faults import (
-    TINY, assert_failed_cleanly, assert_same_metrics, baseline, cli_train, done_copy, one_thread,
-    tiny,
+from tests.workbench.records.faults import (
+    TINY, assert_failed_cleanly, assert_same_metrics, cli_train, tiny,
 )
-
-__all__ = ["baseline", "done_copy", "one_thread"]  # fixtures shared with test_record_faults
 
 
 # ----------------------------------------------------------------- budgets before work
