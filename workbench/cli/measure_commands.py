@@ -12,6 +12,8 @@ __all__ = ["bench", "fidelity", "model_fidelity"]
 
 
 def fidelity(args: argparse.Namespace) -> int:
+    """`python -m workbench fidelity`: the critic-fidelity grid, its table and criteria; 3 when
+    series stay incomplete (another run writes them)."""
     from workbench.fidelity.critic_grid import incomplete_series, run_fidelity
     from workbench.fidelity.critic_options import FidelityOptions
     from workbench.fidelity.critic_tables import (
@@ -52,6 +54,7 @@ def fidelity(args: argparse.Namespace) -> int:
 
 
 def model_fidelity(args: argparse.Namespace) -> int:
+    """`python -m workbench model-fidelity`: the world-model grid and its table."""
     from workbench.fidelity.world_model_grid import (
         MODEL_VARIANTS, ModelFidelityOptions, run_model_fidelity,
     )
@@ -75,6 +78,7 @@ def model_fidelity(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
+    """`python -m workbench bench`: the throughput benchmark, printed (and written as JSON)."""
     from workbench.bench.bench_results import format_report, to_json
     from workbench.bench.update_bench import bench_config_from_args, run_benchmark
 

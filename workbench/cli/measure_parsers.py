@@ -13,6 +13,7 @@ __all__ = ["add_bench", "add_fidelity", "add_model_fidelity"]
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
+    """The `bench` sub-parser."""
     bench = sub.add_parser(
         "bench", help="measure update, env and loop throughput (see workbench/bench/update_bench.py)",
         description="Time the full update of each algorithm (median of repeats after warm-up), "
@@ -49,6 +50,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def add_fidelity(sub: argparse._SubParsersAction) -> None:
+    """The `fidelity` sub-parser."""
     fidelity = sub.add_parser(
         "fidelity", help="measure each critic's law against the Monte-Carlo truth (toy)",
         description="Policy evaluation of a fixed actor on dvg/PointMass-v0 with the oracle model: "
@@ -96,6 +98,7 @@ def add_fidelity(sub: argparse._SubParsersAction) -> None:
 
 
 def add_model_fidelity(sub: argparse._SubParsersAction) -> None:
+    """The `model-fidelity` sub-parser."""
     mf = sub.add_parser(
         "model-fidelity", help="measure each world model against the toy's differentiable step",
         description="Fit each world model by its own fit on the toy (uniform pairs, and the "
