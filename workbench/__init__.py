@@ -1,4 +1,6 @@
-"""workbench: experiment glue around `dvg_core` (configs, run records, batch, plots, widgets, CLI).
+"""workbench: experiment glue around `dvg_core`, in rooms by job, each importing only rooms below
+it: `host` (paths, signals, processes, kernels), `config`, `records`, `experiments`, `train`,
+`report`, `grid`, `fidelity`, `explorer`, `contraction`, `bench`, `notebook` and `cli`.
 
 The names below load on first use (PEP 562), so `python -m workbench --help`, which imports this
 package first, does not wait for torch.
