@@ -32,7 +32,7 @@ test-all: $(STAMP)
 ## make test-browser: only explore_toy.ipynb driven in headless Debian chromium (apt-get install
 ## chromium; the test skips without it). `make test` runs it too.
 test-browser: $(STAMP)
-	$(PY) -m pytest -m browser -s tests/test_browser.py $(PYTEST_ARGS)
+	$(PY) -m pytest -m browser -s tests/workbench/explorer/test_browser.py $(PYTEST_ARGS)
 
 ## make reproduce: the main job. The toy grid (6 algorithms x N in {1, 3, 5} x 5 seeds on
 ## dvg/PointMass-v1 at toy-quick, with its learned cVAE world model; each setting's seeds in one worker, stacked where that pays;
@@ -45,9 +45,9 @@ reproduce: $(STAMP)
 	@cat runs/toy/fidelity.md
 
 ## make lab: JupyterLab on lab/, working copies of notebooks/ (the papermill templates stay
-## clean; see workbench/lab.py).
+## clean; see workbench/notebook/lab.py).
 lab: $(STAMP)
-	$(PY) -m workbench.lab lab
+	$(PY) -m workbench.notebook.lab lab
 	$(VENV)/bin/jupyter lab lab/
 
 clean-venv:

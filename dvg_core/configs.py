@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dvg_core.envs.factory import MUJOCO_TASKS, NOISE_SETTINGS
-from dvg_core.envs import POINT_MASS_IDS, POINT_MASS_V1_ID
+from dvg_core.names import ENV_IDS, NOISE_SETTINGS, POINT_MASS_IDS, POINT_MASS_V1_ID
 from dvg_core.envs.point_mass import PointMassSpec, point_mass_spec
 from dvg_core.util.validation import (
     check_choice,
@@ -20,9 +19,6 @@ from dvg_core.util.validation import (
 )
 
 __all__ = ["ENV_IDS", "MODEL_KINDS", "EnvConfig", "LoopConfig", "ModelConfig"]
-
-ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
-"""Every env id the workbench runs."""
 
 MODEL_KINDS = ("cvae", "ensemble", "flow", "oracle")
 """World models: the paper's cVAE, a MAGE-style Gaussian ensemble, a conditional normalising flow

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench import report_api as report
-from workbench.ablations import ABLATION_PREFIX, ABLATIONS
-from workbench.statistics import improvement_interval, iqm, iqm_interval
+from workbench.report import report_notebook as report
+from workbench.experiments.ablations import ABLATION_PREFIX, ABLATIONS
+from workbench.report.seed_statistics import improvement_interval, iqm, iqm_interval
 
 
 def _cell(scores: np.ndarray) -> str:

@@ -151,7 +151,7 @@ def metrics_page() -> str:
     """docs/reference/metrics.md."""
     from dvg_core.analysis.fidelity import FIDELITY_METRICS, STATE_GRADIENT_METRIC
     from dvg_core.analysis.model_fidelity import MODEL_METRICS, TARGET_METRICS
-    from workbench.tensorboard import scalar_tag
+    from workbench.records.tensorboard_events import scalar_tag
 
     fidelity = (*FIDELITY_METRICS, STATE_GRADIENT_METRIC)
     model = (*MODEL_METRICS, *TARGET_METRICS)

@@ -1,6 +1,6 @@
 """Issue 17 item 3: the toy explorer's response time and its MMD to the truth, cold and warm.
 
-1. Seconds from a λ slider release to redrawn figures in `workbench.widgets.ToyExplorer` at its
+1. Seconds from a λ slider release to redrawn figures in `workbench.explorer.toy_explorer.ToyExplorer` at its
    defaults (one torch thread), warm starts (`warm_updates`) and cold starts (`n_updates`)
    alternated in one process, so the ratio holds on a loaded machine; the load is printed.
 2. Joint MMD² to the Monte-Carlo truth at the probe after each move from the defaults' critic:
@@ -18,8 +18,8 @@ import time
 
 import torch
 
-from workbench.explore import ExploreSettings, explore, warm_start
-from workbench.widgets import ToyExplorer
+from workbench.explorer.exploration import ExploreSettings, explore, warm_start
+from workbench.explorer.toy_explorer import ToyExplorer
 
 MOVES = {"λ = 2": {"lam": 2.0}, "λ = 0": {"lam": 0.0}, "γ = 0.7": {"gamma": 0.7},
          "N = 4": {"n_locations": 4}, "σ = 0.1": {"noise": 0.1}, "M = 20": {"n_samples": 20},

@@ -1,6 +1,6 @@
 """Issue 9: the speed of a lever, timed A/B in one process (robust to a loaded or noisy machine).
 
-One agent of `workbench.bench` (the benchmark's problem sizes), blocks of full `dsdpg_msmmd`
+One agent of `workbench.bench.update_bench` (the benchmark's problem sizes), blocks of full `dsdpg_msmmd`
 updates alternating between lever off (A) and on (B); the median block time of each. Levers:
 
 * `closed-form-ascent`: max-slicing's θ-gradient from the kernel's closed-form derivative (the
@@ -23,7 +23,7 @@ import torch
 
 from dvg_core.losses.kernels import make_kernel
 from dvg_core.losses.slicing import max_sliced_mmd2
-from workbench.bench import BenchConfig, _agent, _batches
+from workbench.bench.update_bench import BenchConfig, _agent, _batches
 
 CPU = torch.device("cpu")
 

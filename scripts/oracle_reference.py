@@ -1,7 +1,7 @@
 """Write docs/results/toy-oracle-reference.json: the model-based learners' returns with the toy's
 own simulator as their world model, IQM over seeds per algorithm and N (final return, and mean
 evaluation return over training), the reference the report reads a learned-model grid against
-(`workbench.report_api.world_model_table`).
+(`workbench.report.report_notebook.world_model_table`).
 
     .venv/bin/python -m workbench reproduce toy --algos mage,iqn,mmd,dsdpg_mmd,dsdpg_msmmd \\
         --n-locations 1,3,5,8 --seeds 5 --vectorize-seeds --compile --set model=oracle \\
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.report_api import load_experiment
+from workbench.report.report_notebook import load_experiment
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "results" / "toy-oracle-reference.json"
 

@@ -14,8 +14,8 @@ import argparse
 
 import numpy as np
 
-from workbench import report_api as report
-from workbench.statistics import iqm
+from workbench.report import report_notebook as report
+from workbench.report.seed_statistics import iqm
 
 
 def main() -> None:

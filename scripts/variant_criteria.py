@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from workbench.fidelity import load_rows
-from workbench.fidelity_report import criteria, final_rows, format_criteria_summary
+from workbench.fidelity.critic_grid import load_rows
+from workbench.fidelity.critic_tables import criteria, final_rows, format_criteria_summary
 
 COMMITTED = "docs/results/fidelity.json"
 METRICS = ("mean_error", "gradient_error", "spread_ratio", "energy")

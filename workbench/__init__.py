@@ -1,4 +1,6 @@
-"""workbench: experiment glue around `dvg_core` (configs, run records, batch, plots, widgets, CLI).
+"""workbench: experiment glue around `dvg_core`, in rooms by job, each importing only rooms below
+it: `host` (paths, signals, processes, kernels), `config`, `records`, `experiments`, `train`,
+`report`, `grid`, `fidelity`, `explorer`, `contraction`, `bench`, `notebook` and `cli`.
 
 The names below load on first use (PEP 562), so `python -m workbench --help`, which imports this
 package first, does not wait for torch.
@@ -10,22 +12,22 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "PRESETS": "workbench.presets",
-    "ExperimentConfig": "workbench.config",
-    "apply_overrides": "workbench.overrides",
-    "identity_dict": "workbench.config",
-    "preset": "workbench.presets",
-    "run_id": "workbench.config",
-    "MetricsWriter": "workbench.runs",
-    "RunRecord": "workbench.runs",
-    "create_or_open": "workbench.runs",
-    "load_metrics": "workbench.runs",
-    "load_statuses": "workbench.runs",
-    "record_path": "workbench.runs",
-    "RecordError": "workbench.record_checks",
-    "RecordBusy": "workbench.record_lock",
-    "TrainingRun": "workbench.training",
-    "train": "workbench.training",
+    "PRESETS": "workbench.config.presets",
+    "ExperimentConfig": "workbench.config.experiment_config",
+    "apply_overrides": "workbench.config.overrides",
+    "identity_dict": "workbench.config.experiment_config",
+    "preset": "workbench.config.presets",
+    "run_id": "workbench.config.experiment_config",
+    "MetricsWriter": "workbench.records.run_record",
+    "RunRecord": "workbench.records.run_record",
+    "create_or_open": "workbench.records.run_record",
+    "load_metrics": "workbench.report.record_frames",
+    "load_statuses": "workbench.report.record_frames",
+    "record_path": "workbench.records.run_record",
+    "RecordError": "workbench.records.checks",
+    "RecordBusy": "workbench.records.lock",
+    "TrainingRun": "workbench.train.training_run",
+    "train": "workbench.train.training_run",
 }
 
 __all__ = sorted(_HOMES)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dvg_core.losses.kernels import KERNEL_NAMES
 from dvg_core.models import ACTIVATIONS
+from dvg_core.names import ALGORITHMS, PAPER_ALGORITHMS
 from dvg_core.util.validation import (
     check_choice,
     check_int_at_least,
@@ -25,13 +26,6 @@ __all__ = [
     "ALGORITHMS", "ALGORITHM_VARIANTS", "CRITIC_NOISES", "PAPER_ALGORITHMS", "PAPER_SETTINGS",
     "SHARED_DRAW_ALGORITHMS", "AlgorithmConfig", "SlicingConfig",
 ]
-
-PAPER_ALGORITHMS = ("td3", "mage", "iqn", "mmd", "dsdpg_mmd", "dsdpg_msmmd")
-"""The paper's six algorithms: what the grids (toy, MuJoCo, fidelity, bench) run by default."""
-
-ALGORITHMS = (*PAPER_ALGORITHMS, "dsdpg_complete")
-"""Every algorithm name: the paper's six and `dsdpg_complete` (the complete Sobolev operator,
-ours: max-sliced MMD² on `(Z, ∇ₛZ, ∇ₐZ)`), which a grid runs when named (`--algos`)."""
 
 PAPER_SETTINGS: dict[str, Any] = {
     "truncate": 0.1, "unbiased": False, "critic_noise": "input", "bandwidth": 100.0,

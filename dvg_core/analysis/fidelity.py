@@ -13,7 +13,7 @@ evaluation, `dvg_core.analysis.policy_evaluation.train_critic`) and compared, at
 * `fit_regression`: the same network fitted by Sobolev regression on Monte-Carlo means (the
   approximation floor for the mean and the mean gradient).
 
-The grid, the table and the JSON records live in `workbench.fidelity`.
+The grid, the table and the JSON records live in `workbench.fidelity.critic_grid`.
 """
 
 from __future__ import annotations

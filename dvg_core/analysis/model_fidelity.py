@@ -22,7 +22,7 @@ units: every coordinate divided by the truth's standard deviation over all probe
 by a tenth of its root mean square where the truth (nearly) holds it fixed (`truth_scale`: the
 toy's `∂s'/∂a = dt·I` inside the box).
 
-The benchmark's grid and records live in `workbench.model_fidelity`; the trainer logs the same
+The benchmark's grid and records live in `workbench.fidelity.world_model_grid`; the trainer logs the same
 metrics at the policy's own states (`dvg_core.training.FidelityMonitor`).
 """
 

@@ -40,14 +40,7 @@ __all__ = [
     "point_mass_step",
 ]
 
-POINT_MASS_ID = "dvg/PointMass-v0"
-"""Gymnasium id of the first toy (kept as it was for its recorded results);
-`gymnasium.make(POINT_MASS_ID, n_locations=5, ...)` takes any `PointMassSpec` field as a kwarg.
-The env truncates itself after `horizon` steps."""
-POINT_MASS_V1_ID = "dvg/PointMass-v1"
-"""Gymnasium id of the calibrated toy, the presets' default (see `dvg_core.envs.point_mass`)."""
-POINT_MASS_IDS = tuple(POINT_MASS_VERSIONS)
-"""Every version of the toy; code that treats "the toy" specially tests `env_id in POINT_MASS_IDS`."""
+from dvg_core.names import POINT_MASS_ID, POINT_MASS_IDS, POINT_MASS_V1_ID  # noqa: E402
 
 for _env_id, _defaults in POINT_MASS_VERSIONS.items():
     if _env_id not in gymnasium.registry:

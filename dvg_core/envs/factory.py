@@ -11,7 +11,7 @@ from typing import Any
 
 import gymnasium
 
-from dvg_core.envs import POINT_MASS_IDS
+from dvg_core.names import ENV_IDS, MUJOCO_TASKS, NOISE_SETTINGS, POINT_MASS_IDS
 from dvg_core.envs.noise import AdditiveDynamicsNoise, MultiplicativeObservationNoise
 from dvg_core.util.validation import check_choice, check_int_at_least, check_nonnegative, check_range
 
@@ -27,21 +27,8 @@ __all__ = [
     "make_env",
 ]
 
-NOISE_SETTINGS = ("none", "obs", "dynamics")
-"""The paper's three settings: noise-free, multiplicative observation noise, dynamics noise."""
-
-MUJOCO_TASKS = (
-    "Ant-v5",
-    "Humanoid-v5",
-    "Walker2d-v5",
-    "Hopper-v5",
-    "HalfCheetah-v5",
-    "InvertedDoublePendulum-v5",
-)
-"""The six MuJoCo tasks (paper-notes §4.2; the paper's v2 tasks, as gymnasium v5 envs)."""
-
-WORKBENCH_ENV_IDS = (*POINT_MASS_IDS, *MUJOCO_TASKS)
-"""Every env id `make_env` accepts: the toy and the six MuJoCo tasks."""
+WORKBENCH_ENV_IDS = ENV_IDS
+"""Every env id `make_env` accepts: the toy and the six MuJoCo tasks (`dvg_core.names.ENV_IDS`)."""
 
 DEFAULT_OBS_NOISE = 0.2
 """Half-width `h` of the observation-noise factor `U[1-h, 1+h]`; 0.2 is the paper's U[0.8, 1.2]."""
@@ -55,12 +42,12 @@ VELOCITY_CHANGE_RMS: dict[str, float] = {
     "InvertedDoublePendulum-v5": 2.004,
 }
 """Root-mean-square per-step change of `qvel` under uniformly random actions (3000 steps, seed 0;
-`workbench.robustness.velocity_change_rms`, which a test re-measures): each task's own scale."""
+`workbench.train.noise_sweep.velocity_change_rms`, which a test re-measures): each task's own scale."""
 
 DYNAMICS_NOISE_FRACTION = 0.04
 """A MuJoCo task's default dynamics-noise std, as a fraction of its `VELOCITY_CHANGE_RMS`.
 
-Calibrated on noise-free-trained TD3 policies (`workbench.robustness.noise_sweep`, issue 8): at
+Calibrated on noise-free-trained TD3 policies (`workbench.train.noise_sweep.noise_sweep`, issue 8): at
 this fraction HalfCheetah's (std 0.32; at 0.3 a 2250-return policy kept 70%, at 0.64 it went
 negative) and Hopper's (std 0.025; a 460-return policy kept 66%, at 0.05 33%) lose about a third
 of their return: a visible hurt, while the task stays learnable (the noise-free policy itself

@@ -52,6 +52,7 @@ import gymnasium
 import numpy as np
 import torch
 
+from dvg_core.names import POINT_MASS_ID, POINT_MASS_V1_ID
 from dvg_core.util.validation import check_int_at_least, check_nonnegative, check_positive, check_shape
 
 __all__ = [
@@ -131,8 +132,8 @@ class PointMassSpec:
 
 
 POINT_MASS_VERSIONS: dict[str, dict[str, float]] = {
-    "dvg/PointMass-v0": {},
-    "dvg/PointMass-v1": {"radius": 0.6, "width": 0.25, "init_range": 0.3},
+    POINT_MASS_ID: {},
+    POINT_MASS_V1_ID: {"radius": 0.6, "width": 0.25, "init_range": 0.3},
 }
 """Gymnasium id of each version of the toy -> its `PointMassSpec` fields that differ from the
 spec's defaults (see the module docstring); explicit kwargs override them."""

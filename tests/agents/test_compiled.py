@@ -101,7 +101,7 @@ def test_compiled_update_with_the_cvae_agrees_with_eager():
 @pytest.mark.slow
 def test_a_second_agent_compiled_in_the_same_process_trains_its_own_parameters():
     """A seed group of compiled runs trains its seeds one after another in one process
-    (`workbench.cells.execute_seed_group`): the second agent reuses the first one's graphs
+    (`workbench.grid.grid_cells.execute_seed_group`): the second agent reuses the first one's graphs
     (no recompile), with its own parameters, and matches its eager twin."""
     batches = _batches(4)
     torch._dynamo.reset()

@@ -1,5 +1,5 @@
 """Seed-vectorised training (dvg_core.agents.seed_stack, the trainer's S > 1 path,
-workbench.training.train_seeds): a stack of one seed updates exactly as the agent itself, every
+workbench.train.training_run.train_seeds): a stack of one seed updates exactly as the agent itself, every
 seed of a stack learns only from its own data and equals its separate run where the update is
 deterministic, the loop driving a stack of one seed logs what it logs driving the plain agent,
 and records resume exactly."""
@@ -18,9 +18,9 @@ from dvg_core.training.build import build_agent, build_envs, build_trainer
 from dvg_core.configs import EnvConfig, ModelConfig
 from dvg_core.training.trainer import TIMING_METRICS
 from dvg_core.agents import SeedStack
-from workbench.runs import MetricsWriter, RunRecord, read_metrics, record_path
-from workbench.training import train_seeds
-from tests.test_training import SimulatedKill, kill_metric_writes_after, tiny
+from workbench.records.run_record import MetricsWriter, RunRecord, read_metrics, record_path
+from workbench.train.training_run import train_seeds
+from tests.workbench.train.test_training_run import SimulatedKill, kill_metric_writes_after, tiny
 
 ENV = EnvConfig(kwargs={"n_locations": 3, "horizon": 20})
 MODEL = ModelConfig(kind="cvae", hidden=(16, 16))
@@ -220,8 +220,8 @@ def test_train_seeds_refuses_groups_that_differ_in_more_than_the_seed(tmp_path):
 def test_a_done_group_is_not_retrained(tmp_path, monkeypatch):
     configs = _group(tmp_path, "algo=td3", "loop.total_steps=120")
     train_seeds(configs, progress=False)
-    from workbench import training
+    from workbench.train import records_trainer
 
-    monkeypatch.setattr(training, "build_trainer",
+    monkeypatch.setattr(records_trainer, "build_trainer",
                         lambda *a, **k: pytest.fail("a done group must not be rebuilt"))
     assert [r.status for r in train_seeds(configs, progress=False)] == ["done", "done"]

@@ -1,5 +1,5 @@
 """The contraction core (dvg_core.analysis.contraction, _linear, _toy) and its figures
-(workbench.contraction_plots): hand-computed L, L against autograd and finite differences, the
+(workbench.contraction.figures): hand-computed L, L against autograd and finite differences, the
 measured factor against ‖L‖ and γκ, plain MMD's failure, the toy's Jacobians and bounds."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dvg_core.analysis.contraction_toy import (
 from dvg_core.envs.point_mass import PointMassDynamics, PointMassSpec
 from dvg_core.losses.kernels import make_kernel
 from dvg_core.models.world_models import OracleWorldModel
-from workbench import contraction_plots
+from workbench.contraction import figures as contraction_plots
 
 F64 = torch.float64
 
@@ -323,7 +323,7 @@ def test_mmd_vs_max_sliced_figure_puts_the_two_metrics_side_by_side():
 
 
 def test_explorer_redraws_its_figure_in_place_when_a_slider_moves():
-    from workbench.contraction_widgets import ContractionExplorer
+    from workbench.contraction.explorer import ContractionExplorer
 
     explorer = ContractionExplorer("linear", [0.3, 0.6, 0.9], gamma=0.5, gain=1.0, dt=0.5,
                                    n_rows=2, n_samples=8)

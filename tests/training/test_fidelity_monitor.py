@@ -13,9 +13,9 @@ from dvg_core.analysis.policy_evaluation import critic_joint_samples
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.training import FidelityMonitor
 from dvg_core.training.build import build_agent, build_envs
-from tests.test_training import tiny
-from workbench.runs import read_metrics
-from workbench.training import train
+from tests.workbench.train.test_training_run import tiny
+from workbench.records.run_record import read_metrics
+from workbench.train.training_run import train
 
 
 def test_a_toy_run_logs_a_fidelity_row_after_each_evaluation(tmp_path):

@@ -29,9 +29,9 @@ import torch
 
 from dvg_core.agents import ALGORITHMS
 from dvg_core.training.trainer import TIMING_METRICS
-from workbench.presets import preset
-from workbench.runs import read_metrics
-from workbench.training import train
+from workbench.config.presets import preset
+from workbench.records.run_record import read_metrics
+from workbench.train.training_run import train
 
 GOLDEN = Path(__file__).parent / "golden"
 SHORT = [  # toy-quick's networks, samples and schedule, 200 learning steps after the warm-up

@@ -18,9 +18,9 @@ import pytest
 
 import dvg_core  # noqa: F401
 from dvg_core.agents import ALGORITHMS
-from workbench.presets import preset
-from workbench.runs import read_metrics
-from workbench.training import train
+from workbench.config.presets import preset
+from workbench.records.run_record import read_metrics
+from workbench.train.training_run import train
 
 MARGIN = 3.0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.presets import preset
-from workbench.runs import read_metrics
-from workbench.training import train
+from workbench.config.presets import preset
+from workbench.records.run_record import read_metrics
+from workbench.train.training_run import train
 
 
 @pytest.mark.slow
@@ -38,7 +38,7 @@ def test_a_learned_model_on_a_terminating_task_uses_its_termination_function(tmp
                                      "device=cpu", "steps=1200"])
     record = train(config, progress=False)
     assert record.status == "done"
-    from workbench.notebook_api import load_agent
+    from workbench.train.trained_agent import load_agent
 
     agent = load_agent(record)
     fallen = torch.zeros(4, 11)  # torso height 0: unhealthy
@@ -53,7 +53,7 @@ def test_the_mujoco_grid_runs_through_papermill_into_a_report(tmp_path):
     import contextlib
     import io
 
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

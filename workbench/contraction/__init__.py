@@ -1,0 +1,3 @@
+"""Measured contraction factors of `dvg_core.analysis.contraction` for
+`notebooks/contraction.ipynb`: sweeps over (γ, gain, dt) with the sliders that drive them
+(`explorer`) and their plotly figures (`figures`)."""
