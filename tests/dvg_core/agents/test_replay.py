@@ -1,25 +1,40 @@
-"""The replay buffers: one run's (wrap-around, round trip) and S seeds' in lockstep."""
+"""The replay: one run's (S = 1: wrap-around, per-seed round trip) and S seeds' in lockstep."""
 
 from __future__ import annotations
 
 import torch
 
+import pytest
+
 from dvg_core.agents import SeedReplay
-from dvg_core.agents.replay import ReplayBuffer
 
 
 def test_replay_buffer_wraps_around_and_round_trips():
-    buffer = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
+    buffer = SeedReplay(1, 2, 1, capacity=3, device=torch.device("cpu"))
     for i in range(5):
-        buffer.add([i, i], [i], float(i), [i + 1, i + 1], i == 4)
+        buffer.add([[i, i]], [[i]], [float(i)], [[i + 1, i + 1]], [i == 4])
     assert len(buffer) == 3
-    assert sorted(buffer.reward.tolist()) == [2.0, 3.0, 4.0]
+    assert sorted(buffer.reward[:, 0].tolist()) == [2.0, 3.0, 4.0]
     batch = buffer.sample(16, torch.Generator().manual_seed(0))
-    torch.testing.assert_close(batch.next_state[:, 0], batch.state[:, 0] + 1)
-    clone = ReplayBuffer(2, 1, capacity=3, device=torch.device("cpu"))
-    clone.load_state_dict(buffer.state_dict())
+    torch.testing.assert_close(batch.next_state[..., 0], batch.state[..., 0] + 1)
+    clone = SeedReplay(1, 2, 1, capacity=3, device=torch.device("cpu"))
+    clone.load_seed_state_dicts([buffer.seed_state_dict(0)])
     torch.testing.assert_close(clone.sample(16, torch.Generator().manual_seed(0)).reward,
                                buffer.sample(16, torch.Generator().manual_seed(0)).reward)
+    assert clone.position == buffer.position
+
+
+def test_seed_replay_round_trips_each_seed_and_names_a_wrong_count():
+    replay = SeedReplay(2, 1, 1, capacity=4, device=torch.device("cpu"))
+    for t in range(6):
+        replay.add([[t], [10 + t]], [[0.0], [1.0]], [t, -t], [[t + 1], [11 + t]], [0, 1])
+    clone = SeedReplay(2, 1, 1, capacity=4, device=torch.device("cpu"))
+    clone.load_seed_state_dicts([replay.seed_state_dict(k) for k in range(2)])
+    for name in ("state", "action", "reward", "next_state", "done"):
+        assert torch.equal(getattr(clone, name), getattr(replay, name)), name
+    assert (clone.size, clone.position) == (4, 2)
+    with pytest.raises(ValueError, match="one state per seed"):
+        clone.load_seed_state_dicts([replay.seed_state_dict(0)])
 
 
 def test_seed_replay_samples_each_seed_from_its_own_transitions():
