@@ -34,12 +34,13 @@ __all__ = ["Agent", "actor_loss", "gradient_step", "soft_update"]
 
 def actor_loss(agent: "Agent", batch: Batch) -> torch.Tensor:
     """The actor's loss, a scalar: minus the strategy's value at `(s, π(s))`, plus the saturation
-    penalty `c · mean(u²)` on the pre-tanh output `u` (`AlgorithmConfig.actor_saturation_penalty`)."""
+    penalty `c · mean(u²)` on the pre-tanh output `u` (`ActorConfig.saturation_penalty`)."""
     raw = agent.actor.preactivation(batch.state)
     value = agent.strategy.actor_value(agent.critic, batch.state, agent.actor.squash(raw))
     loss = -value.mean()
-    if agent.config.actor_saturation_penalty > 0:
-        loss = loss + agent.config.actor_saturation_penalty * raw.pow(2).mean()
+    penalty = agent.config.actor.saturation_penalty
+    if penalty > 0:
+        loss = loss + penalty * raw.pow(2).mean()
     return loss
 
 
@@ -90,8 +91,8 @@ class Agent(UpdateSchedule, nn.Module):
         self.actor_target = copy.deepcopy(self.actor, shared).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic, shared).requires_grad_(False)
         self.world_model = world_model
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor.lr)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic.lr)
         self.n_critic_updates = 0
         self.compiled: CompiledLosses | None = (
             compile_losses(self.critic_loss, lambda batch: actor_loss(self, batch))

@@ -64,7 +64,7 @@ class UpdateSchedule:
                ) -> dict[str, torch.Tensor]:
         """A critic step, and every `policy_delay`-th time an actor step and target updates."""
         info = self.update_critic(batch, generator)
-        if self.n_critic_updates % self.config.policy_delay == 0:
+        if self.n_critic_updates % self.config.actor.policy_delay == 0:
             info |= self.update_actor(batch)
             self.update_targets()
         return info
@@ -72,7 +72,7 @@ class UpdateSchedule:
     def update_targets(self, *, actor: bool = True) -> None:
         """Polyak-update the target critic (and the target actor unless `actor=False`)."""
         for targets, online in self.target_pairs(actor):
-            polyak_update(targets, online, self.config.tau)
+            polyak_update(targets, online, self.config.targets.tau)
 
     @property
     def fits_model(self) -> bool:

@@ -185,7 +185,7 @@ class Trainer:
                              for g in self.env_generators])
             return (self.action_low + (self.action_high - self.action_low) * u).numpy()
         actions = self.learner.act(states.to(self.device),
-                                   noise_std=self.learner.config.exploration_noise,
+                                   noise_std=self.learner.config.actor.exploration_noise,
                                    generator=self.generator)
         return actions.cpu().numpy()
 
