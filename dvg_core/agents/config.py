@@ -147,9 +147,9 @@ class AlgorithmConfig:
             except ValueError as err:  # name the flat key the caller used, and its nested one
                 text = str(err)
                 for key in flat:
-                    if FLAT_KEYS[key][0] == group:
-                        nested = ".".join(FLAT_KEYS[key])
-                        text = text.replace(nested, f"{key} ({nested})")
+                    nested = ".".join(FLAT_KEYS[key])
+                    if FLAT_KEYS[key][0] == group and nested in text:
+                        text = f"{text.replace(nested, key)} ({key}: {nested})"
                 raise ValueError(text) from None
         for key, value in (("name", name), ("gamma", gamma), ("hidden", hidden),
                            ("normalize_obs", normalize_obs)):
@@ -185,14 +185,22 @@ class AlgorithmConfig:
         return 0.2 if self.name in ("td3", "mage") else 0.0
 
 
-def _flat_property(key: str) -> property:
-    group, name = FLAT_KEYS[key]
-    return property(lambda self: getattr(getattr(self, group), name),
-                    doc=f"`{group}.{name}` under its flat name (read-only).")
+class _FlatName:
+    """A grouped field under its flat name (`FLAT_KEYS`), read-only: on a config its value, on
+    the class its default (`AlgorithmConfig.critic_noise == "quantile"`, as before grouping)."""
+
+    def __init__(self, key: str) -> None:
+        self.group, self.name = FLAT_KEYS[key]
+        self.__doc__ = f"`{self.group}.{self.name}` under its flat name (read-only)."
+
+    def __get__(self, config: AlgorithmConfig | None, owner: type) -> Any:
+        if config is None:
+            return getattr(_GROUPS[self.group], self.name)
+        return getattr(getattr(config, self.group), self.name)
 
 
 for _key in FLAT_KEYS:
-    setattr(AlgorithmConfig, _key, _flat_property(_key))
+    setattr(AlgorithmConfig, _key, _FlatName(_key))
 
 
 def flat_dict(data: Mapping[str, Any]) -> dict[str, Any]:

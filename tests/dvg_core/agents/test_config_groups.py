@@ -31,6 +31,7 @@ def test_flat_names_construct_replace_and_read_the_groups():
     assert (moved.gamma, moved.targets.n_samples, moved.targets.truncate) == (0.5, 4, 0.1)
     for key, (group, name) in FLAT_KEYS.items():
         assert getattr(config, key) == getattr(getattr(config, group), name), key
+    assert AlgorithmConfig.critic_noise == "quantile" and AlgorithmConfig.tau == 0.005
 
 
 def test_the_flat_dict_is_the_ungrouped_config_and_nests_back():
@@ -44,7 +45,7 @@ def test_the_flat_dict_is_the_ungrouped_config_and_nests_back():
 
 
 def test_errors_name_the_flat_and_the_nested_key_and_unknown_names_are_refused():
-    with pytest.raises(ValueError, match=r"critic_lr \(critic\.lr\) must be > 0"):
+    with pytest.raises(ValueError, match=r"^critic_lr must be > 0, got 0.0 \(critic_lr: critic\.lr\)"):
         AlgorithmConfig(critic_lr=0.0)
     with pytest.raises(ValueError, match=r"^critic\.lr must be > 0"):
         AlgorithmConfig(critic=CriticConfig(lr=0.0))
