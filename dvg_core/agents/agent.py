@@ -22,44 +22,31 @@ from torch import nn
 
 from dvg_core.agents.compiled import NOT_COMPILABLE, CompiledLosses, compile_losses
 from dvg_core.agents.config import AlgorithmConfig
+from dvg_core.agents.learner import TensorPairs, UpdateSchedule
 from dvg_core.agents.replay import Batch
 from dvg_core.agents.strategies import CriticStrategy, Targets, make_strategy
 from dvg_core.models import Actor
 from dvg_core.models.normalization import RunningNormalizer
+from dvg_core.util.updates import gradient_step, soft_update
 
 __all__ = ["Agent", "actor_loss", "gradient_step", "soft_update"]
 
 
-@torch.no_grad()
-def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
-    """Polyak averaging `θ̄ ← θ̄ + τ(θ - θ̄)`, for every parameter, in one fused call."""
-    target_params = list(target.parameters())
-    torch._foreach_lerp_(target_params, list(online.parameters()), tau)
-
-
-def gradient_step(
-    optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]
-) -> None:
-    """One optimiser step on `loss`, its gradients taken for `params` only (`autograd.grad`)."""
-    grads = torch.autograd.grad(loss, params)
-    for p, g in zip(params, grads):
-        p.grad = g
-    optimizer.step()
-
-
 def actor_loss(agent: "Agent", batch: Batch) -> torch.Tensor:
     """The actor's loss, a scalar: minus the strategy's value at `(s, π(s))`, plus the saturation
-    penalty `c · mean(u²)` on the pre-tanh output `u` (`AlgorithmConfig.actor_saturation_penalty`)."""
+    penalty `c · mean(u²)` on the pre-tanh output `u` (`ActorConfig.saturation_penalty`)."""
     raw = agent.actor.preactivation(batch.state)
     value = agent.strategy.actor_value(agent.critic, batch.state, agent.actor.squash(raw))
     loss = -value.mean()
-    if agent.config.actor_saturation_penalty > 0:
-        loss = loss + agent.config.actor_saturation_penalty * raw.pow(2).mean()
+    penalty = agent.config.actor.saturation_penalty
+    if penalty > 0:
+        loss = loss + penalty * raw.pow(2).mean()
     return loss
 
 
-class Agent(nn.Module):
-    """Actor, critic and their targets, the optimisers, the world model and the strategy.
+class Agent(UpdateSchedule, nn.Module):
+    """Actor, critic and their targets, the optimisers, the world model and the strategy; one
+    seed's learner (`UpdateSchedule`: the update schedule, target updates and model fit).
 
     Args:
       config: the algorithm.
@@ -104,8 +91,8 @@ class Agent(nn.Module):
         self.actor_target = copy.deepcopy(self.actor, shared).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic, shared).requires_grad_(False)
         self.world_model = world_model
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor.lr)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic.lr)
         self.n_critic_updates = 0
         self.compiled: CompiledLosses | None = (
             compile_losses(self.critic_loss, lambda batch: actor_loss(self, batch))
@@ -158,23 +145,26 @@ class Agent(nn.Module):
         gradient_step(self.actor_optimizer, loss, list(self.actor.parameters()))
         return {"actor_loss": loss.detach()}
 
-    def update_targets(self, *, actor: bool = True) -> None:
-        """Polyak-update the target critic (and the target actor unless `actor=False`)."""
-        soft_update(self.critic_target, self.critic, self.config.tau)
-        if actor:
-            soft_update(self.actor_target, self.actor, self.config.tau)
+    def target_pairs(self, actor: bool = True) -> TensorPairs:
+        """The target critic's and (with `actor`) the target actor's parameters, with the online
+        ones they follow."""
+        pairs = [(self.critic_target, self.critic)] + ([(self.actor_target, self.actor)]
+                                                       if actor else [])
+        return [(list(t.parameters()), list(o.parameters())) for t, o in pairs]
 
-    def update(self, batch: Batch, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """A critic step, and every `policy_delay`-th time an actor step and target updates."""
-        info = self.update_critic(batch, generator)
-        if self.n_critic_updates % self.config.policy_delay == 0:
-            info |= self.update_actor(batch)
-            self.update_targets()
-        return info
+    @property
+    def model_optimizer(self) -> torch.optim.Optimizer | None:
+        """The world model's optimiser (None: no world model, or one not learned)."""
+        return getattr(self.world_model, "optimizer", None)
+
+    def model_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The world model's `fit_loss` on `batch [B, ·]`."""
+        return self.world_model.fit_loss(batch.state, batch.action, batch.reward,
+                                         batch.next_state)
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to resume: networks, targets, optimisers, strategy, world model."""
-        model_optimizer = getattr(self.world_model, "optimizer", None)
+        model_optimizer = self.model_optimizer
         return {
             "networks": self.state_dict(),
             "actor_optimizer": self.actor_optimizer.state_dict(),
@@ -190,6 +180,6 @@ class Agent(nn.Module):
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
         self.critic_optimizer.load_state_dict(state["critic_optimizer"])
         if state["model_optimizer"] is not None:
-            self.world_model.optimizer.load_state_dict(state["model_optimizer"])
+            self.model_optimizer.load_state_dict(state["model_optimizer"])
         self.strategy.load_state_dict(state["strategy"])
         self.n_critic_updates = int(state["n_critic_updates"])

@@ -14,7 +14,7 @@ Random numbers: dynamo cannot trace a `torch.Generator` argument (it breaks the 
 draw), so the compiled critic loss draws from torch's global RNG, set for the call to the
 generator's state and its state handed back after (`draw_from`). Inductor's `fallback_random`
 makes those draws the very numbers eager draws (the aten kernels, not its own Philox stream):
-compiled and eager updates agree to float32 rounding (`tests/agents/test_compiled.py`).
+compiled and eager updates agree to float32 rounding (`tests/dvg_core/agents/test_compiled.py`).
 
 ∇ₐZ: inside the compiled region `joint_samples` gets it by forward mode
 (`dvg_core.util.autodiff.forward_grad_of_sum`), since aot_autograd cannot differentiate a

@@ -53,32 +53,32 @@ class _GenerativeStrategy(CriticStrategy):
 
     def __init__(self, config: AlgorithmConfig, state_dim: int, action_dim: int) -> None:
         super().__init__(config, state_dim, action_dim)
-        params = ({"bandwidths": config.bandwidth} if config.kernel == "rbf"
-                  else {"h": config.bandwidth})
-        self.kernel = make_kernel(config.kernel, **params)
+        params = ({"bandwidths": config.distance.bandwidth} if config.distance.kernel == "rbf"
+                  else {"h": config.distance.bandwidth})
+        self.kernel = make_kernel(config.distance.kernel, **params)
 
     def build_critic(self) -> nn.Module:
         c = self.config
-        activation = {} if c.critic_activation is None else {"activation": c.critic_activation}
-        if c.critic_noise == "quantile":
+        activation = {} if c.critic.activation is None else {"activation": c.critic.activation}
+        if c.critic.noise == "quantile":
             return QuantileCritic(self.state_dim, self.action_dim, hidden=c.hidden[0],
                                   **activation)
-        critic_class = HeadNoiseCritic if c.critic_noise == "head" else GenerativeCritic
-        return critic_class(self.state_dim, self.action_dim, xi_dim=c.xi_dim, hidden=c.hidden,
+        critic_class = HeadNoiseCritic if c.critic.noise == "head" else GenerativeCritic
+        return critic_class(self.state_dim, self.action_dim, xi_dim=c.critic.xi_dim, hidden=c.hidden,
                             **activation)
 
     def actor_value(self, critic, state, action):
-        xi = critic.sample_xi((*state.shape[:-1], self.config.n_samples))
+        xi = critic.sample_xi((*state.shape[:-1], self.config.critic.n_samples))
         return _return_samples(critic, state, action, xi).mean(dim=(0, -1))
 
     def critic_loss(self, critic, targets, batch, generator):
         c = self.config
         state, action = batch.state, batch.action
-        xi = critic.sample_xi((state.shape[0], c.n_samples), generator=generator)
-        common = dict(n_samples=c.n_target_samples, truncate=c.truncate,
+        xi = critic.sample_xi((state.shape[0], c.critic.n_samples), generator=generator)
+        common = dict(n_samples=c.targets.n_samples, truncate=c.targets.truncate,
                       **self._target_kwargs(generator))
         if self.sobolev:
-            weights = dict(lam=c.lam, lam_state=c.state_lam if self.complete else None)
+            weights = dict(lam=c.distance.lam, lam_state=c.state_lam if self.complete else None)
             x = joint_samples(critic, state, action, xi, **weights)  # [E, B, M, D]
             y = sobolev_targets(targets.world_model, targets.actor, targets.critic, state,
                                 action, **weights, **common)  # [B, M'', D]
@@ -86,14 +86,14 @@ class _GenerativeStrategy(CriticStrategy):
         else:
             x = _return_samples(critic, state, action, xi).unsqueeze(-1)  # [E, B, M, 1]
             y = return_targets(targets.world_model, targets.actor, targets.critic, state,
-                               action, shared_draws=c.shared_target_draws,
+                               action, shared_draws=c.targets.shared_draws,
                                **common).unsqueeze(-1)  # [B, M'', 1]
         n_members = x.shape[0]
         flat_x = x.reshape(-1, *x.shape[2:])  # [E·B, M, D]
         flat_y = y.repeat(n_members, 1, 1)  # [E·B, M'', D]
         search_x = None
         if self.fresh_search:  # a second, independent draw of the critic's samples, detached
-            xi_search = critic.sample_xi((state.shape[0], c.n_samples), generator=generator)
+            xi_search = critic.sample_xi((state.shape[0], c.critic.n_samples), generator=generator)
             search_x = joint_samples(critic, state, action, xi_search, **weights).detach()
             search_x = search_x.reshape(-1, *search_x.shape[2:])
         loss = self.distance(flat_x, flat_y, generator, search_x=search_x)
@@ -111,7 +111,7 @@ class _GenerativeStrategy(CriticStrategy):
     ) -> torch.Tensor:
         """Distance between sample sets `[N, M, D]`, `[N, M'', D] -> [N]` (`search_x`: see
         `fresh_search`)."""
-        return mmd2(x, y, self.kernel, unbiased=self.config.unbiased)
+        return mmd2(x, y, self.kernel, unbiased=self.config.distance.unbiased)
 
 
 class MMDStrategy(_GenerativeStrategy):
@@ -153,11 +153,11 @@ class DSDPGMaxSlicedStrategy(_GenerativeStrategy):
         value, direction = max_sliced_mmd2(
             x if search_x is None else search_x, y, self.kernel, direction=self.direction.to(x),
             candidates=axes, n_restarts=c.slicing.restarts, n_steps=c.slicing.steps,
-            step_size=c.slicing.step_size, unbiased=c.unbiased, generator=generator,
+            step_size=c.slicing.step_size, unbiased=c.distance.unbiased, generator=generator,
         )
         if search_x is not None:  # the loss at the direction found on the other draw
             value = sliced_mmd2(x, y, self.kernel, directions=direction[:, None, :],
-                                unbiased=c.unbiased)
+                                unbiased=c.distance.unbiased)
         self.direction = axial_mean_direction(direction)
         return value
 
@@ -176,7 +176,7 @@ class DSDPGCompleteStrategy(DSDPGMaxSlicedStrategy):
     their operator has no γκ bound; on the complete vectors the backup is a push-forward by the
     closed-loop Jacobian and contracts by γκ in max-sliced MMD. Online samples and targets carry
     `∇ₛ` by autodiff through the critic, and through model, target policy and target critic;
-    λₛ is `algorithm.lam_state` (default λ). Max-slicing as `dsdpg_msmmd`.
+    λₛ is `algorithm.distance.lam_state` (default λ). Max-slicing as `dsdpg_msmmd`.
     """
 
     name = "dsdpg_complete"

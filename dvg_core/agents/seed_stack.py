@@ -30,7 +30,9 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from dvg_core.agents.agent import Agent, actor_loss
+from dvg_core.agents.learner import TensorPairs, UpdateSchedule
 from dvg_core.agents.replay import Batch
+from dvg_core.util.updates import gradient_step
 
 __all__ = ["SeedStack"]
 
@@ -71,12 +73,14 @@ def _optimizer_like(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]
     return type(optimizer)(params, **optimizer.defaults)
 
 
-class SeedStack:
-    """S agents of one configuration as one stack of parameters; see the module docstring.
+class SeedStack(UpdateSchedule):
+    """S agents of one configuration as one stack of parameters, a `Learner`; see the module
+    docstring (the update schedule, target updates and model fit are `UpdateSchedule`'s).
 
     Args:
       agents: S >= 1 freshly built agents of the same configuration (their parameters are
-        copied into the stack; the objects themselves are only templates afterwards).
+        copied into the stack; the objects receive a seed's slice only when asked for it:
+        `agent`, `seed_state_dict`).
 
     Attributes:
       params, buffers: name -> stacked tensor `[S, ...]` (names as in `Agent.named_parameters`).
@@ -87,6 +91,7 @@ class SeedStack:
     def __init__(self, agents: Sequence[Agent]) -> None:
         if not agents:
             raise ValueError("agents must hold at least one agent")
+        self.agents = list(agents)
         self.template = agents[0]
         self.config = self.template.config
         self.n_seeds = len(agents)
@@ -109,7 +114,7 @@ class SeedStack:
                 ("critic_target", "critic", self._names("critic")),
                 ("actor_target", "actor", self._names("actor")),
             )
-        ]
+        ]  # critic first, as `Agent.target_pairs`
         self._bound_cache: dict[tuple[str, ...], dict[str, torch.Tensor]] = {}
         self.n_critic_updates = 0
 
@@ -156,14 +161,6 @@ class SeedStack:
             }
         return self._bound_cache[modules]
 
-    @staticmethod
-    def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        grads = torch.autograd.grad(loss.sum(), params)
-        for p, g in zip(params, grads):
-            p.grad = g
-        optimizer.step()
-
     def update_critic(self, batch: Batch, generator: torch.Generator | None = None):
         """One critic step per seed; returns per-seed diagnostics `{key: [S]}`."""
         state = self.strategy_state
@@ -172,7 +169,7 @@ class SeedStack:
             modules=("critic", "critic_target", "actor_target", "world_model"))
         self.template.strategy.load_state_dict(  # drop the vmap-level tensor it holds now
             {k: v[0] for k, v in state.items()})
-        self._step(self.critic_optimizer, loss)
+        gradient_step(self.critic_optimizer, loss.sum())  # the seeds' losses are independent
         self.strategy_state = {k: v.detach() for k, v in new_state.items()}
         self.n_critic_updates += 1
         return {"critic_loss": loss.detach(), **{k: v.detach() for k, v in info.items()}}
@@ -180,31 +177,17 @@ class SeedStack:
     def update_actor(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One actor step per seed."""
         loss = self.map(actor_loss, batch, modules=("actor", "critic"))
-        self._step(self.actor_optimizer, loss)
+        gradient_step(self.actor_optimizer, loss.sum())
         return {"actor_loss": loss.detach()}
 
-    @torch.no_grad()
-    def update_targets(self) -> None:
-        """Polyak updates of every seed's target critic and target actor."""
-        for targets, online in self._target_pairs:
-            torch._foreach_lerp_(targets, online, self.config.tau)
+    def target_pairs(self, actor: bool = True) -> TensorPairs:
+        """The stacked target critic's and (with `actor`) target actor's parameters, with the
+        online ones they follow."""
+        return self._target_pairs if actor else self._target_pairs[:1]
 
-    def update(self, batch: Batch, generator: torch.Generator | None = None):
-        """`Agent.update` for every seed: a critic step, every `policy_delay`-th time an actor
-        step and the target updates."""
-        info = self.update_critic(batch, generator)
-        if self.n_critic_updates % self.config.policy_delay == 0:
-            info |= self.update_actor(batch)
-            self.update_targets()
-        return info
-
-    def fit_model(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """One world-model step per seed (`WorldModel.fit`); `{}` without a learned model."""
-        if self.model_optimizer is None:
-            return {}
-        loss, metrics = self.map(_model_loss, batch, modules=("world_model",))
-        self._step(self.model_optimizer, loss)
-        return metrics
+    def model_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Every seed's world-model `fit_loss` on its slice of `batch [S, B, ·]`: `[S]`."""
+        return self.map(_model_loss, batch, modules=("world_model",))
 
     @torch.no_grad()
     def act(self, state: torch.Tensor, *, noise_std: float = 0.0,
@@ -223,26 +206,21 @@ class SeedStack:
             include = torch.ones(self.n_seeds, device=self.device)
         self.map(_observe, observation, include.to(self.device), modules=())
 
-    @property
-    def fits_model(self) -> bool:
-        """Whether there is a learned world model to fit."""
-        return self.model_optimizer is not None
-
     # ----------------------------------------------------------------- per-seed checkpoints
     @torch.no_grad()
-    def sync_agent(self, seed_index: int, agent: Agent) -> Agent:
-        """`agent` (one of the agents the stack was built from) with seed `seed_index`'s
-        networks copied in from the stack."""
+    def agent(self, seed_index: int) -> Agent:
+        """The agent seed `seed_index` was built from, its networks copied in from the stack."""
+        agent = self.agents[seed_index]
         for name, tensor in self.params.items():
             agent.get_parameter(name).copy_(tensor[seed_index])
         for name, tensor in self.buffers.items():
             agent.get_buffer(name).copy_(tensor[seed_index])
         return agent
 
-    def seed_checkpoint_state(self, seed_index: int, agent: Agent) -> dict[str, Any]:
-        """Seed `seed_index`'s `Agent.checkpoint_state()`, from its slice of the stack
-        (`agent`, one of the agents the stack was built from, receives the slice first)."""
-        self.sync_agent(seed_index, agent)
+    def seed_state_dict(self, seed_index: int) -> dict[str, Any]:
+        """Seed `seed_index`'s `Agent.checkpoint_state()`, from its slice of the stack (its
+        agent receives the slice first)."""
+        agent = self.agent(seed_index)
         optimizers = {"actor_optimizer": self.actor_optimizer,
                       "critic_optimizer": self.critic_optimizer,
                       "model_optimizer": self.model_optimizer}
@@ -254,17 +232,16 @@ class SeedStack:
             "n_critic_updates": self.n_critic_updates,
         }
 
-    def load_seed_checkpoint_states(self, states: Sequence[dict[str, Any]],
-                                    agents: Sequence[Agent]) -> None:
+    def load_seed_state_dicts(self, states: Sequence[dict[str, Any]]) -> None:
         """Restore every seed from its `Agent.checkpoint_state()` (the inverse of
-        `seed_checkpoint_state`, over all seeds; `agents` are loaded on the way)."""
-        for agent, state in zip(agents, states, strict=True):
+        `seed_state_dict`, over all seeds; the agents are loaded on the way)."""
+        for agent, state in zip(self.agents, states, strict=True):
             agent.load_checkpoint_state(state)
         with torch.no_grad():
             for name, tensor in self.params.items():
-                tensor.copy_(torch.stack([a.get_parameter(name) for a in agents]))
+                tensor.copy_(torch.stack([a.get_parameter(name) for a in self.agents]))
             for name, tensor in self.buffers.items():
-                tensor.copy_(torch.stack([a.get_buffer(name) for a in agents]))
+                tensor.copy_(torch.stack([a.get_buffer(name) for a in self.agents]))
         self.strategy_state = {key: torch.stack([s["strategy"][key] for s in states])
                                for key in states[0]["strategy"]}
         for name in ("actor_optimizer", "critic_optimizer", "model_optimizer"):

@@ -78,7 +78,7 @@ class TD3Strategy(_TwinQStrategy):
         with torch.no_grad():
             next_action = smoothed_target_action(
                 targets.actor, batch.next_state, policy_noise=self.config.smoothing,
-                noise_clip=self.config.target_noise_clip, generator=generator,
+                noise_clip=self.config.targets.noise_clip, generator=generator,
             )
             q_next = targets.critic(batch.next_state, next_action).min(dim=0).values  # [B]
             y = batch.reward + self.config.gamma * (1.0 - batch.done) * q_next
@@ -103,8 +103,8 @@ class MAGEStrategy(_TwinQStrategy):
         x = joint_samples(critic, batch.state, batch.action, lam=1.0)[:, :, 0]  # [E, B, 1+d_a]
         td = x[..., 0] - y  # [E, B]
         grad_td = (x[..., 1:] - grad_a_y).norm(dim=-1)  # [E, B]
-        delta = self.config.huber_delta
-        loss = (_huber(td, delta) + self.config.lam * _huber(grad_td, delta)).sum(0)
+        delta = self.config.distance.huber_delta
+        loss = (_huber(td, delta) + self.config.distance.lam * _huber(grad_td, delta)).sum(0)
         info = {"critic_value": x[..., 0].detach().mean(),
                 "critic_grad_scale": x[..., 1:].detach().norm(dim=-1).mean()}
         return loss, info
@@ -121,20 +121,20 @@ class IQNStrategy(CriticStrategy):
     def critic_loss(self, critic, targets, batch, generator):
         c = self.config
         y = return_targets(targets.world_model, targets.actor, targets.critic, batch.state,
-                           batch.action, n_samples=c.n_target_samples, truncate=c.truncate,
-                           shared_draws=c.shared_target_draws,
+                           batch.action, n_samples=c.targets.n_samples, truncate=c.targets.truncate,
+                           shared_draws=c.targets.shared_draws,
                            **self._target_kwargs(generator))  # [B, M'']
         n_members, batch_size = critic.n_members, batch.state.shape[0]
-        tau = torch.rand((n_members, batch_size, c.n_samples), generator=generator,
+        tau = torch.rand((n_members, batch_size, c.critic.n_samples), generator=generator,
                          device=y.device)
         z = critic(batch.state, batch.action, tau)  # [E, B, N]
-        loss = quantile_huber(z.reshape(-1, c.n_samples), tau.reshape(-1, c.n_samples),
-                              y.repeat(n_members, 1), kappa=c.huber_delta)
+        loss = quantile_huber(z.reshape(-1, c.critic.n_samples), tau.reshape(-1, c.critic.n_samples),
+                              y.repeat(n_members, 1), kappa=c.distance.huber_delta)
         info = {"critic_value": z.detach().mean(), "critic_grad_scale": torch.zeros(())}
         return loss.reshape(n_members, batch_size).sum(0), info
 
     def actor_value(self, critic, state, action):
-        tau = torch.rand((*state.shape[:-1], self.config.n_samples), device=state.device)
+        tau = torch.rand((*state.shape[:-1], self.config.critic.n_samples), device=state.device)
         return critic(state, action, tau).mean(dim=(0, -1))
 
 

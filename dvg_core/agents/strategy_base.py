@@ -69,5 +69,5 @@ class CriticStrategy:
 
     def _target_kwargs(self, generator: torch.Generator | None) -> dict[str, Any]:
         c = self.config
-        return dict(gamma=c.gamma, policy_noise=c.smoothing, noise_clip=c.target_noise_clip,
+        return dict(gamma=c.gamma, policy_noise=c.smoothing, noise_clip=c.targets.noise_clip,
                     generator=generator)

@@ -14,7 +14,7 @@ both critics, a coupling), the factor is
 
 with d the max-sliced MMD² (also W₁ on its worst slice, and plain MMD²) between joint samples
 `(Z, √λ ∇ₐZ)` (`dvg_core.losses.sobolev.joint_samples`). Caveat: `∇ₐ(TZ)` reads `∇ₛZ` at the next
-state (`dvg_core.analysis.contraction_linear`'s derivation), which the agents' joint vector does not
+state (`dvg_core.analysis.linear_sobolev_operator`'s derivation), which the agents' joint vector does not
 carry, so their factor has no γκ bound; `ContractionEstimate.msmmd2_complete` divides by the
 distance between the complete vectors `(Z, √λ ∇ₛZ, √λ ∇ₐZ)` instead, which the theory bounds by
 ‖L‖ <= γκ (a coordinate subset of a max-sliced distance is at most the whole).

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dvg_core.agents.agent import Agent, gradient_step
+from dvg_core.agents.agent import Agent
+from dvg_core.util.updates import gradient_step
 from dvg_core.losses.distances import energy_distance
 from dvg_core.envs import PointMassDynamics, PointMassSpec
 from dvg_core.analysis.ground_truth import (

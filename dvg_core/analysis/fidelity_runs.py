@@ -180,8 +180,8 @@ def evaluate_critic(
         if kind == "regression":
             fit_regression(agent.critic, probe.regression_state, probe.regression_action,
                            probe.regression_target, n_updates=updates - done,
-                           batch_size=batch_size, lr=config.critic_lr,
-                           n_samples=config.n_samples, generator=generator)
+                           batch_size=batch_size, lr=config.critic.lr,
+                           n_samples=config.critic.n_samples, generator=generator)
         else:
             train_critic(agent, sample_pairs, n_updates=updates - done,
                          batch_size=batch_size, generator=generator,

@@ -1,10 +1,13 @@
-"""The checkpoint: one format, one file per seed, written atomically.
+"""The checkpoint files: one per seed, written atomically, read back for a group; and the envs'
+numpy generators, which the checkpoint carries.
 
-A seed's `checkpoint.pt` holds everything its run needs to resume exactly (on CPU): its agent
-(`Agent.checkpoint_state()`: networks, targets, optimisers, strategy state, update count; for a
-seed of a stack, its slice), its replay, the torch RNGs, the trainer's update generator, its
-warm-up action generator, its envs' numpy generators, the loop's counters and metric sums, and
-the seeds of the group it was trained in. A record of one seed of a group is an ordinary record.
+What a seed's `checkpoint.pt` holds is `Trainer.seed_state_dict`: everything its run needs to
+resume exactly (on CPU): its agent (`Learner.seed_state_dict`, `Agent.checkpoint_state()`'s
+format: networks, targets, optimisers, strategy state, update count; for a seed of a stack, its
+slice), its replay, the torch RNGs, the trainer's update generator, its warm-up action
+generator, its envs' numpy generators, the loop's counters and metric sums, and the seeds of the
+group it was trained in. Each object saves and restores its own part; this module only writes
+and reads the files. A record of one seed of a group is an ordinary record.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +23,8 @@ import gymnasium
 import numpy as np
 import torch
 
-__all__ = ["CHECKPOINT_NAME", "env_rng_state", "read_checkpoints", "set_env_rng_state",
-           "write_checkpoints"]
+__all__ = ["CHECKPOINT_NAME", "env_rng_state", "load_rng_states", "read_checkpoints", "rng_state",
+           "set_env_rng_state", "write_checkpoint"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -48,45 +52,40 @@ def set_env_rng_state(env: gymnasium.Env, states: list[dict[str, Any]]) -> None:
         getattr(obj, name).bit_generator.state = state
 
 
-def write_checkpoints(trainer: Any) -> None:
-    """Each live seed's checkpoint of a `dvg_core.training.Trainer` (a diverged seed keeps its
-    last good one)."""
-    replay = trainer.replay.state_dict()
-    every = trainer.loop.checkpoint_every
-    following = (trainer.step // every + 1) * every
-    for k in range(trainer.n_seeds):
-        if trainer.diverged[k] is not None:
-            continue
-        state = {
-            "agent": trainer.learner.seed_checkpoint_state(k, trainer.agents[k]),
-            "replay": {key: (v[:, k] if isinstance(v, torch.Tensor) else v)
-                       for key, v in replay.items()},
-            "torch_rng": torch.get_rng_state(),
+def rng_state(generator: torch.Generator, env_generator: torch.Generator,
+              env: gymnasium.Env) -> dict[str, Any]:
+    """A seed's random state: torch's global RNGs, the update `generator`, its warm-up
+    `env_generator` and its `env`'s numpy generators."""
+    return {"torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "generator": trainer.generator.get_state(),
-            "env_generator": trainer.env_generators[k].get_state(),
-            "env_rng": env_rng_state(trainer.envs[k]),
-            "counters": {"step": trainer.step, "episodes": trainer.episodes[k],
-                         "n_summed": trainer.n_summed, "fit_count": trainer.fit_count,
-                         "metric_counts": dict(trainer.counts), "next_checkpoint": following},
-            "sums": {key: v[k].clone() for key, v in trainer.sums.items()},
-            "seed_group": {"seeds": trainer.seeds, "index": k},
-        }
-        path = trainer.run_dirs[k] / CHECKPOINT_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _save_atomic(state, path)
-    trainer.next_checkpoint = following
+            "generator": generator.get_state(), "env_generator": env_generator.get_state(),
+            "env_rng": env_rng_state(env)}
+
+
+def load_rng_states(states: Sequence[dict[str, Any]], generator: torch.Generator,
+                    env_generators: Sequence[torch.Generator],
+                    envs: Sequence[gymnasium.Env]) -> None:
+    """Restore the seeds' `rng_state`s (the shared RNGs from the first)."""
+    first = states[0]
+    torch.set_rng_state(first["torch_rng"].cpu())
+    if first["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(first["cuda_rng"])
+    generator.set_state(first["generator"].cpu())
+    for state, env_generator, env in zip(states, env_generators, envs, strict=True):
+        env_generator.set_state(state["env_generator"].cpu())
+        set_env_rng_state(env, state["env_rng"])
 
 
 _LOW_SPACE = 1 << 20
 """Free bytes below which a failed checkpoint write is taken for a full disk."""
 
 
-def _save_atomic(state: dict[str, Any], path: Path) -> None:
-    """`torch.save` to `<path>.tmp`, then `os.replace`; the last good checkpoint stays if it
-    fails. torch's writer reports a full disk as `RuntimeError: [enforce fail at
+def write_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """`torch.save` to `<path>.tmp` (its folder created), then `os.replace`; the last good
+    checkpoint stays if it fails. torch's writer reports a full disk as `RuntimeError: [enforce fail at
     inline_container.cc] unexpected pos`: when the disk is (nearly) full then, it is raised as
     the `OSError` ENOSPC it is, naming the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     try:
         torch.save(state, tmp)
@@ -99,40 +98,20 @@ def _save_atomic(state: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def read_checkpoints(trainer: Any) -> bool:
-    """Resume every seed of a `dvg_core.training.Trainer` from its checkpoint; returns whether
-    they were loaded.
+def read_checkpoints(paths: Sequence[Path], seeds: Sequence[int],
+                     device: torch.device) -> list[dict[str, Any]] | None:
+    """The checkpoints at `paths` (one per seed of the group `seeds`, in order), loaded onto
+    `device`, if they fit; else None.
 
     One seed resumes from any checkpoint of its record. A group resumes only when every seed
     has one, written by this same group at the same step (else it starts afresh)."""
-    paths = [d / CHECKPOINT_NAME for d in trainer.run_dirs]
-    if not all(p.exists() for p in paths):
-        return False
-    states = [torch.load(p, map_location=trainer.device, weights_only=True) for p in paths]
-    if trainer.n_seeds > 1:
+    if not all(Path(p).exists() for p in paths):
+        return None
+    states = [torch.load(p, map_location=device, weights_only=True) for p in paths]
+    if len(states) > 1:
         groups = [s.get("seed_group", {}).get("seeds") for s in states]
-        if any(g != trainer.seeds for g in groups):
-            return False
+        if any(g != list(seeds) for g in groups):
+            return None
         if len({s["counters"]["step"] for s in states}) != 1:
-            return False
-    trainer.learner.load_seed_checkpoint_states([s["agent"] for s in states], trainer.agents)
-    trainer.replay.load_state_dict({
-        key: (torch.stack([s["replay"][key] for s in states], 1)
-              if isinstance(states[0]["replay"][key], torch.Tensor)
-              else states[0]["replay"][key]) for key in states[0]["replay"]})
-    first = states[0]
-    torch.set_rng_state(first["torch_rng"].cpu())
-    if first["cuda_rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(first["cuda_rng"])
-    trainer.generator.set_state(first["generator"].cpu())
-    for k, state in enumerate(states):
-        trainer.env_generators[k].set_state(state["env_generator"].cpu())
-        set_env_rng_state(trainer.envs[k], state["env_rng"])
-        trainer.episodes[k] = state["counters"]["episodes"]
-    counters = first["counters"]
-    trainer.step, trainer.next_checkpoint = counters["step"], counters["next_checkpoint"]
-    trainer.n_summed, trainer.fit_count = counters["n_summed"], counters["fit_count"]
-    trainer.counts = dict(counters["metric_counts"])
-    trainer.sums = {key: torch.stack([s["sums"][key] for s in states]) for key in first["sums"]}
-    trainer.observations = [None] * trainer.n_seeds
-    return True
+            return None
+    return states

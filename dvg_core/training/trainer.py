@@ -10,12 +10,11 @@ record. What the seeds share is the lockstep schedule (every seed takes its env 
 and `utd` updates at the same time) and one torch generator for the update noise, so seed k of a
 group is identical in distribution to seed k trained alone, not bitwise.
 
-Resumable exactly (on CPU): `dvg_core.training.checkpoint` holds the format. A checkpoint is
-taken when every seed is between episodes, at the first such step after each multiple of
-`checkpoint_every` (each multiple, on the toy's fixed horizon), so no env needs its simulator
-state saved: the next thing both an uninterrupted and a resumed run do is `env.reset()` from
-the same RNG state. A diverged seed stops logging and checkpointing (its last good checkpoint
-stays) while the others train on.
+Resumable exactly (on CPU): a seed's checkpoint is its `seed_state_dict`, each object saving its
+own part (`dvg_core.training.checkpoint` writes the files), taken when every seed is between
+episodes, at the first such step after each multiple of `checkpoint_every`, so no env needs its
+simulator state saved: both an uninterrupted and a resumed run next `env.reset()` from the same
+RNG state. A diverged seed stops logging and checkpointing (its last good checkpoint stays).
 """
 
 from __future__ import annotations
@@ -33,15 +32,24 @@ from tqdm.auto import tqdm
 
 from dvg_core.agents import Agent, SeedReplay, make_learner
 from dvg_core.configs import LoopConfig, ModelConfig
-from dvg_core.training.checkpoint import read_checkpoints, write_checkpoints
+from dvg_core.training.checkpoint import (
+    CHECKPOINT_NAME, load_rng_states, read_checkpoints, rng_state, write_checkpoint,
+)
+from dvg_core.training.divergence import diverged_seeds
+from dvg_core.training.evaluation import evaluate_seeds
 from dvg_core.training.fidelity_monitor import FidelityMonitor
+from dvg_core.training.metric_sums import MetricSums
 
-__all__ = ["TIMING_METRICS", "MetricsSink", "TrainResult", "Trainer"]
+__all__ = ["TIMING_METRICS", "CheckpointHook", "MetricsSink", "TrainResult", "Trainer"]
 
 TIMING_METRICS = ("updates_per_s", "env_steps_per_s")
 """Wall-clock metrics: the only ones that differ between a resumed and an uninterrupted run."""
 
 MetricsSink = Callable[[dict[str, Any]], None]
+
+CheckpointHook = Callable[[int, list[int]], None]
+"""Called after each checkpoint save with the env step and the seeds whose checkpoints it wrote
+(the live ones): `Trainer.checkpoint_hooks`."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,10 @@ class Trainer:
       progress: show a tqdm bar.
       monitor: after each evaluation, logs a `fidelity` row per seed: its critic against
         Monte-Carlo truth along its first evaluation episode (None: no such rows).
+
+    Attributes:
+      checkpoint_hooks: `CheckpointHook`s called after every `save_checkpoints` (e.g. a run
+        record's status), in order; append to it.
     """
 
     def __init__(
@@ -99,12 +111,9 @@ class Trainer:
         self.episode_returns, self.episode_lengths = [0.0] * n, [0] * n
         self.episodes = [0] * n
         self.diverged: list[str | None] = [None] * n
-        self.sums: dict[str, torch.Tensor] = {}
-        """Metric sums `[S]` since the last training row."""
-        self.counts: dict[str, int] = {}
-        """How many updates reported each summed metric since the last training row."""
-        self.n_summed = self.fit_count = 0
+        self.metrics = MetricSums(n, self.device)
         self.next_checkpoint = loop.checkpoint_every
+        self.checkpoint_hooks: list[CheckpointHook] = []
 
     # ----------------------------------------------------------------- the loop
     def run(self) -> list[TrainResult]:
@@ -176,7 +185,7 @@ class Trainer:
                              for g in self.env_generators])
             return (self.action_low + (self.action_high - self.action_low) * u).numpy()
         actions = self.learner.act(states.to(self.device),
-                                   noise_std=self.learner.config.exploration_noise,
+                                   noise_std=self.learner.config.actor.exploration_noise,
                                    generator=self.generator)
         return actions.cpu().numpy()
 
@@ -184,22 +193,10 @@ class Trainer:
         """`utd` updates; one host sync per env step (not per update) for the divergence check."""
         infos = [self.learner.update(self.replay.sample(self.loop.batch_size, self.generator),
                                      self.generator) for _ in range(self.loop.utd)]
-        for info in infos:
-            for key, value in info.items():
-                self.sums[key] = self.sums.get(key, torch.zeros(self.n_seeds, device=self.device)) + value
-                self.counts[key] = self.counts.get(key, 0) + 1  # actor_loss: every policy_delay-th
-        self.n_summed += len(infos)
-        loss = torch.stack([i["critic_loss"] for i in infos])  # [utd, S]
-        value = torch.stack([i["critic_value"] for i in infos])
-        bad = ((~torch.isfinite(loss)) | (~torch.isfinite(value))
-               | (value.abs() > self.loop.divergence_bound)).any(0)  # [S]
-        for k in torch.nonzero(bad).flatten().tolist():
+        self.metrics.add_updates(infos)
+        for k, message in diverged_seeds(infos, self.loop.divergence_bound, self.step).items():
             if self.diverged[k] is None:
-                self.diverged[k] = (
-                    f"critic_loss is not finite at env step {self.step}"
-                    if not bool(torch.isfinite(loss[:, k]).all()) else
-                    f"critic value {float(value[-1, k]):.3g} beyond the bound "
-                    f"±{self.loop.divergence_bound:g} at env step {self.step}")
+                self.diverged[k] = message
 
     def _fit_model(self, n_steps: int) -> None:
         if n_steps == 0 or not self.learner.fits_model:
@@ -207,36 +204,21 @@ class Trainer:
         for _ in range(n_steps):
             metrics = self.learner.fit_model(self.replay.sample(self.model.batch_size,
                                                                 self.generator))
-        self.sums["model_loss"] = self.sums.get(
-            "model_loss", torch.zeros(self.n_seeds, device=self.device)) + metrics["loss"]
-        self.fit_count += 1
+        self.metrics.add_model_loss(metrics["loss"])
 
     def _evaluate(self) -> None:
         """`eval_episodes` deterministic episodes per seed, all seeds acting in one call; then
         the fidelity rows along each seed's first episode (with a monitor)."""
-        returns = np.zeros((self.n_seeds, self.loop.eval_episodes))
-        visited: list[list[torch.Tensor]] = [[] for _ in range(self.n_seeds)]
-        for e in range(self.loop.eval_episodes):
-            obs = [env.reset(seed=10_000 * (s + 1) + e)[0]
-                   for env, s in zip(self.eval_envs, self.seeds)]
-            running = np.ones(self.n_seeds, dtype=bool)
-            while running.any():
-                states = torch.as_tensor(np.stack(obs), dtype=torch.float32, device=self.device)
-                actions = self.learner.act(states).cpu().numpy()
-                for k in np.flatnonzero(running):
-                    if e == 0:
-                        visited[k].append(states[k])
-                    obs[k], reward, terminated, truncated, _ = self.eval_envs[k].step(actions[k])
-                    returns[k, e] += float(reward)
-                    running[k] = not (terminated or truncated)
+        returns, visited = evaluate_seeds(self.learner, self.eval_envs, self.seeds,
+                                          self.loop.eval_episodes, self.device)
         for k in range(self.n_seeds):
             self._log(k, {"step": self.step, "kind": "eval",
                           "eval_return_mean": float(returns[k].mean()),
                           "eval_return_std": float(returns[k].std())})
             if self.monitor is not None and self.diverged[k] is None:
-                agent = self.learner.sync_agent(k, self.agents[k])
+                agent = self.learner.agent(k)
                 self._log(k, {"step": self.step, "kind": "fidelity",
-                              **self.monitor(agent, torch.stack(visited[k]),
+                              **self.monitor(agent, visited[k],
                                              seed=self.seeds[k], step=self.step)})
 
     def _log(self, k: int, row: dict[str, Any]) -> None:
@@ -246,27 +228,68 @@ class Trainer:
     def _log_training(self, clock: tuple[float, int, int]) -> tuple[float, int, int]:
         now = time.perf_counter()
         elapsed = max(now - clock[0], 1e-9)
-        sums = {k: v.tolist() for k, v in self.sums.items()}
         n_updates = self.learner.n_critic_updates
-        for k in range(self.n_seeds):
+        for k, averages in enumerate(self.metrics.rows()):
             row: dict[str, Any] = {"step": self.step, "kind": "train",
-                                   "episodes": self.episodes[k]}
-            if self.n_summed:
-                row |= {key: v[k] / self.counts[key] for key, v in sums.items()
-                        if key != "model_loss"}
-            if "model_loss" in sums:
-                row["model_loss"] = sums["model_loss"][k] / max(self.fit_count, 1)
+                                   "episodes": self.episodes[k], **averages}
             row["updates_per_s"] = (n_updates - clock[2]) / elapsed
             row["env_steps_per_s"] = (self.step - clock[1]) / elapsed
             self._log(k, row)
-        self.sums, self.counts, self.n_summed, self.fit_count = {}, {}, 0, 0
+        self.metrics.reset()
         return now, self.step, n_updates
 
     # ----------------------------------------------------------------- checkpoints
     def save_checkpoints(self) -> None:
-        """Each live seed's checkpoint (`dvg_core.training.checkpoint`)."""
-        write_checkpoints(self)
+        """Each live seed's checkpoint, its `seed_state_dict` (a diverged seed keeps its last
+        good one); then the `checkpoint_hooks`."""
+        written = [k for k in range(self.n_seeds) if self.diverged[k] is None]
+        for k in written:
+            write_checkpoint(self.seed_state_dict(k), self.run_dirs[k] / CHECKPOINT_NAME)
+        self.next_checkpoint = self._following_checkpoint()
+        for hook in self.checkpoint_hooks:
+            hook(self.step, written)
 
     def load_checkpoints(self) -> bool:
         """Resume from the seeds' checkpoints if they fit; returns whether they were loaded."""
-        return read_checkpoints(self)
+        states = read_checkpoints([d / CHECKPOINT_NAME for d in self.run_dirs], self.seeds,
+                                  self.device)
+        if states is not None:
+            self.load_seed_state_dicts(states)
+        return states is not None
+
+    def _following_checkpoint(self) -> int:
+        every = self.loop.checkpoint_every
+        return (self.step // every + 1) * every
+
+    def seed_state_dict(self, k: int) -> dict[str, Any]:
+        """Everything seed `k` needs to resume exactly (`dvg_core.training.checkpoint`), taken
+        between episodes."""
+        metrics = self.metrics.seed_state_dict(k)  # its counters and sums
+        return {
+            "agent": self.learner.seed_state_dict(k), "replay": self.replay.seed_state_dict(k),
+            **rng_state(self.generator, self.env_generators[k], self.envs[k]),
+            "counters": {"step": self.step, "episodes": self.episodes[k], **metrics["counters"],
+                         "next_checkpoint": self._following_checkpoint()},
+            "sums": metrics["sums"], "seed_group": {"seeds": self.seeds, "index": k},
+        }
+
+    def load_seed_state_dicts(self, states: Sequence[dict[str, Any]]) -> None:
+        """Restore every seed from its `seed_state_dict` (one per seed, in order, all taken at
+        the same step); the next env step resets every env."""
+        if len(states) != self.n_seeds:
+            raise ValueError(f"states must hold one state per seed ({self.n_seeds}), got {len(states)}")
+        self.learner.load_seed_state_dicts([s["agent"] for s in states])
+        self.replay.load_seed_state_dicts([s["replay"] for s in states])
+        load_rng_states(states, self.generator, self.env_generators, self.envs)
+        self.episodes = [s["counters"]["episodes"] for s in states]
+        self.step = states[0]["counters"]["step"]
+        self.next_checkpoint = states[0]["counters"]["next_checkpoint"]
+        self.metrics.load_seed_state_dicts(states)
+        self.observations = [None] * self.n_seeds
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every seed's `seed_state_dict`: `{"seeds": [...]}` (`load_state_dict` restores it)."""
+        return {"seeds": [self.seed_state_dict(k) for k in range(self.n_seeds)]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.load_seed_state_dicts(state["seeds"])

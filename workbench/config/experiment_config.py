@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents.config import flat_dict, nest_flat_keys
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import POINT_MASS_IDS, PointMassSpec
 from dvg_core.util.device import check_device_name
@@ -228,6 +229,8 @@ def _section_to_dict(section: Any) -> dict[str, Any]:
            for f in fields(section)}
     if isinstance(section, EnvConfig):
         out["kwargs"] = _kwargs_normalised(section.env_id, section.kwargs)
+    if isinstance(section, AlgorithmConfig):  # its groups under their flat names, as before
+        out = flat_dict(out)  # they were grouped: records and run ids unchanged
     return out
 
 
@@ -263,7 +266,7 @@ def _section_from_dict(name: str, data: Any) -> Any:
         raise ValueError(f"{name} must be a mapping, got {data!r}")
     hints = _hints(cls)
     if name == "algorithm":
-        data = nest_flat_slicing(data)
+        data = nest_flat_keys(nest_flat_slicing(data))
     _check_keys(name, data, list(hints))
     values = {k: _normalise(hints[k], v) for k, v in data.items()}
     if name == "env" and isinstance(values.get("kwargs"), Mapping):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from dvg_core.agents import ALGORITHM_VARIANTS, SlicingConfig
+from dvg_core.agents import ALGORITHM_VARIANTS, FLAT_KEYS, AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig
 from dvg_core.envs import POINT_MASS_IDS
 from workbench.config.experiment_config import (
@@ -19,6 +19,27 @@ from workbench.config.experiment_config import (
 from workbench.config.names import ALIASES, did_you_mean
 
 __all__ = ["apply_overrides", "set_keys"]
+
+_FLAT_NAME = {nested: flat for flat, nested in FLAT_KEYS.items()}
+"""`(group, name)` -> the flat name of an `AlgorithmConfig` group field (`critic.lr` ->
+`critic_lr`): nested and flat keys are one override, applied in order."""
+
+
+def _algorithm_field(parts: list[str]) -> tuple[str, Any]:
+    """`algorithm.NAME` or `algorithm.GROUP.NAME` (not slicing) -> the field's flat name (the
+    constructor's keyword) and its type; a `ValueError` naming the valid keys."""
+    if len(parts) == 3:
+        group = _hints(AlgorithmConfig)[parts[1]]
+        _check_keys(f"algorithm.{parts[1]}", {parts[2]: None}, list(_hints(group)))
+        parts = ["algorithm", _FLAT_NAME[(parts[1], parts[2])]]
+    if parts[1] in FLAT_KEYS:
+        group, name = FLAT_KEYS[parts[1]]
+        return parts[1], _hints(_hints(AlgorithmConfig)[group])[name]
+    hints = _hints(AlgorithmConfig)
+    valid = ["name", "gamma", *FLAT_KEYS, "hidden", "normalize_obs", "slicing",
+             *(f"{g}.{n}" for g, n in FLAT_KEYS.values())]
+    _check_keys("algorithm", {parts[1]: None}, valid)
+    return parts[1], hints[parts[1]]
 
 
 def _describe(hint: Any) -> str:
@@ -72,7 +93,9 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
     """A new config with `key=value` overrides applied (later ones win).
 
     Keys: `seed`, `device`, `experiment`, `run_root`; `SECTION.FIELD` for the sections of
-    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.slicing.NAME` for max-slicing's
+    `SECTIONS`; `env.kwargs.NAME` for an env constructor kwarg; `algorithm.GROUP.NAME` for a
+    field of an `AlgorithmConfig` group (`algorithm.critic.lr`, or its flat name
+    `algorithm.critic_lr`: `FLAT_KEYS`); `algorithm.slicing.NAME` for max-slicing's
     options (the older `algorithm.slicing_NAME` too); `algorithm.variant=paper` for the
     paper's critic settings (`dvg_core.agents.strategies.ALGORITHM_VARIANTS`, fields set in its place, so
     later overrides win); or an alias of `ALIASES`. Values
@@ -109,6 +132,10 @@ def apply_overrides(config: ExperimentConfig, overrides: Iterable[str]) -> Exper
             slicing_texts[parts[2]] = text
         elif parts[:2] == ["env", "kwargs"] and len(parts) == 3:
             kwarg_texts[parts[2]] = text
+        elif section == "algorithm" and (len(parts) == 2 or (
+                len(parts) == 3 and parts[1] in ("critic", "actor", "targets", "distance"))):
+            name, hint = _algorithm_field(parts)
+            changes["algorithm"][name] = _parse(hint, text, ".".join(parts))
         elif len(parts) == 2:
             hints = _hints(SECTIONS[section])
             _check_keys(section, {parts[1]: None}, list(hints))

@@ -31,6 +31,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from dvg_core.agents import AlgorithmConfig
+from dvg_core.agents.config import flat_dict
 from dvg_core.analysis.fidelity import FIDELITY_METRICS, FidelitySetting
 from workbench.fidelity.critic_options import FidelityOptions, algorithm_config
 from workbench.fidelity.critic_tables import series_key
@@ -59,8 +60,9 @@ _LATER_FIELDS = {"actor_saturation_penalty": 0.0, "lam_state": None, "slicing_fr
 def config_fingerprint(config: AlgorithmConfig) -> str:
     """A short hash of every field of `config`: rows trained under other settings (an older
     default, say) are never taken for this config's on resume."""
-    fields = dataclasses.asdict(config)  # max-slicing's options under their flat names, as when
-    fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # rows began
+    fields = flat_dict(dataclasses.asdict(config))  # the groups' and max-slicing's options
+    fields |= {f"slicing_{k}": v for k, v in fields.pop("slicing").items()}  # under their flat
+    # names, as when the rows began
     for name, neutral in _LATER_FIELDS.items():  # at its neutral value, a field added after
         if fields[name] == neutral:  # the rows were written leaves their fingerprint alone
             del fields[name]

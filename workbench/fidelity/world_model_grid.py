@@ -28,9 +28,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.config.names import did_you_mean
+
+if TYPE_CHECKING:  # torch-free at import
+    from dvg_core.training import Trainer
 
 __all__ = [
     "DATA_SETS", "MODEL_VARIANTS", "TABLE_METRICS", "ModelFidelityOptions", "model_config",
@@ -192,7 +195,7 @@ def _reference_run(n: int, noise: float, seed: int, steps: int) -> Any:
     return trainer, config
 
 
-def _policy_states(trainer: Any, n_probes: int, seed: int) -> Any:
+def _policy_states(trainer: Trainer, n_probes: int, seed: int) -> Any:
     """States of the reference run's final policy: its deterministic episodes from the
     evaluation starts, evenly thinned to at most `n_probes`."""
     import numpy as np

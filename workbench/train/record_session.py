@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workbench.config.experiment_config import ExperimentConfig
 from workbench.records.provenance import end_session
@@ -20,6 +20,9 @@ from workbench.records.checks import (
 )
 from workbench.records.run_record import RunRecord
 from workbench.host.stops import stop_message
+
+if TYPE_CHECKING:
+    from dvg_core.training import Trainer
 
 __all__ = [
     "check_complete", "check_metrics_cover", "failure_message", "incomplete_done",
@@ -72,27 +75,16 @@ def _last_step(record: RunRecord) -> int:
         return 0
 
 
-def track_checkpoints(trainer: Any, method: str, records: Sequence[RunRecord]) -> None:
-    """Wrap `trainer.<method>` (the checkpoint save) so that each record whose checkpoint it
-    rewrote gets a `running` status carrying the checkpoint's step."""
-    save = getattr(trainer, method)
+def track_checkpoints(trainer: Trainer, records: Sequence[RunRecord]) -> None:
+    """Give each record whose checkpoint `trainer` rewrites (`records[k]` for seed k) a `running`
+    status carrying the checkpoint's step: a `Trainer.checkpoint_hooks` hook."""
 
-    def stamp(record: RunRecord) -> tuple[int, int] | None:
-        try:
-            stat = record.checkpoint_path.stat()
-        except FileNotFoundError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns
+    def stamp(step: int, written: list[int]) -> None:
+        for k in written:
+            records[k].set_status("running", f"checkpoint at env step {step}", step,
+                                  checkpoint_step=step)
 
-    def save_and_stamp() -> None:
-        before = [stamp(r) for r in records]
-        save()
-        for record, old in zip(records, before):
-            if stamp(record) != old:
-                record.set_status("running", f"checkpoint at env step {trainer.step}",
-                                  trainer.step, checkpoint_step=trainer.step)
-
-    setattr(trainer, method, save_and_stamp)
+    trainer.checkpoint_hooks.append(stamp)
 
 
 def check_metrics_cover(record: RunRecord, step: int) -> None:

@@ -183,7 +183,7 @@ def _train_records(trainer: Trainer, configs: Sequence[ExperimentConfig],
             record.set_status("running", message, trainer.step,
                               checkpoint_step=trainer.step or None, force=True)
             start_session(record.path, device=device, step=trainer.step, message=message)
-        track_checkpoints(trainer, "save_checkpoints", records)
+        track_checkpoints(trainer, records)
         results = trainer.run()
         trainer.save_checkpoints()  # a diverged seed keeps its last good one
         for record, config, result in zip(records, configs, results):

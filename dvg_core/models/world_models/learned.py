@@ -11,6 +11,7 @@ from torch import nn
 
 from dvg_core.models.ensemble import EnsembleMLP
 from dvg_core.models.normalization import RunningNormalizer
+from dvg_core.util.updates import gradient_step
 from dvg_core.util.validation import check_int_at_least, check_shape
 from dvg_core.models.world_models.base import TerminatedFn, check_state_action, check_transitions, never_terminates
 
@@ -94,7 +95,7 @@ class LearnedWorldModel(nn.Module):
         """One gradient step of the model's loss on a replay batch, with its own optimiser.
 
         Gradients the caller left on the model's parameters (e.g. from backpropagating a critic
-        loss through `sample`) are cleared first.
+        loss through `sample`) are replaced (`dvg_core.util.updates.gradient_step`).
 
         Args:
           state: `[B, d_s]`; action: `[B, d_a]`; reward: `[B]`; next_state: `[B, d_s]`.
@@ -104,9 +105,7 @@ class LearnedWorldModel(nn.Module):
         """
         loss, metrics = self.fit_loss(state, action, reward, next_state)
         assert self.optimizer is not None
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        gradient_step(self.optimizer, loss)  # the learners' model fit takes the same step
         return metrics
 
     def fit_loss(

@@ -99,16 +99,21 @@ def test_config_list_covers_every_field_with_type_value_and_doc(capsys):
     out = capsys.readouterr().out
     listed = {line.split()[0] for line in out.splitlines()[1:] if line and " " in line}
     expected = {"seed", "device", "experiment", "run_root", "algorithm.variant"}
-    from dvg_core.agents import SlicingConfig
+    from dvg_core.agents import (
+        ActorConfig, AlgorithmConfig, CriticConfig, DistanceConfig, SlicingConfig, TargetConfig,
+    )
 
+    groups = {"slicing": SlicingConfig, "critic": CriticConfig, "actor": ActorConfig,
+              "targets": TargetConfig, "distance": DistanceConfig}  # listed by their fields
     expected |= {f"{name}.{f.name}" for name, cls in SECTIONS.items()
-                 for f in dataclasses.fields(cls) if f.name != "slicing"}
-    expected |= {f"algorithm.slicing.{f.name}" for f in dataclasses.fields(SlicingConfig)}
+                 for f in dataclasses.fields(cls) if cls is not AlgorithmConfig or f.name not in groups}
+    expected |= {f"algorithm.{group}.{f.name}" for group, cls in groups.items()
+                 for f in dataclasses.fields(cls)}
     expected |= {f"env.kwargs.{f.name}" for f in dataclasses.fields(PointMassSpec)
                  if f.name != "dynamics_noise"}
     assert expected <= listed
     assert "aliases: algo=algorithm.name" in out
-    for cls in (*SECTIONS.values(), ExperimentConfig, PointMassSpec, SlicingConfig):  # documented
+    for cls in (*SECTIONS.values(), ExperimentConfig, PointMassSpec, *groups.values()):  # documented
         docs = field_docs(cls)
         assert all(docs.get(f.name) for f in dataclasses.fields(cls)), cls
     keys = {k.key: k for k in config_keys(__import__("workbench").preset("mujoco-100k"))}

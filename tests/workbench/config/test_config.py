@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from dvg_core.agents import AlgorithmConfig, SlicingConfig
+from dvg_core.agents import FLAT_KEYS, AlgorithmConfig, SlicingConfig
 from dvg_core.configs import EnvConfig, LoopConfig, ModelConfig
 from dvg_core.envs import PointMassSpec
 from workbench.config.experiment_config import SECTIONS, ExperimentConfig
@@ -140,8 +140,14 @@ def test_invalid_field_raises_value_error_naming_it(name, overrides, construct):
 
 def test_invalid_cases_cover_every_validated_field():
     covered = {name for name, _, _ in INVALID}
-    expected = {f.name for cls in SECTIONS.values() for f in dataclasses.fields(cls)} - {"slicing"}
+    groups = {"slicing", "critic", "actor", "targets", "distance"}  # AlgorithmConfig's groups
+    expected = {f.name for cls in SECTIONS.values() for f in dataclasses.fields(cls)} - groups
     expected |= {f"slicing.{f.name}" for f in dataclasses.fields(SlicingConfig)}
+    default = AlgorithmConfig()
+    grouped = {(name, f.name) for name in groups - {"slicing"}
+               for f in dataclasses.fields(getattr(default, name))}
+    assert grouped == set(FLAT_KEYS.values())  # every grouped field has its flat key
+    expected |= set(FLAT_KEYS)  # the grouped fields, named by their flat keys
     expected |= {f.name for f in dataclasses.fields(PointMassSpec)}
     expected |= {"seed", "device", "experiment", "run_root"}
     assert expected - covered == set()

@@ -10,7 +10,7 @@ import torch
 from dvg_core.agents import AlgorithmConfig
 from dvg_core.analysis.ground_truth import sobolev_return_samples
 from dvg_core.losses.sobolev import joint_samples, sobolev_targets
-from tests.losses.test_sobolev import _critic, _CriticWithParameters, _setup
+from tests.dvg_core.losses.sobolev_setup import CriticWithParameters, make_critic, oracle_setup
 
 AGENT_COORDS = [0, 3, 4]
 """Return and action coordinates of a complete toy vector `[1 + 2 + 2]`."""
@@ -25,7 +25,7 @@ def _inputs(seed: int, batch: int = 3, n_samples: int = 5):
 
 
 def test_complete_joint_samples_are_shaped_and_their_state_gradient_is_finite_differences():
-    critic = _critic()
+    critic = make_critic()
     state, action, xi = _inputs(0)
     x = joint_samples(critic, state, action, xi, lam=4.0, lam_state=9.0)
     assert x.shape == (2, 3, 5, 1 + 2 + 2)  # [E, B, M, 1 + d_s + d_a]
@@ -39,7 +39,7 @@ def test_complete_joint_samples_are_shaped_and_their_state_gradient_is_finite_di
 
 
 def test_the_agents_joint_samples_are_the_complete_ones_without_the_state_part():
-    critic = _critic()
+    critic = make_critic()
     state, action, xi = _inputs(1)
     x = joint_samples(critic, state, action, xi, lam=4.0, lam_state=0.5)
     torch.testing.assert_close(x[..., AGENT_COORDS], joint_samples(critic, state, action, xi,
@@ -47,13 +47,13 @@ def test_the_agents_joint_samples_are_the_complete_ones_without_the_state_part()
 
 
 def test_complete_joint_samples_gradcheck_through_the_create_graph_path():
-    critic = _critic(hidden=(4,))
+    critic = make_critic(hidden=(4,))
     state, action, xi = _inputs(2, batch=2, n_samples=3)
     names = [name for name, _ in critic.named_parameters()]
     params = tuple(p.detach().clone().requires_grad_(True) for p in critic.parameters())
 
     def f(*values):
-        bound = _CriticWithParameters(critic, dict(zip(names, values)))
+        bound = CriticWithParameters(critic, dict(zip(names, values)))
         return joint_samples(bound, state, action, xi, lam=0.5, lam_state=2.0)
 
     assert torch.autograd.gradcheck(f, params)
@@ -65,7 +65,7 @@ def _targets(model, actor, critic, state, action, **kwargs):
 
 
 def test_complete_targets_state_and_action_gradients_equal_finite_differences():
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     y = _targets(model, actor, critic, state, action, lam=1.0, lam_state=1.0)
     assert y.shape == (4, 12, 1 + 2 + 2) and not y.requires_grad  # [B, E·M', 1 + d_s + d_a]
     eps = 1e-6
@@ -79,7 +79,7 @@ def test_complete_targets_state_and_action_gradients_equal_finite_differences():
 
 
 def test_complete_targets_weigh_the_state_part_and_keep_the_agents_targets():
-    model, actor, critic, state, action = _setup(seed=1)
+    model, actor, critic, state, action = oracle_setup(seed=1)
     y = _targets(model, actor, critic, state, action, lam=4.0, lam_state=0.25)
     agents = _targets(model, actor, critic, state, action, lam=4.0)
     torch.testing.assert_close(y[..., AGENT_COORDS], agents)
@@ -88,7 +88,7 @@ def test_complete_targets_weigh_the_state_part_and_keep_the_agents_targets():
 
 
 def test_the_truths_state_gradient_leaves_its_return_and_action_gradient_unchanged():
-    model, actor, _, state, action = _setup()
+    model, actor, _, state, action = oracle_setup()
     kwargs = dict(gamma=0.5, n_samples=4, n_steps=3)
     plain = sobolev_return_samples(model.dynamics, actor, state, action,
                                    generator=torch.Generator().manual_seed(0), **kwargs)
@@ -100,7 +100,7 @@ def test_the_truths_state_gradient_leaves_its_return_and_action_gradient_unchang
 
 @pytest.mark.parametrize("call", ["samples", "targets", "config"])
 def test_a_negative_state_weight_is_refused(call):
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     with pytest.raises(ValueError, match="lam_state"):
         if call == "samples":
             joint_samples(critic, state, action, _inputs(0, batch=4)[2], lam=1.0, lam_state=-1.0)

@@ -13,8 +13,8 @@ dsdpg_msmmd). So each algorithm has one golden file per CPU the numbers were rec
 a run must reproduce one of them exactly. Regenerate the files only for a change that is meant
 to alter the numbers, and say so in the commit; add a CPU's set with a label:
 
-    DVG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/training/test_golden.py        # the first
-    DVG_WRITE_GOLDEN=xeon-avx512 .venv/bin/python -m pytest tests/training/test_golden.py
+    DVG_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/workbench/train/test_golden.py        # the first
+    DVG_WRITE_GOLDEN=xeon-avx512 .venv/bin/python -m pytest tests/workbench/train/test_golden.py
 """
 
 from __future__ import annotations

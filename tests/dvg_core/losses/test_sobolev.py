@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.func import functional_call
 
-from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.models import Actor, GenerativeCritic, TwinQ
+from dvg_core.models import TwinQ
 from dvg_core.losses.sobolev import (
     joint_samples,
     mage_targets,
@@ -15,28 +13,11 @@ from dvg_core.losses.sobolev import (
     sobolev_targets,
     truncate_top,
 )
-from dvg_core.models.world_models import OracleWorldModel
-
-
-def _critic(seed=0, hidden=(16, 16)):
-    torch.manual_seed(seed)
-    return GenerativeCritic(2, 2, xi_dim=3, n_members=2, hidden=hidden).double()
-
-
-def _setup(seed=0, n_locations=3, noise=0.05):
-    torch.manual_seed(seed)
-    model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=n_locations,
-                                                             dynamics_noise=noise)))
-    actor = Actor(2, 2, hidden=(16, 16), activation="silu").double()
-    critic = _critic(seed + 1)
-    g = torch.Generator().manual_seed(seed)
-    state = (torch.rand(4, 2, generator=g, dtype=torch.float64) * 2 - 1)
-    action = torch.rand(4, 2, generator=g, dtype=torch.float64) * 1.6 - 0.8
-    return model, actor, critic, state, action
+from tests.dvg_core.losses.sobolev_setup import CriticWithParameters, make_critic, oracle_setup
 
 
 def test_joint_sample_gradients_equal_finite_differences_of_z():
-    critic = _critic()
+    critic = make_critic()
     g = torch.Generator().manual_seed(0)
     state = torch.randn(3, 2, generator=g, dtype=torch.float64)
     action = torch.randn(3, 2, generator=g, dtype=torch.float64)
@@ -54,7 +35,7 @@ def test_joint_sample_gradients_equal_finite_differences_of_z():
 
 
 def test_joint_samples_gradcheck_through_the_create_graph_path():
-    critic = _critic(hidden=(4,))
+    critic = make_critic(hidden=(4,))
     g = torch.Generator().manual_seed(1)
     state = torch.randn(2, 2, generator=g, dtype=torch.float64)
     action = torch.randn(2, 2, generator=g, dtype=torch.float64)
@@ -63,25 +44,10 @@ def test_joint_samples_gradcheck_through_the_create_graph_path():
     params = tuple(p.detach().clone().requires_grad_(True) for p in critic.parameters())
 
     def f(*values):
-        bound = _CriticWithParameters(critic, dict(zip(names, values)))
+        bound = CriticWithParameters(critic, dict(zip(names, values)))
         return joint_samples(bound, state, action, xi, lam=0.5)
 
     assert torch.autograd.gradcheck(f, params)
-
-
-class _CriticWithParameters:
-    """`critic.forward_members` evaluated with explicit parameter tensors (for gradcheck)."""
-
-    def __init__(self, critic, params):
-        self.critic, self.params = critic, params
-        self.state_dim, self.action_dim = critic.state_dim, critic.action_dim
-        self.xi_dim, self.n_members = critic.xi_dim, critic.n_members
-
-    def forward_members(self, state, action, xi):
-        lead = torch.broadcast_shapes(state.shape[:-1], action.shape[:-1], xi.shape[:-1])
-        x = torch.cat([t.expand(*lead, t.shape[-1]) for t in (state, action, xi)], dim=-1)
-        net_params = {k.removeprefix("net."): v for k, v in self.params.items()}
-        return functional_call(self.critic.net, net_params, (x,)).squeeze(-1)
 
 
 def test_deterministic_critic_gives_one_joint_point_per_member():
@@ -94,7 +60,7 @@ def test_deterministic_critic_gives_one_joint_point_per_member():
 
 
 def test_sobolev_target_gradients_equal_finite_differences_with_noise_fixed():
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     kwargs = dict(gamma=0.9, n_samples=6, lam=1.0, truncate=0.0)
     y = sobolev_targets(model, actor, critic, state, action,
                         generator=torch.Generator().manual_seed(7), **kwargs)
@@ -112,7 +78,7 @@ def test_sobolev_target_gradients_equal_finite_differences_with_noise_fixed():
 
 
 def test_targets_leave_no_gradient_on_target_networks():
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     y = sobolev_targets(model, actor, critic, state, action, gamma=0.9, n_samples=4, lam=1.0,
                         truncate=0.25)
     ret = return_targets(model, actor, critic, state, action, gamma=0.9, n_samples=4)
@@ -121,7 +87,7 @@ def test_targets_leave_no_gradient_on_target_networks():
 
 
 def test_return_targets_are_the_return_part_of_sobolev_targets():
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     y = sobolev_targets(model, actor, critic, state, action, gamma=0.8, n_samples=5, lam=1.0,
                         truncate=0.2, generator=torch.Generator().manual_seed(3))
     ret = return_targets(model, actor, critic, state, action, gamma=0.8, n_samples=5,
@@ -131,7 +97,7 @@ def test_return_targets_are_the_return_part_of_sobolev_targets():
 
 
 def test_gamma_zero_targets_are_the_reward_and_its_gradient():
-    model, actor, critic, state, action = _setup(n_locations=1, noise=0.0)
+    model, actor, critic, state, action = oracle_setup(n_locations=1, noise=0.0)
     spec = model.dynamics.spec
     y = sobolev_targets(model, actor, critic, state, action, gamma=0.0, n_samples=3, lam=1.0)
     next_state = state + spec.dt * action
@@ -143,7 +109,7 @@ def test_gamma_zero_targets_are_the_reward_and_its_gradient():
 
 
 def test_mage_target_is_min_of_twins_and_its_gradient_matches_finite_differences():
-    model, actor, _, state, action = _setup(noise=0.0, n_locations=1)
+    model, actor, _, state, action = oracle_setup(noise=0.0, n_locations=1)
     torch.manual_seed(4)
     q = TwinQ(2, 2, hidden=(16,), activation="silu").double()
     y, grad = mage_targets(model, actor, q, state, action, gamma=0.9)
@@ -175,14 +141,14 @@ def test_truncate_top_drops_the_largest_returns():
      (dict(n_samples=0), "n_samples"), (dict(truncate=1.2), "fraction")],
 )
 def test_bad_target_arguments_raise(kwargs, match):
-    model, actor, critic, state, action = _setup()
+    model, actor, critic, state, action = oracle_setup()
     args = dict(gamma=0.9, n_samples=4, lam=1.0) | kwargs
     with pytest.raises(ValueError, match=match):
         sobolev_targets(model, actor, critic, state, action, **args)
 
 
 def test_bad_joint_sample_arguments_raise():
-    critic = _critic()
+    critic = make_critic()
     state, action = torch.zeros(3, 2, dtype=torch.float64), torch.zeros(3, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match="M"):
         joint_samples(critic, state, action, torch.zeros(3, 1, 3, dtype=torch.float64), lam=1.0)
