@@ -101,7 +101,8 @@ def parse_config_list(text: str) -> tuple[list[tuple[str, str, str, str]], str]:
         rows.append((line[:starts[0]].strip(), line[starts[0]:starts[1]].strip(),
                      line[starts[1]:starts[2]].strip(), line[starts[2]:].strip()))
     aliases = next((line for line in lines if line.startswith("aliases:")), "")
-    return rows, aliases
+    flat = next((line for line in lines if line.startswith("flat names:")), "")
+    return rows, aliases + "\n" + flat
 
 
 def _cell(text: str) -> str:
@@ -129,10 +130,17 @@ def config_page() -> str:
     for key, kind, _, doc in rows:
         cells = [f"`{_cell(values[p][key])}`" if key in values[p] else "" for p in PRESETS]
         out.append(f"| `{key}` | `{_cell(kind)}` | " + " | ".join(cells) + f" | {_cell(doc)} |\n")
+    aliases, flat = aliases.split("\n")
     out.append("\n## Aliases\n\n")
     for pair in aliases.removeprefix("aliases:").split(","):
         short, full = pair.strip().split("=")
         out.append(f"* `{short}` = `{full}`\n")
+    out.append("\n## Flat names\n\n"
+               "The algorithm's keys were flat before they were grouped; `--set` still takes each "
+               "flat name, as the same override as its grouped key.\n\n")
+    for pair in flat.removeprefix("flat names:").split(","):
+        name, full = pair.strip().split("=")
+        out.append(f"* `{name}` = `{full}`\n")
     return "".join(out)
 
 

@@ -98,7 +98,7 @@ def config_keys() -> set[str]:
     """Every `--set` key and alias, from the generated docs/reference/config.md."""
     text = CONFIG_PAGE.read_text()
     return set(re.findall(r"^\| `([\w.]+)` \|", text, flags=re.M)) | set(
-        re.findall(r"^\* `(\w+)` = ", text, flags=re.M))
+        re.findall(r"^\* `([\w.]+)` = ", text, flags=re.M))
 
 
 def make_targets() -> set[str]:

@@ -32,7 +32,8 @@ def test_the_config_page_lists_every_key_of_config_list():
     assert len(rows) > 60 and aliases.startswith("aliases: algo=algorithm.name")
     for key, kind, value, doc in rows:
         assert f"| `{key}` | " in page, key
-    assert ("algorithm.lam", "float", "1.0") in {row[:3] for row in rows}
+    assert ("algorithm.distance.lam", "float", "1.0") in {row[:3] for row in rows}
+    assert "* `algorithm.lam` = `algorithm.distance.lam`" in page  # the flat name still works
 
 
 def test_every_metric_a_training_run_logs_is_documented():
@@ -41,7 +42,7 @@ def test_every_metric_a_training_run_logs_is_documented():
     generator = load_generator()
     page = (ROOT / "docs" / "reference" / "metrics.md").read_text()
     logged = set()
-    for path in (ROOT / "tests" / "training" / "golden").glob("*.json"):
+    for path in (ROOT / "tests" / "workbench" / "train" / "golden").glob("*.json"):
         for row in json.loads(path.read_text()):
             logged |= set(row) - {"step", "kind"}
     assert {"episode_return", "eval_return_mean", "critic_loss", "actor_loss"} <= logged

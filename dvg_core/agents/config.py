@@ -34,7 +34,7 @@ PAPER_SETTINGS: dict[str, Any] = {
 truncation of the top 10% of pooled targets, the V-statistic MMD², ξ ~ N(0, I) concatenated with
 (s, a) into a SiLU network, and the multiquadric at h = 100 (paper-notes §2.3, §2.5, §2.6; the
 kernel family and λ = 1 are shared). The defaults pass the fidelity benchmark
-(`docs/fidelity.md`); these do not, and stay available for comparison:
+(`docs/lab/fidelity.md`); these do not, and stay available for comparison:
 `--set algorithm.variant=paper`."""
 
 SHARED_DRAW_ALGORITHMS = ("mmd", "iqn")
@@ -44,18 +44,18 @@ SHARED_DRAW_ALGORITHMS = ("mmd", "iqn")
 LEAN_TARGET_SETTINGS: dict[str, Any] = {"n_target_samples": 5}
 """A FLOP lever of the generative critics' targets: M' = 5 model draws per target critic instead
 of 10 (10 pooled target samples against the critic's M = 10), measured for speed and on the
-fidelity benchmark before it could become a default: it did not (docs/fidelity.md, "Speed
+fidelity benchmark before it could become a default: it did not (docs/lab/fidelity.md, "Speed
 levers")."""
 
 SHARED_DRAW_SETTINGS: dict[str, Any] = {"shared_target_draws": True}
 """A FLOP lever of the model-based targets: both target critics read the same M' model draws,
 so the world model and the target policy run on half the rows (`AlgorithmConfig.
-shared_target_draws`), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+shared_target_draws`), measured on the fidelity benchmark (docs/lab/fidelity.md, "Speed levers")."""
 
 HEAD_NOISE_SETTINGS: dict[str, Any] = {"critic_noise": "head"}
 """A FLOP lever of the generative critics: the noise added to the last hidden layer
 (`HeadNoiseCritic`, whose `∇ₐZ` costs one forward-mode pass of the trunk) instead of IQN's
-quantile embedding, measured on the fidelity benchmark: it fails it (docs/fidelity.md, "Speed
+quantile embedding, measured on the fidelity benchmark: it fails it (docs/lab/fidelity.md, "Speed
 levers")."""
 
 ALGORITHM_VARIANTS: dict[str, dict[str, Any]] = {

@@ -43,7 +43,7 @@ class CriticConfig:
     noise: str = "quantile"
     """How the noise enters the generative critic: `quantile` (ξ = τ ~ U(0, 1) through IQN's
     cosine embedding, multiplied into the (s, a) features: `QuantileCritic` read as a generative
-    critic, the default because it passes the fidelity benchmark, docs/fidelity.md), `input`
+    critic, the default because it passes the fidelity benchmark, docs/lab/fidelity.md), `input`
     (ξ ~ N(0, I) concatenated with (s, a), `GenerativeCritic`: the paper's reading) or `head`
     (added to the last hidden layer, `HeadNoiseCritic`: the issue-9 speed lever)."""
     activation: str | None = None
@@ -97,11 +97,11 @@ class TargetConfig:
     per critic, and the E·M' pooled samples come in E-tuples that share `(ŝ', r̂)`. Return-only
     targets (`mmd`, `iqn`) only: the Sobolev targets need each critic's own backward pass through
     the model for its `∇ₐy`, so sharing saves them little. The speed lever `shared-draws`
-    (issue 17), measured on the fidelity benchmark (docs/fidelity.md, "Speed levers")."""
+    (issue 17), measured on the fidelity benchmark (docs/lab/fidelity.md, "Speed levers")."""
     truncate: float = 0.0
     """Fraction of pooled target samples dropped from the top (TQC-style; the paper's GUESSed 0.1
     drops the toy's rare rewarded draws and biases every distributional critic low, see
-    docs/fidelity.md)."""
+    docs/lab/fidelity.md)."""
     tau: float = 0.005
     """Polyak rate of the target networks."""
     policy_noise: float | None = None
@@ -134,12 +134,12 @@ class DistanceConfig:
     """Kernel bandwidth h (multiquadric) or the RBF bandwidth. The paper's h = 100 makes the
     multiquadric an energy distance at the toy's return scale; h = 10 keeps a quadratic core
     for sample gaps below 0.1 and learns the mean, mean gradient and joint law faster at the same
-    spread (docs/fidelity.md)."""
+    spread (docs/lab/fidelity.md)."""
     unbiased: bool = True
     """MMD² estimator of the generative critics: the U-statistic (diagonals of the within-set
     kernel matrices excluded). The V-statistic (False, the paper's) weighs the repulsion between
     a critic's own M samples by (M-1)/M: with an energy-like kernel its minimiser is the target
-    law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/fidelity.md)."""
+    law with 1/(2M) of the mass cut from each tail, pulled to the median (docs/lab/fidelity.md)."""
     huber_delta: float = 1.0
     """Threshold of the Huber losses (mage) and κ of IQN's quantile Huber (td3's loss is the
     paper's squared error)."""
@@ -148,7 +148,7 @@ class DistanceConfig:
     lam_state: float | None = None
     """λₛ ≥ 0: weight of the state-gradient part of the complete vectors `(Z, √λₛ∇ₛZ, √λ∇ₐZ)`
     (`dsdpg_complete` only; the other algorithms carry no ∇ₛZ and ignore it). None: λₛ = λ, the
-    weighting under which the complete operator is a γκ-contraction (docs/method.md)."""
+    weighting under which the complete operator is a γκ-contraction (docs/concepts/method.md)."""
 
     def __post_init__(self) -> None:
         check_choice("distance.kernel", self.kernel, KERNEL_NAMES)
@@ -180,7 +180,7 @@ class SlicingConfig:
     to stray most, and the loss pulls them in: against exact targets the critic's return spread
     settles at 0.90 of the targets' per backup (M = 10), compounded by bootstrapping at γ = 0.9
     into a spread ratio of 0.55-0.60; with a fresh draw it settles at 1.01
-    (`scripts/sliced_spread_bias.py`, docs/fidelity.md, "Why the spread misses at γ = 0.9")."""
+    (`scripts/sliced_spread_bias.py`, docs/lab/fidelity.md, "Why the spread misses at γ = 0.9")."""
 
     def __post_init__(self) -> None:
         check_int_at_least("slicing.steps", self.steps, 0)

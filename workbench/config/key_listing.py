@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from dvg_core.agents import ALGORITHM_VARIANTS
+from dvg_core.agents import ALGORITHM_VARIANTS, FLAT_KEYS
 from dvg_core.envs import POINT_MASS_IDS, point_mass_spec
 from workbench.config.experiment_config import _TOP_LEVEL, ALIASES, SECTIONS, ExperimentConfig
 
@@ -97,9 +97,13 @@ def config_keys(config: ExperimentConfig) -> list[ConfigKey]:
 
 
 def format_keys(keys: list[ConfigKey]) -> str:
-    """A plain-text table (key, type, value, doc), then the aliases."""
+    """A plain-text table (key, type, value, doc), then the aliases, then the flat names the
+    grouped algorithm keys had (`algorithm.lam` for `algorithm.distance.lam`), which `--set`
+    still takes."""
     rows = [("KEY", "TYPE", "VALUE", "DOC")] + [(k.key, k.type, k.value, k.doc) for k in keys]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     aliases = ", ".join(f"{short}={full}" for short, full in ALIASES.items())
-    return "\n".join([*lines, "", f"aliases: {aliases}"])
+    flat = ", ".join(f"algorithm.{name}=algorithm.{group}.{field}"
+                     for name, (group, field) in FLAT_KEYS.items())
+    return "\n".join([*lines, "", f"aliases: {aliases}", f"flat names: {flat}"])

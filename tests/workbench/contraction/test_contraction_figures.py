@@ -1,5 +1,5 @@
 """The contraction estimates as tables and figures (workbench.contraction_plots) and the
-explorer (workbench.contraction_widgets): deterministic tables per seed and γ, the figures'
+explorer (workbench.contraction.explorer): deterministic tables per seed and γ, the figures'
 traces, the explorer redrawing in place (the estimates themselves:
 tests/dvg_core/analysis/test_contraction.py)."""
 
@@ -64,7 +64,7 @@ def test_mmd_vs_max_sliced_figure_puts_the_two_metrics_side_by_side():
 
 
 def test_explorer_redraws_its_figure_in_place_when_a_slider_moves():
-    from workbench.contraction_widgets import ContractionExplorer
+    from workbench.contraction.explorer import ContractionExplorer
 
     explorer = ContractionExplorer("linear", [0.3, 0.6, 0.9], gamma=0.5, gain=1.0, dt=0.5,
                                    n_rows=2, n_samples=8)

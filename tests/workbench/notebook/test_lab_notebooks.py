@@ -84,4 +84,6 @@ def test_make_lab_opens_the_copies_not_the_templates():
                          check=True).stdout
     assert "-m workbench.notebook.lab lab" in dry and "jupyter lab lab/" in dry
     assert "jupyter lab notebooks" not in dry
-    assert "lab/" in (REPO_ROOT / ".gitignore").read_text().splitlines()
+    ignored = subprocess.run(["git", "check-ignore", "lab/train.ipynb", "docs/lab/README.md"],
+                             cwd=REPO_ROOT, capture_output=True, text=True).stdout.split()
+    assert ignored == ["lab/train.ipynb"]  # the working copies, never the docs' lab notebook

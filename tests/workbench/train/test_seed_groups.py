@@ -83,8 +83,8 @@ def test_train_seeds_refuses_groups_that_differ_in_more_than_the_seed(tmp_path):
 def test_a_done_group_is_not_retrained(tmp_path, monkeypatch):
     configs = _group(tmp_path, "algo=td3", "loop.total_steps=120")
     train_seeds(configs, progress=False)
-    from workbench import training
+    from workbench.train import records_trainer
 
-    monkeypatch.setattr(training, "build_trainer",
+    monkeypatch.setattr(records_trainer, "build_trainer",
                         lambda *a, **k: pytest.fail("a done group must not be rebuilt"))
     assert [r.status for r in train_seeds(configs, progress=False)] == ["done", "done"]
