@@ -70,11 +70,17 @@ def default_noise_scale(env_id: str, noise: str) -> float | None:
     """The scale `make_env` uses when `noise_scale` is None (None for `noise="none"`)."""
     check_choice("env_id", env_id, WORKBENCH_ENV_IDS)
     check_choice("noise", noise, NOISE_SETTINGS)
+    return _noise_scale(env_id, noise, None)
+
+
+def _noise_scale(env_id: str, noise: str, noise_scale: float | None) -> float | None:
+    """`noise_scale`, or the default of `env_id` under `noise` where it is None (no checks: the
+    callers check `env_id`, `noise` and `noise_scale`)."""
+    if noise_scale is not None:
+        return noise_scale
     if noise == "obs":
         return DEFAULT_OBS_NOISE
-    if noise == "dynamics":
-        return DEFAULT_DYNAMICS_NOISE[env_id]
-    return None
+    return DEFAULT_DYNAMICS_NOISE.get(env_id) if noise == "dynamics" else None
 
 
 def _check_noise_scale(noise: str, noise_scale: float | None) -> None:
@@ -119,6 +125,7 @@ def make_env(
     Returns:
       the env, wrapped as above.
     """
+    scale = _noise_scale(env_id, noise, noise_scale)  # used once env_id and noise pass:
     check_choice("env_id", env_id, WORKBENCH_ENV_IDS)
     check_choice("noise", noise, NOISE_SETTINGS)
     _check_noise_scale(noise, noise_scale)
@@ -128,7 +135,6 @@ def make_env(
         raise ValueError(
             "dynamics_noise must not be passed in env_kwargs; use noise='dynamics', noise_scale=..."
         )
-    scale = default_noise_scale(env_id, noise) if noise_scale is None else float(noise_scale)
 
     if noise == "dynamics" and env_id in POINT_MASS_IDS:
         env = gymnasium.make(env_id, dynamics_noise=scale, **env_kwargs)

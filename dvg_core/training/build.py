@@ -22,7 +22,7 @@ from dvg_core.models.world_models import (
 )
 
 __all__ = [
-    "build_agent", "build_envs", "build_fidelity_monitor", "build_trainer", "build_world_model",
+    "build_agent", "build_envs", "build_trainer", "build_world_model",
 ]
 
 def build_envs(config: EnvConfig, seed: int) -> tuple[gymnasium.Env, gymnasium.Env]:
@@ -102,15 +102,5 @@ def build_trainer(
         eval_envs.append(eval_env)
     return Trainer(agents, envs, eval_envs, loop=loop, model=model, seeds=seeds,
                    run_dirs=run_dirs, logs=logs, progress=progress,
-                   monitor=build_fidelity_monitor(algorithm, env_config, loop, envs[0]))
-
-
-def build_fidelity_monitor(algorithm: AlgorithmConfig, env_config: EnvConfig, loop: LoopConfig,
-                           env: gymnasium.Env) -> FidelityMonitor | None:
-    """The in-loop fidelity monitor where the env has a differentiable simulator (the toy
-    without observation noise) and `loop.fidelity_probes > 0`; else None."""
-    if (loop.fidelity_probes == 0 or env_config.env_id not in POINT_MASS_IDS
-            or env_config.noise == "obs"):
-        return None
-    return FidelityMonitor(PointMassDynamics(env.unwrapped.spec_params), gamma=algorithm.gamma,
-                           n_probes=loop.fidelity_probes, n_truth=loop.fidelity_truth_samples)
+                   monitor=FidelityMonitor.for_env(env_config, loop, envs[0],
+                                                   gamma=algorithm.gamma))

@@ -12,12 +12,15 @@ by `(seed, step)`, so a resumed run logs the same rows as an uninterrupted one.
 
 from __future__ import annotations
 
+import gymnasium
 import torch
 
 from dvg_core.agents import Agent
 from dvg_core.analysis.fidelity import on_policy_fidelity
 from dvg_core.analysis.ground_truth import DifferentiableSimulator
 from dvg_core.analysis.model_fidelity import model_metrics, target_metrics
+from dvg_core.configs import EnvConfig, LoopConfig
+from dvg_core.envs import POINT_MASS_IDS, PointMassDynamics
 from dvg_core.models.world_models import OracleWorldModel
 from dvg_core.util.validation import check_int_at_least
 
@@ -44,6 +47,18 @@ class FidelityMonitor:
         self.truth_model = OracleWorldModel(simulator)
         self.n_probes, self.n_truth, self.n_samples = n_probes, n_truth, n_samples
         self.n_model_draws = check_int_at_least("n_model_draws", n_model_draws, 2)
+
+    @classmethod
+    def for_env(cls, env_config: EnvConfig, loop: LoopConfig, env: gymnasium.Env, *,
+                gamma: float) -> FidelityMonitor | None:
+        """The monitor of a run of `env_config` (its env `env`) where the env has a
+        differentiable simulator (the toy without observation noise) and
+        `loop.fidelity_probes > 0`; else None."""
+        if (loop.fidelity_probes == 0 or env_config.env_id not in POINT_MASS_IDS
+                or env_config.noise == "obs"):
+            return None
+        return cls(PointMassDynamics(env.unwrapped.spec_params), gamma=gamma,
+                   n_probes=loop.fidelity_probes, n_truth=loop.fidelity_truth_samples)
 
     def __call__(self, agent: Agent, visited: torch.Tensor, *, seed: int, step: int
                  ) -> dict[str, float]:
