@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dvg_core.names import ENV_IDS, NOISE_SETTINGS, POINT_MASS_IDS, POINT_MASS_V1_ID
+from dvg_core.names import ENV_IDS, FLOW_LAYOUTS, NOISE_SETTINGS, POINT_MASS_IDS, POINT_MASS_V1_ID
 from dvg_core.envs.point_mass import PointMassSpec, point_mass_spec
 from dvg_core.util.validation import (
     check_choice,
@@ -73,6 +73,10 @@ class ModelConfig:
     """cVAE KL weight."""
     n_members: int = 5
     """Ensemble members."""
+    flow_layout: str = "two_pass"
+    """Flow layers (`FlowWorldModel`): `two_pass` (`zuko.flows.NSF`, every feature splined in
+    every layer) or `coupling` (half the features splined per layer; about 0.4 of the cost to
+    sample)."""
     lr: float = 1e-3
     """Adam learning rate."""
     fit_every: int = 250
@@ -94,6 +98,7 @@ class ModelConfig:
         check_int_at_least("prior_components", self.prior_components, 1)
         check_positive("beta", self.beta)
         check_int_at_least("n_members", self.n_members, 1)
+        check_choice("flow_layout", self.flow_layout, FLOW_LAYOUTS)
         check_positive("lr", self.lr)
         check_int_at_least("fit_every", self.fit_every, 1)
         check_int_at_least("fit_steps", self.fit_steps, 0)

@@ -9,7 +9,7 @@ list of each name, nowhere copied. Nothing here imports anything.
 from __future__ import annotations
 
 __all__ = [
-    "ALGORITHMS", "ENV_IDS", "MUJOCO_TASKS", "NOISE_SETTINGS", "PAPER_ALGORITHMS",
+    "ALGORITHMS", "ENV_IDS", "FLOW_LAYOUTS", "MUJOCO_TASKS", "NOISE_SETTINGS", "PAPER_ALGORITHMS",
     "POINT_MASS_ID", "POINT_MASS_IDS", "POINT_MASS_V1_ID",
 ]
 
@@ -45,3 +45,7 @@ tasks."""
 
 NOISE_SETTINGS = ("none", "obs", "dynamics")
 """The paper's three settings: noise-free, multiplicative observation noise, dynamics noise."""
+
+FLOW_LAYOUTS = ("two_pass", "coupling")
+"""How each layer of the flow world model (`FlowWorldModel`, `model.flow_layout`) splits the
+features: `two_pass` splines every feature in two masked blocks, `coupling` splines half."""

@@ -55,8 +55,8 @@ def build_world_model(config: ModelConfig, env_config: EnvConfig, env: gymnasium
                                           hidden=config.hidden, lr=config.lr,
                                           terminated_fn=terminated_fn)
     if config.kind == "flow":
-        return FlowWorldModel(state_dim, action_dim, hidden=config.hidden, lr=config.lr,
-                              terminated_fn=terminated_fn)
+        return FlowWorldModel(state_dim, action_dim, layout=config.flow_layout,
+                              hidden=config.hidden, lr=config.lr, terminated_fn=terminated_fn)
     raise ValueError(f"model kind must be one of {list(MODEL_KINDS)}, got {config.kind!r}")
 
 

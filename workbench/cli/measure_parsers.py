@@ -112,7 +112,8 @@ def add_model_fidelity(sub: argparse._SubParsersAction) -> None:
                     "(docs/concepts/world-models.md).",
     )
     mf.add_argument("--models", type=names, default=None,
-                    help="comma-separated models, of cvae, cvae-mix, ensemble, flow, oracle "
+                    help="comma-separated models, of cvae, cvae-mix, ensemble, flow, flow-coupling, "
+                         "oracle "
                          "(default: all)")
     mf.add_argument("--n-locations", type=int_list, default=(1, 3, 5),
                     help="comma-separated reward-location counts N (default: 1,3,5)")

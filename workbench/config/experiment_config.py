@@ -147,19 +147,22 @@ def _check_episode_bound(env: EnvConfig, loop: LoopConfig) -> None:
 
 
 _LATER_FIELDS = {("loop", "compile"): False, ("algorithm", "shared_target_draws"): False,
-                 ("model", "prior_components"): 1}
+                 ("model", "prior_components"): 1, ("model", "flow_layout"): "two_pass"}
 """Section fields added after runs were recorded, with the value that changes nothing: at it, a
 field is left out of the identity, so the existing runs keep their ids (as
 `workbench.fidelity.critic_grid._LATER_FIELDS` keeps the fidelity rows' fingerprints)."""
 
 
 def identity_dict(config: ExperimentConfig) -> dict[str, Any]:
-    """What a run *is*: `to_dict()` without `run_root`, `device` and `experiment`, and without
-    the later fields at their neutral values."""
+    """What a run *is*: `to_dict()` without `run_root`, `device` and `experiment`, without the
+    later fields at their neutral values, and without `model.flow_layout` unless the model is
+    the flow."""
     out = {k: v for k, v in config.to_dict().items() if k not in _NOT_IDENTITY}
     for (section, name), neutral in _LATER_FIELDS.items():
         if out[section][name] == neutral:
             del out[section][name]
+    if out["model"]["kind"] != "flow":  # the flow's layout says nothing about another model
+        out["model"].pop("flow_layout", None)
     return out
 
 

@@ -108,8 +108,8 @@ ABLATIONS: dict[str, Ablation] = {a.name: a for a in (
              "only)", ("algorithm.lam",), ("0", "0.1", "1", "10")),
     Ablation("noise", "std of the toy's additive dynamics noise on the position",
              ("env.noise_scale",), ("0", "0.05", "0.1"), base=("env.noise=dynamics",)),
-    Ablation("world-model", "the world model: the toy's own simulator, the cVAE, a Gaussian "
-             "ensemble, a conditional flow", ("model.kind",),
+    Ablation("world-model", "the world model: the toy's own simulator, the paper's cVAE, a "
+             "Gaussian ensemble, the conditional flow (the default)", ("model.kind",),
              ("oracle", "cvae", "ensemble", "flow"), algos=MODEL_BASED),
 )}
 """The registered ablations, in the order `--list` prints them."""

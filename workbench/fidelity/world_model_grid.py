@@ -44,7 +44,8 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "cvae": {"kind": "cvae"},
     "cvae-mix": {"kind": "cvae", "prior_components": 4},
     "ensemble": {"kind": "ensemble"},
-    "flow": {"kind": "flow"},
+    "flow": {"kind": "flow", "flow_layout": "two_pass"},
+    "flow-coupling": {"kind": "flow", "flow_layout": "coupling"},
     "oracle": {"kind": "oracle"},
 }
 """The benchmark's model names -> `ModelConfig` fields (on top of `toy-quick`'s model)."""

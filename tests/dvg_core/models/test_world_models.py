@@ -88,10 +88,11 @@ def test_sample_jacobian_matches_central_finite_differences(kind, wrt):
     assert autograd_jac.abs().max() > 1e-3
 
 
+@pytest.mark.parametrize("kind", ["flow", "flow_coupling"])
 @pytest.mark.parametrize("wrt", ["action", "state"])
-def test_flow_samples_pass_gradcheck_in_the_conditioning(wrt):
+def test_flow_samples_pass_gradcheck_in_the_conditioning(wrt, kind):
     # A tiny fitted flow in float64; samples [B, M, d_s+1] = [2, 3, 3] at fixed base noise.
-    model = fitted_model("flow", dtype=torch.float64, hidden=(8,), transforms=2, bins=4)
+    model = fitted_model(kind, dtype=torch.float64, hidden=(8,), transforms=2, bins=4)
     g = torch.Generator().manual_seed(3)
     state, action, _, _ = toy_batch(6, g, torch.float64)
     inputs = {"state": state.reshape(2, 3, 2), "action": action.reshape(2, 3, 2)}
@@ -104,10 +105,11 @@ def test_flow_samples_pass_gradcheck_in_the_conditioning(wrt):
     assert torch.autograd.gradcheck(samples, (inputs[wrt].clone().requires_grad_(),))
 
 
-def test_flow_sample_inverts_the_density_transform():
+@pytest.mark.parametrize("kind", ["flow", "flow_coupling"])
+def test_flow_sample_inverts_the_density_transform(kind):
     # Two formulations agree: the forward transform that `log_prob` uses maps a sample back to
     # its base noise, and zuko's log-density of the sample is the change of variables.
-    model = fitted_model("flow", dtype=torch.float64)
+    model = fitted_model(kind, dtype=torch.float64)
     g = torch.Generator().manual_seed(4)
     state, action, _, _ = toy_batch(16, g, torch.float64)
     noise = model.sample_noise((16,), generator=g)
@@ -143,7 +145,7 @@ def test_noise_is_reproducible_from_a_generator(kind):
     for x, y in zip(a if isinstance(a, tuple) else [a], b if isinstance(b, tuple) else [b]):
         assert torch.equal(x, y) and x.shape[:2] == (3, 2)
     expected = {"cvae": (3, 2, 8), "cvae_mix": (3, 2, 9), "ensemble": (3, 2, 3),
-                "flow": (3, 2, 3)}[kind]
+                "flow": (3, 2, 3), "flow_coupling": (3, 2, 3)}[kind]
     noise = a.normal if kind == "ensemble" else a
     assert noise.shape == expected and noise.dtype == torch.float64
 
@@ -187,7 +189,8 @@ def test_fit_takes_one_step_and_returns_detached_scalars(kind):
     metrics = model.fit(*toy_batch(32, torch.Generator().manual_seed(0)))
     assert "loss" in metrics and {"cvae": {"recon", "kl", "mean_fit"},
                                  "cvae_mix": {"recon", "kl", "mean_fit"},
-                                 "ensemble": {"nll", "mse"}, "flow": {"nll"}}[kind] \
+                                 "ensemble": {"nll", "mse"}, "flow": {"nll"},
+                                 "flow_coupling": {"nll"}}[kind] \
         <= set(metrics)
     for value in metrics.values():
         assert value.shape == () and not value.requires_grad and torch.isfinite(value)
@@ -245,6 +248,7 @@ def test_done_is_the_termination_function_of_the_next_state_as_float(kind):
     ("flow", dict(hidden=(0,)), "hidden"),
     ("flow", dict(activation="sigmoid"), "activation"),
     ("flow", dict(lr=0.0), "lr"),
+    ("flow", dict(layout="masked"), "layout"),
 ])
 def test_bad_hyper_parameters_raise(kind, kwargs, name):
     with pytest.raises(ValueError, match=name):

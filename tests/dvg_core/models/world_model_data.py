@@ -12,7 +12,7 @@ SPEC = PointMassSpec(n_locations=3, dynamics_noise=0.05)
 DYN = PointMassDynamics(SPEC)
 REGION = 1.5  # states uniform in [-1.5, 1.5]²: the circle of goals (R = 1) plus a margin
 SMALL = dict(hidden=(32, 32))  # for the tests that do not need a good fit
-LEARNED = ["cvae", "cvae_mix", "ensemble", "flow"]
+LEARNED = ["cvae", "cvae_mix", "ensemble", "flow", "flow_coupling"]
 
 
 def toy_batch(n: int, g: torch.Generator, dtype: torch.dtype = torch.float32):
@@ -25,11 +25,13 @@ def toy_batch(n: int, g: torch.Generator, dtype: torch.dtype = torch.float32):
 
 
 def learned_model(kind: str, **kwargs):
-    """`cvae` (Gaussian prior), `cvae_mix` (4-component mixture prior), `ensemble` or `flow`."""
+    """`cvae` (Gaussian prior), `cvae_mix` (4-component mixture prior), `ensemble`, `flow`
+    (two-pass layout) or `flow_coupling`."""
     if kind == "ensemble":
         return GaussianEnsembleWorldModel(2, 2, **{**SMALL, **kwargs})
-    if kind == "flow":
-        return FlowWorldModel(2, 2, **{**SMALL, **kwargs})
+    if kind in ("flow", "flow_coupling"):
+        layout = "coupling" if kind == "flow_coupling" else "two_pass"
+        return FlowWorldModel(2, 2, **{**SMALL, "layout": layout, **kwargs})
     mix = dict(prior_components=4) if kind == "cvae_mix" else {}
     return CVAEWorldModel(2, 2, **{**SMALL, **mix, **kwargs})
 

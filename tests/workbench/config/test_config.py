@@ -94,6 +94,7 @@ INVALID = [
     ("hidden", ["model.hidden=,"], lambda: ModelConfig(hidden=())),
     ("latent_dim", ["model.latent_dim=0"], lambda: ModelConfig(latent_dim=0)),
     ("prior_components", ["model.prior_components=0"], lambda: ModelConfig(prior_components=0)),
+    ("flow_layout", ["model.flow_layout=masked"], lambda: ModelConfig(flow_layout="masked")),
     ("beta", ["model.beta=0"], lambda: ModelConfig(beta=0.0)),
     ("n_members", ["model.n_members=0"], lambda: ModelConfig(n_members=0)),
     ("lr", ["model.lr=0"], lambda: ModelConfig(lr=0.0)),

@@ -62,11 +62,13 @@ def test_int_in_a_float_field_does_not_change_the_run_id():
     ("loop", "compile", "loop.compile=true"),
     ("algorithm", "shared_target_draws", "algorithm.variant=shared-draws"),
     ("model", "prior_components", "model.prior_components=4"),
+    ("model", "flow_layout", "model.flow_layout=coupling"),
 ])
 def test_a_later_field_at_its_default_keeps_the_run_id_of_a_record_written_before_it(
     section, field, on
 ):
-    config = apply_overrides(base(), ["model.prior_components=1"])  # every later field neutral
+    config = apply_overrides(base(), ["model.prior_components=1", "model.flow_layout=two_pass"])
+    # every later field neutral
     config = config if section != "algorithm" else apply_overrides(config, ["algo=mmd"])
     before = config.to_dict()
     del before[section][field]  # a params.json from before the field (and the later ones)
@@ -79,6 +81,15 @@ def test_a_later_field_at_its_default_keeps_the_run_id_of_a_record_written_befor
     assert run_id(config).endswith(old_digest)
     assert run_id(ExperimentConfig.from_dict(before)) == run_id(config)
     assert run_id(apply_overrides(config, [on])) != run_id(config)
+
+
+def test_the_flow_layout_is_part_of_the_id_of_a_flow_run_only():
+    flow = apply_overrides(base(), ["model=flow"])
+    assert run_id(apply_overrides(flow, ["model.flow_layout=two_pass"])) \
+        != run_id(apply_overrides(flow, ["model.flow_layout=coupling"]))
+    cvae = apply_overrides(base(), ["model=cvae"])
+    assert run_id(apply_overrides(cvae, ["model.flow_layout=two_pass"])) \
+        == run_id(apply_overrides(cvae, ["model.flow_layout=coupling"]))
 
 
 @pytest.mark.parametrize("override", [
