@@ -18,7 +18,7 @@ from workbench.experiments.ablations import ablation_value
 from workbench.records.checks import RecordError, metrics_last_step
 from workbench.records.run_record import RunRecord, read_metrics
 
-__all__ = ["load_metrics", "load_statuses"]
+__all__ = ["load_metrics", "load_statuses", "model_name"]
 
 
 def _unreadable_columns(path: Path) -> dict[str, Any]:
@@ -39,11 +39,20 @@ def _param_columns(params: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": params["run_id"], "experiment": config["experiment"],
         "algo": config["algorithm"]["name"], "env_id": env["env_id"],
         "n_locations": n_locations, "noise": env["noise"], "noise_scale": env["noise_scale"],
-        "model": config["model"]["kind"], "seed": config["seed"],
+        "model": model_name(config["model"]), "seed": config["seed"],
         "lam": config["algorithm"]["lam"], "gamma": config["algorithm"]["gamma"],
         "env_kwargs": json.dumps(env["kwargs"], sort_keys=True),
         "variant": ablation_value(config),
     }
+
+
+def model_name(model: dict[str, Any]) -> str:
+    """The world model as the report names it, from a params.json `model` section: its `kind`,
+    and for the flow its layout (`flow (coupling)`; records from before the field have the
+    two-pass flow)."""
+    if model["kind"] != "flow":
+        return model["kind"]
+    return f"flow ({model.get('flow_layout', 'two_pass')})"
 
 
 def _run_dirs(source: str | Path | RunRecord | Iterable[str | Path | RunRecord]) -> list[Path]:

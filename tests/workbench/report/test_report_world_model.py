@@ -52,3 +52,11 @@ def test_the_committed_reference_covers_every_model_based_learner_and_n():
             for n in (1, 3, 5, 8)} <= set(zip(reference["algo"], reference["n_locations"]))
     assert (reference["final"] > 0).all() and (reference["learning"] > 0).all()
     assert json.loads(report.ORACLE_REFERENCE.read_text())["source"]
+
+
+def test_the_report_names_the_flow_with_its_layout():
+    from workbench.report.record_frames import model_name
+
+    assert model_name({"kind": "flow", "flow_layout": "coupling"}) == "flow (coupling)"
+    assert model_name({"kind": "flow"}) == "flow (two_pass)"  # a record from before the field
+    assert model_name({"kind": "cvae", "flow_layout": "coupling"}) == "cvae"
