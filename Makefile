@@ -35,7 +35,7 @@ test-browser: $(STAMP)
 	$(PY) -m pytest -m browser -s tests/workbench/explorer/test_browser.py $(PYTEST_ARGS)
 
 ## make reproduce: the main job. The toy grid (6 algorithms x N in {1, 3, 5} x 5 seeds on
-## dvg/PointMass-v1 at toy-quick, with its learned flow world model; each setting's seeds in one worker, stacked where that pays;
+## dvg/PointMass-v1 at toy-quick, with its learned cVAE world model; each setting's seeds in one worker, stacked where that pays;
 ## the generative critics' updates compiled) and its HTML report (runs/toy/report.html),
 ## then the critic-fidelity table (runs/toy/fidelity.md), printed from the committed rows of
 ## docs/results/fidelity.json.d (delete that folder's *.jsonl to retrain them: about 1 h 40 min).

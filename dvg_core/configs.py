@@ -75,8 +75,8 @@ class ModelConfig:
     """Ensemble members."""
     flow_layout: str = "two_pass"
     """Flow layers (`FlowWorldModel`): `two_pass` (`zuko.flows.NSF`, every feature splined in
-    every layer) or `coupling` (half the features splined per layer; about 0.4 of the cost to
-    sample)."""
+    every layer) or `coupling` (half the features splined per layer: about 0.4 of the cost to
+    sample, but in the Dyna loop at N = 3 no better than the cVAE; docs/lab/world-models.md)."""
     lr: float = 1e-3
     """Adam learning rate."""
     fit_every: int = 250

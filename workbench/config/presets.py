@@ -29,22 +29,23 @@ def _toy_quick() -> ExperimentConfig:
       could not learn to stop, although its critic said so (its gradient through tanh vanishes):
       `actor_saturation_penalty` 1e-2 keeps it out of saturation.
 
-    The world model (issue 28, docs/lab/world-models.md): a conditional spline flow in its coupling
-    layout (`model.flow_layout=coupling`), refitted 50 batches every 25 env steps (1000 when the
-    warm-up ends). With the paper's cVAE, or with the old schedule (250 batches every 250 env
-    steps), model-based learners ended at or below the random policy at N >= 3: the cVAE leaked
-    reward modes into regions its data did not cover, and between fits the model did not know the
-    dynamics where the policy had just gone. `--set model=cvae` gives the paper's cVAE,
-    `--set model=oracle` the toy's own simulator (the report reads the learned grid against
-    committed oracle-model returns).
+    The world model (issue 28, docs/lab/world-models.md): the paper's cVAE, refitted 50 batches every
+    25 env steps (1000 when the warm-up ends). With the old schedule (250 batches every 250 env
+    steps) every model-based learner ended at or below the random policy at N >= 3: between fits
+    the model did not know the dynamics where the policy had just gone. At N >= 3 the cVAE still
+    leaves the learners below their oracle-model returns; `--set model=flow` (the two-pass flow)
+    keeps them near those returns at N = 1, 3 and 5, at 4-5x the cost of a run, which is why it
+    is not the default (the coupling layout, about 2x, loses what the flow gains).
+    `--set model=oracle` gives the toy's own simulator (the report reads the learned grid
+    against committed oracle-model returns).
     """
     return ExperimentConfig(
         algorithm=AlgorithmConfig(hidden=(64, 64), gamma=0.9, actor_lr=1e-3,
                                   exploration_noise=0.2, actor_saturation_penalty=1e-2,
                                   slicing=SlicingConfig(steps=2, restarts=0)),
         env=EnvConfig(env_id=POINT_MASS_V1_ID, kwargs={"n_locations": 3}),
-        model=ModelConfig(kind="flow", flow_layout="coupling", hidden=(64, 64), fit_every=25,
-                          fit_steps=50, warmup_fit_steps=1000),
+        model=ModelConfig(kind="cvae", hidden=(64, 64), fit_every=25, fit_steps=50,
+                          warmup_fit_steps=1000),
         loop=LoopConfig(total_steps=2_000, warmup_steps=500, utd=2, batch_size=64,
                         eval_every=250, eval_episodes=5, log_every=250, checkpoint_every=500),
     )

@@ -109,7 +109,7 @@ ABLATIONS: dict[str, Ablation] = {a.name: a for a in (
     Ablation("noise", "std of the toy's additive dynamics noise on the position",
              ("env.noise_scale",), ("0", "0.05", "0.1"), base=("env.noise=dynamics",)),
     Ablation("world-model", "the world model: the toy's own simulator, the paper's cVAE, a "
-             "Gaussian ensemble, the conditional flow (the default)", ("model.kind",),
+             "Gaussian ensemble, the conditional flow", ("model.kind",),
              ("oracle", "cvae", "ensemble", "flow"), algos=MODEL_BASED),
 )}
 """The registered ablations, in the order `--list` prints them."""

@@ -36,7 +36,9 @@ class FlowWorldModel(LearnedWorldModel):
       from layer to layer (features 0, 2, 4, ... transformed in even layers, 1, 3, ... in odd
       ones), so with two or more layers every feature is transformed. Each direction costs one
       network evaluation per layer and splines only the transformed part: sampling with its
-      backward pass costs about 0.4 of `two_pass` at toy sizes (docs/lab/world-models.md).
+      backward pass costs about 0.4 of `two_pass` at toy sizes. It is less expressive for the
+      same layers: in the Dyna loop at N = 3 its learners ended at half their oracle-model
+      returns, where `two_pass` kept them at 0.84-0.96 (docs/lab/world-models.md).
 
     Sampling is reparameterised: `y = T⁻¹(ε; s, a)` with base noise `ε ~ N(0, I)` drawn first,
     so `(s', r)` is a differentiable function of `(s, a)` with `ε` held fixed (the splines are C¹

@@ -178,4 +178,4 @@ def test_an_ablation_of_the_env_draws_no_ambiguous_references(tmp_path, recwarn)
 def test_each_ablation_knows_the_value_the_workbench_uses():
     assert {name: a.default_value() for name, a in ABLATIONS.items()} == {
         "truncation": "0", "msmmd-vs-mmd": "dsdpg_msmmd", "bandwidth": "10", "samples": "10",
-        "lambda": "1", "noise": "0", "world-model": "flow"}
+        "lambda": "1", "noise": "0", "world-model": "cvae"}

@@ -61,7 +61,7 @@ def test_each_algorithm_beats_the_random_policy_on_the_deterministic_toy(algo, t
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", ["iqn", "dsdpg_msmmd"])
 def test_the_default_learned_model_learns_the_deterministic_toy(algo, tmp_path):
-    """`toy-quick` as it is, its coupling flow learned from the agent's own data (issue 28)."""
+    """`toy-quick` as it is, its cVAE learned from the agent's own data (issue 28)."""
     final = _final_return(tmp_path, f"algo={algo}")
     baseline = _random_policy_return()
     print(f"{algo}, learned model: final eval return {final:.2f}, random {baseline:.2f}")
