@@ -15,7 +15,7 @@ well, S seeds of that loop trained seed-vectorised against one by one.
 
 Default problem sizes: batch 256, M = M' = 10, 256-256 networks, a MuJoCo-size problem
 (state 17, action 6, cVAE world model), the toy (state 2, action 2, oracle model) and the toy
-with the cVAE (`toy-cvae`).
+with a learned model (`toy-cvae`, `toy-flow`, `toy-flow-coupling`).
 """
 
 from __future__ import annotations
@@ -34,16 +34,19 @@ from dvg_core.agents import (
     make_learner,
 )
 from dvg_core.envs import PointMassDynamics, PointMassSpec
-from dvg_core.models.world_models import CVAEWorldModel, OracleWorldModel
+from dvg_core.models.world_models import CVAEWorldModel, FlowWorldModel, OracleWorldModel
 from dvg_core.util.validation import check_choice, check_int_at_least
 
 from workbench.bench.bench_results import BenchResult, UpdateResult, jsonable
 from workbench.bench.loop_bench import env_throughput, loop_throughput, seed_loop_seconds
 __all__ = ["BenchConfig", "PROBLEMS", "bench_config_from_args", "matmul_peak", "run_benchmark", "time_updates"]
 
-PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2), "toy-cvae": (2, 2)}
-"""Problem name -> (state dim, action dim). `toy` runs on the oracle model, the others on the
-cVAE world model (`toy-cvae`: the toy's sizes with a learned model, as the claim's cVAE grid)."""
+PROBLEMS = {"mujoco": (17, 6), "toy": (2, 2), "toy-cvae": (2, 2), "toy-flow": (2, 2),
+            "toy-flow-coupling": (2, 2)}
+"""Problem name -> (state dim, action dim). `toy` runs on the oracle model, `mujoco` and
+`toy-cvae` on the cVAE world model, `toy-flow` and `toy-flow-coupling` on the flow in its two
+layouts (`model.flow_layout`): the toy's sizes with each learned model."""
+_FLOW_LAYOUTS = {"toy-flow": "two_pass", "toy-flow-coupling": "coupling"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ def _agent(config: BenchConfig, name: str, problem: str, device: torch.device, *
                                                      and name in SHARED_DRAW_ALGORITHMS))
     if problem == "toy":
         model = OracleWorldModel(PointMassDynamics(PointMassSpec(n_locations=3)))
+    elif problem in _FLOW_LAYOUTS:
+        model = FlowWorldModel(state_dim, action_dim, layout=_FLOW_LAYOUTS[problem],
+                               hidden=config.hidden)
     else:
         model = CVAEWorldModel(state_dim, action_dim, hidden=config.hidden)
     return Agent(algorithm, state_dim, action_dim, model, compile=compile).to(device)

@@ -21,7 +21,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                     "process; env steps/s; optionally whole toy-quick loops.",
     )
     bench.add_argument("--algos", type=names, help="algorithms (default: the paper's six)")
-    bench.add_argument("--problems", type=names, help="mujoco (17/6) and/or toy (2/2)")
+    bench.add_argument("--problems", type=names,
+                       help="mujoco (17/6), toy (2/2, oracle model), toy-cvae, toy-flow, "
+                            "toy-flow-coupling (2/2, that learned model)")
     bench.add_argument("--batch-size", type=int, help="replay batch (default 256)")
     bench.add_argument("--samples", dest="n_samples", type=int, help="M = M' (default 10)")
     bench.add_argument("--target-samples", dest="n_target_samples", type=int,

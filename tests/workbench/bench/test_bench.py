@@ -52,6 +52,18 @@ def test_the_target_levers_count_fewer_flops_where_they_apply():
             == flops("dsdpg_mmd", "toy-cvae") > flops("dsdpg_mmd", "toy"))
 
 
+def test_each_learned_model_of_the_toy_is_benched_on_its_own_model():
+    """`toy-flow` and `toy-flow-coupling` sample the flow in its two layouts inside the targets;
+    the flow's networks add matmuls over the oracle's `toy`, and the two-pass layout evaluates
+    its hyper-networks twice per layer when sampling."""
+    def flops(problem):
+        config = BenchConfig(algorithms=("iqn",), problems=(problem,), batch_size=8,
+                             n_samples=4, hidden=(8,), warmup=0, block=1, repeats=1,
+                             env_steps=0)
+        return run_benchmark(config, progress=False).updates[0].gflop_per_update
+    assert flops("toy-flow") > flops("toy-flow-coupling") > flops("toy")
+
+
 def test_cli_bench_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     code = cli.main(["bench", "--algos", "td3", "--problems", "toy", "--batch-size", "8",
