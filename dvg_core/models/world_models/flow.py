@@ -11,8 +11,8 @@ from zuko.transforms import MonotonicRQSTransform
 
 from dvg_core.models.ensemble import ACTIVATIONS
 from dvg_core.models.world_models.base import TerminatedFn
-from dvg_core.names import FLOW_LAYOUTS
 from dvg_core.models.world_models.learned import LearnedWorldModel, check_hidden
+from dvg_core.names import FLOW_LAYOUTS
 from dvg_core.util.validation import (
     check_choice, check_int_at_least, check_nonnegative, check_positive,
 )
