@@ -53,6 +53,23 @@ def _train(target, batches, generator, fit: bool) -> None:
         target(batches[i % len(batches)], generator, fit=False)
 
 
+def _agent_and_stack_steps(agent, stack: SeedStack):
+    """`(agent_step, stack_step)` for `_train`: a model fit or an update of the agent, and the
+    same of a stack of one seed."""
+    def agent_step(batch, generator, fit):
+        if fit:
+            if agent.world_model is not None:
+                agent.world_model.fit(batch.state, batch.action, batch.reward, batch.next_state)
+        else:
+            agent.update(batch, generator)
+
+    def stack_step(batch, generator, fit):
+        one = _stacked([batch])
+        stack.fit_model(one) if fit else stack.update(one, generator)
+
+    return agent_step, stack_step
+
+
 def _seed_params(stack: SeedStack, k: int) -> dict[str, torch.Tensor]:
     return {name: t[k] for name, t in stack.params.items()}
 
@@ -64,17 +81,7 @@ def test_a_stack_of_one_seed_updates_exactly_as_the_agent_itself(name):
     agent = _agent(_algorithm(name), 0)
     stack = SeedStack([copy.deepcopy(agent)])
     batches = [_batch(i) for i in range(3)]
-
-    def agent_step(batch, generator, fit):
-        if fit:
-            if agent.world_model is not None:
-                agent.world_model.fit(batch.state, batch.action, batch.reward, batch.next_state)
-        else:
-            agent.update(batch, generator)
-
-    def stack_step(batch, generator, fit):
-        one = _stacked([batch])
-        stack.fit_model(one) if fit else stack.update(one, generator)
+    agent_step, stack_step = _agent_and_stack_steps(agent, stack)
 
     torch.manual_seed(5)  # the cVAE's fit draws from the global RNG
     _train(agent_step, batches, torch.Generator().manual_seed(7), fit=True)
@@ -152,16 +159,7 @@ def test_a_stack_of_one_seed_fits_and_samples_a_flow_model_as_the_agent_itself(l
     agent = _agent(_algorithm("iqn"), 0, model)
     stack = SeedStack([copy.deepcopy(agent)])
     batches = [_batch(i) for i in range(3)]
-
-    def agent_step(batch, generator, fit):
-        if fit:
-            agent.world_model.fit(batch.state, batch.action, batch.reward, batch.next_state)
-        else:
-            agent.update(batch, generator)
-
-    def stack_step(batch, generator, fit):
-        one = _stacked([batch])
-        stack.fit_model(one) if fit else stack.update(one, generator)
+    agent_step, stack_step = _agent_and_stack_steps(agent, stack)
 
     torch.manual_seed(5)  # the flow's noise regularisation draws from the global RNG
     _train(agent_step, batches, torch.Generator().manual_seed(7), fit=True)
